@@ -1,0 +1,5 @@
+"""`staffcast` commands: forecasting."""
+
+import click
+
+COMMANDS: tuple[click.Command, ...] = ()

@@ -1,0 +1,5 @@
+"""`staffcast` commands: scheduling."""
+
+import click
+
+COMMANDS: tuple[click.Command, ...] = ()

@@ -1,0 +1,5 @@
+"""`staffcast` commands: staffing."""
+
+import click
+
+COMMANDS: tuple[click.Command, ...] = ()
