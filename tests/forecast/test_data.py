@@ -283,3 +283,41 @@ def test_history_values_are_kept_exactly(tmp_path):
     frame = history_frame(queues=("x",))
     out = load_history(write_csv(tmp_path, frame))
     np.testing.assert_array_equal(out["y"].to_numpy(), np.arange(MIN_HOURS, dtype=float))
+
+
+# ---------------------------------------------------------------- the example data
+
+def _generator():
+    import importlib.util
+    path = Path(__file__).resolve().parents[2] / "examples" / "generate.py"
+    spec = importlib.util.spec_from_file_location("examples_generate", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_generator_reproduces_the_committed_files_byte_for_byte():
+    gen = _generator()
+    for name, text in gen.generate().items():
+        committed = (gen.OUT_DIR / name).read_bytes()
+        assert gen.sha256(text) == gen.sha256(committed.decode("utf-8")), name
+
+
+def test_example_history_meets_the_contract():
+    root = Path(__file__).resolve().parents[2] / "examples" / "data"
+    every_day_8_to_23 = tuple(((480, 1380),) for _ in range(7))
+    out = load_history(root / "history.csv", opening_hours={"aftersales": every_day_8_to_23})
+    assert sorted(set(out["unique_id"])) == ["aftersales", "presales"]
+    assert out["ds"].min() == pd.Timestamp("2024-11-09") and out["ds"].max() == pd.Timestamp("2026-11-08 23:00")
+    after = out[out["unique_id"] == "aftersales"]
+    assert after.loc[~open_hours_mask(after["ds"], every_day_8_to_23), "y"].eq(0).all()
+    truth = pd.read_csv(root / "truth_double11_week.csv", parse_dates=["ds"])
+    assert len(truth) == 2 * 168 and truth["ds"].min() == pd.Timestamp("2026-11-09")
+    normal = _generator().expected_volume(pd.Timestamp("2026-09-16"), pd.Timestamp("2026-09-16 23:00"))
+    for queue in ("presales", "aftersales"):
+        festival = truth.loc[(truth["unique_id"] == queue)
+                             & (truth["ds"].dt.normalize() == pd.Timestamp("2026-11-11")), "y"].sum()
+        ratio = festival / normal.loc[normal["unique_id"] == queue, "y"].sum()
+        assert 5 <= ratio <= 10, (queue, ratio)  # festival day vs an ordinary Wednesday
+    cal = load_calendar(root / "calendar.csv", country="CN", years=[2024, 2025, 2026])
+    assert {"double11_day", "double11_final_payment", "618_day", "1212_day"} <= set(cal.events["event"])
