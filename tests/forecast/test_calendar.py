@@ -233,3 +233,28 @@ def test_load_does_not_depend_on_years_argument():
     pd.testing.assert_frame_equal(lazy, eager)
     assert np.count_nonzero(eager["is_adjusted_workday"]) == len(
         [d for y in (2024, 2025, 2026) for d in holidays.China(years=y).weekend_workdays if d.year == y])
+
+
+# ---------------------------------------------------------------- window property
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=60, deadline=None)
+@given(start_min=st.integers(0, 3 * 1440), length_min=st.integers(0, 2 * 1440),
+       date_only_end=st.booleans())
+def test_promotion_hours_match_minute_expansion(tmp_path_factory, start_min, length_min, date_only_end):
+    origin = pd.Timestamp("2025-06-16")
+    start = origin + pd.Timedelta(minutes=start_min)
+    end = start + pd.Timedelta(minutes=length_min)
+    end_text = f"{end:%Y-%m-%d}" if date_only_end else f"{end:%Y-%m-%d %H:%M}"
+    path = tmp_path_factory.mktemp("cal") / "c.csv"
+    path.write_text(f"event,start,end,kind\nsale,{start:%Y-%m-%d %H:%M},{end_text},promotion\n")
+    cal = load_calendar(path, country="none")
+    hours = pd.date_range(origin - pd.Timedelta(days=1), periods=24 * 7, freq="h")
+    got = set(hours[cal.promotion_hours(hours, "q")["sale"].to_numpy() == 1.0])
+    # independent: every minute the window covers, floored to its hour
+    last = (end.normalize() + pd.Timedelta(days=1) - pd.Timedelta(minutes=1)) if date_only_end else end
+    minutes = pd.date_range(start, last, freq="min")
+    assert got == set(minutes.floor("h"))

@@ -321,3 +321,23 @@ def test_example_history_meets_the_contract():
         assert 5 <= ratio <= 10, (queue, ratio)  # festival day vs an ordinary Wednesday
     cal = load_calendar(root / "calendar.csv", country="CN", years=[2024, 2025, 2026])
     assert {"double11_day", "double11_final_payment", "618_day", "1212_day"} <= set(cal.events["event"])
+
+
+# ---------------------------------------------------------------- opening-hours property
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_ranges = st.lists(st.tuples(st.integers(0, 1439), st.integers(1, 600)), max_size=2).map(
+    lambda rs: tuple(sorted((s, min(1440, s + n)) for s, n in rs)))
+
+
+@settings(max_examples=60, deadline=None)
+@given(week=st.tuples(*[_ranges] * 7))
+def test_open_hours_mask_matches_minute_expansion(week):
+    hours = pd.date_range(START, periods=7 * 24, freq="h")  # Monday 00:00 .. Sunday 23:00
+    got = open_hours_mask(hours, week)
+    # independent: an hour is open if any of its 60 minutes is inside an open range
+    want = [any(lo <= h.hour * 60 + m < hi for m in range(60) for lo, hi in week[h.day_of_week])
+            for h in hours]
+    assert got.tolist() == want
