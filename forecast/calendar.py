@@ -365,10 +365,16 @@ def _records(path: Path) -> list[tuple[str, Mapping[str, Any]]]:
         return out
     if suffix in (".csv", ".txt"):
         try:
-            frame = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
+            frame = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True,
+                            encoding="utf-8-sig")
         except pd.errors.EmptyDataError as exc:
             raise InputError(f"{path}: empty file; expected a header with columns "
                              f"{', '.join(COLUMNS)}") from exc
+        except pd.errors.ParserError as exc:
+            raise InputError(f"{path}: not a readable CSV: {exc}") from exc
+        except UnicodeDecodeError as exc:
+            raise InputError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start}); save "
+                             "the file as UTF-8") from exc
         unknown = [c for c in frame.columns if c not in COLUMNS]
         if unknown:
             raise InputError(f"{path}: unknown column {unknown[0]!r}; valid columns: "

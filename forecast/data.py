@@ -177,11 +177,15 @@ def _read_table(path: str | Path, what: str) -> tuple[pd.DataFrame, bool, str]:
         except (OSError, ValueError) as exc:
             raise InputError(f"{path}: cannot read as Parquet: {exc}") from exc
     try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True,
+                            encoding="utf-8-sig")
     except pd.errors.EmptyDataError as exc:
         raise InputError(f"{path}: empty file; expected a CSV header") from exc
     except pd.errors.ParserError as exc:
         raise InputError(f"{path}: not a readable CSV: {exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start}); save the "
+                         "file as UTF-8") from exc
     return frame, True, str(path)
 
 

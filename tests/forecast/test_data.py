@@ -341,3 +341,16 @@ def test_open_hours_mask_matches_minute_expansion(week):
     want = [any(lo <= h.hour * 60 + m < hi for m in range(60) for lo, hi in week[h.day_of_week])
             for h in hours]
     assert got.tolist() == want
+
+
+def test_utf8_bom_header_is_read(tmp_path):
+    path = tmp_path / "h.csv"
+    path.write_bytes(b"\xef\xbb\xbf" + history_frame(queues=("x",)).to_csv(index=False).encode())
+    assert len(load_history(path)) == MIN_HOURS
+
+
+def test_non_utf8_file(tmp_path):
+    path = tmp_path / "h.csv"
+    path.write_bytes(history_frame(queues=("\u552e\u524d",)).to_csv(index=False).encode("gbk"))
+    with pytest.raises(InputError, match=r"h\.csv: not UTF-8 text"):
+        load_history(path)
