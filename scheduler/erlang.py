@@ -137,7 +137,8 @@ def _stirlerr(n: np.ndarray) -> np.ndarray:
 def _log_poisson_pmf(n: np.ndarray, a: np.ndarray) -> np.ndarray:
     """log(a^n e^-a / n!) for n >= 1, a > 0, written to avoid cancelling n log n terms."""
     d = a / n - 1.0
-    return n * (np.log1p(d) - d) - _HALF_LOG_2PI - 0.5 * np.log(n) - _stirlerr(n)
+    with np.errstate(divide="ignore"):  # a / n underflowing to 0 gives log 0 = -inf, pmf 0
+        return n * (np.log1p(d) - d) - _HALF_LOG_2PI - 0.5 * np.log(n) - _stirlerr(n)
 
 
 def _erlang_b_core(n: np.ndarray, a: np.ndarray) -> np.ndarray:

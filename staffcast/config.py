@@ -13,11 +13,13 @@ import re
 import types
 import typing
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
+
+from scheduler.requirements import QueueStaffing
 
 
 class ConfigError(ValueError):
@@ -191,13 +193,13 @@ def parse_weekday(value: Any, where: str) -> int:
 
 @dataclass(frozen=True)
 class QueueConfig:
-    """One queue: when it is open, its rest day, and its staffing settings (raw mapping,
-    validated by the staffing layer)."""
+    """One queue: when it is open, its rest day, and its staffing settings (the queue's
+    other keys, parsed strictly into `QueueStaffing`; None when the queue has none)."""
 
     name: str
     opening_hours: WeeklyHours | None = None
     rest_day: int | None = None
-    staffing: Mapping[str, Any] = field(default_factory=dict)
+    staffing: QueueStaffing | None = None
 
 
 @dataclass(frozen=True)
@@ -255,7 +257,7 @@ def parse_config(data: Any, source: str = "config") -> Config:
             name=str(name),
             opening_hours=None if hours is None else parse_opening_hours(hours, f"{where}.opening_hours"),
             rest_day=None if rest in (None, "auto") else parse_weekday(rest, f"{where}.rest_day"),
-            staffing=settings,
+            staffing=build(QueueStaffing, settings, where) if settings else None,
         )
     schedule = data.get("schedule") or {}
     if not isinstance(schedule, Mapping):

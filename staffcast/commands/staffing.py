@@ -1,5 +1,194 @@
-"""`staffcast` commands: staffing."""
+"""`staffcast` commands: staffing (`staffcast erlang`, `staffcast requirements`)."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
 
 import click
+import numpy as np
+import pandas as pd
 
-COMMANDS: tuple[click.Command, ...] = ()
+from scheduler.export import atomic_write_csv, atomic_write_text
+from scheduler.requirements import QueueStaffing, compute_requirements, staff_interval
+from staffcast.config import dump_resolved, load_config
+
+FORECAST_KEYS = ("unique_id", "ds", "model")
+QUANTILE_COLUMNS = {"mean": "yhat", "80": "yhat_hi_80", "95": "yhat_hi_95"}
+
+
+class ForecastFileError(ValueError):
+    """The forecast CSV breaks its contract; the message names file, row, column and value."""
+
+
+def _at(path: Path, i: int, column: str) -> str:
+    return f"{path}: data row {i + 1} (line {i + 2}), column {column!r}"
+
+
+def forecast_to_volume(path: str | Path, volume_quantile: str = "mean",
+                       model: str | None = None) -> pd.DataFrame:
+    """Read a forecast CSV (``unique_id, ds, model, yhat, yhat_lo_80, yhat_hi_80, ...``) and
+    return the volume frame ``unique_id, ds, volume`` the scheduler staffs.
+
+    `volume_quantile` picks the column: 'mean' -> yhat, '80' -> yhat_hi_80 (staff to the
+    upper end of the 80% interval, a risk-aware plan), '95' -> yhat_hi_95. With several
+    models in the file, `model` picks one. Negative forecasts (linear models can dip below
+    zero in quiet hours) are staffed as zero contacts.
+    """
+    path = Path(path)
+    if volume_quantile not in QUANTILE_COLUMNS:
+        raise ForecastFileError(f"volume_quantile must be one of "
+                                f"{', '.join(QUANTILE_COLUMNS)}, got {volume_quantile!r}")
+    column = QUANTILE_COLUMNS[volume_quantile]
+    if not path.is_file():
+        raise ForecastFileError(f"{path}: forecast file not found")
+    try:
+        raw = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise ForecastFileError(f"{path}: not a readable CSV: {' '.join(str(exc).split())}") \
+            from exc
+    missing = [c for c in (*FORECAST_KEYS, column) if c not in raw.columns]
+    if missing:
+        raise ForecastFileError(f"{path}: missing column {missing[0]!r} (needed for "
+                                f"--volume-quantile {volume_quantile}); has "
+                                f"{', '.join(raw.columns)}")
+    if raw.empty:
+        raise ForecastFileError(f"{path}: no data rows")
+    models = sorted(raw["model"].unique())
+    if model is None and len(models) > 1:
+        raise ForecastFileError(f"{path}: holds several models ({', '.join(models)}); pick "
+                                "one with --model")
+    if model is not None:
+        if model not in models:
+            raise ForecastFileError(f"{path}: no rows for model {model!r}; models in the file: "
+                                    f"{', '.join(models)}")
+        raw = raw[raw["model"] == model]
+    blank = raw["unique_id"].str.strip() == ""
+    if blank.any():
+        raise ForecastFileError(f"{_at(path, int(raw.index[blank.to_numpy()][0]), 'unique_id')}"
+                                ": must not be blank")
+    ds = pd.to_datetime(raw["ds"], errors="coerce", format="mixed")
+    if ds.isna().any():
+        i = int(raw.index[ds.isna().to_numpy()][0])
+        raise ForecastFileError(f"{_at(path, i, 'ds')}: cannot read {raw['ds'].loc[i]!r} as a "
+                                "timestamp (use YYYY-MM-DD HH:MM, naive local time)")
+    if ds.dt.tz is not None:
+        raise ForecastFileError(f"{path}: column 'ds' must be naive local time, got "
+                                f"{raw['ds'].iloc[0]!r} with a UTC offset")
+    values = pd.to_numeric(raw[column].str.strip(), errors="coerce")
+    bad = values.isna() | ~np.isfinite(values.to_numpy(dtype=float))
+    if bad.any():
+        i = int(raw.index[bad.to_numpy()][0])
+        raise ForecastFileError(f"{_at(path, i, column)}: must be a finite number, got "
+                                f"{raw[column].loc[i]!r}")
+    volume = pd.DataFrame({"unique_id": raw["unique_id"].str.strip().astype("string"),
+                           "ds": ds, "volume": values.clip(lower=0.0).astype(float)})
+    dup = volume.duplicated(["unique_id", "ds"])
+    if dup.any():
+        i = int(volume.index[dup.to_numpy()][0])
+        raise ForecastFileError(f"{_at(path, i, 'ds')}: queue {volume['unique_id'].loc[i]!r} "
+                                f"has {volume['ds'].loc[i]:%Y-%m-%d %H:%M} twice")
+    return volume.reset_index(drop=True)
+
+
+def _fmt(value: float, spec: str) -> str:
+    return "n/a" if value is None or math.isnan(value) else format(value, spec)
+
+
+@click.command("erlang")
+@click.option("--volume", type=float, required=True,
+              help="Contacts arriving in the interval.")
+@click.option("--interval-s", type=float, default=1800.0, show_default=True,
+              help="Interval length in seconds.")
+@click.option("--aht-s", type=float, required=True,
+              help="Average handle time in seconds (for chat: one chat at a time).")
+@click.option("--sl-target", type=float, default=None,
+              help="Service-level target, share answered within --sl-seconds (e.g. 0.8).")
+@click.option("--sl-seconds", type=float, default=None,
+              help="Service-level threshold in seconds (e.g. 20).")
+@click.option("--max-asa-s", type=float, default=None,
+              help="Ceiling on the average speed of answer, seconds.")
+@click.option("--max-occupancy", type=float, default=None,
+              help="Ceiling on agent occupancy, in (0, 1].")
+@click.option("--shrinkage", type=float, default=0.0, show_default=True,
+              help="Total shrinkage, share of paid time off the phones, in [0, 1).")
+@click.option("--patience-s", type=float, default=None,
+              help="Mean caller patience in seconds: use Erlang A and report abandonment.")
+@click.option("--max-abandon", type=float, default=None,
+              help="Ceiling on the abandoned share (needs --patience-s).")
+@click.option("--concurrency", type=int, default=1, show_default=True,
+              help="Chats per agent at once (more than 1 means a chat queue).")
+@click.option("--concurrency-aht-factor", type=float, default=0.0, show_default=True,
+              help="Slow-down per extra concurrent chat, share of --aht-s, in [0, 1].")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print one JSON object instead of text.")
+def erlang_command(volume, interval_s, aht_s, sl_target, sl_seconds, max_asa_s, max_occupancy,
+                   shrinkage, patience_s, max_abandon, concurrency, concurrency_aht_factor,
+                   as_json):
+    """Agents needed for one interval (Erlang C, or Erlang A with --patience-s)."""
+    q = QueueStaffing(
+        aht_s=aht_s, channel="chat" if concurrency > 1 else "voice", sl_target=sl_target,
+        sl_seconds=sl_seconds, max_asa_s=max_asa_s, max_occupancy=max_occupancy,
+        patience_s=patience_s, max_abandon=max_abandon, concurrency=concurrency,
+        concurrency_aht_factor=concurrency_aht_factor,
+        shrinkage={"total": shrinkage} if shrinkage else {})
+    res = staff_interval(volume, interval_s, q)
+    keys = ["agents", "agents_with_shrinkage", "service_level", "asa_s", "occupancy", "p_wait"]
+    if patience_s is not None:
+        keys.append("abandon_rate")
+    if as_json:
+        click.echo(json.dumps({k: None if isinstance(res[k], float) and math.isnan(res[k])
+                               else res[k] for k in keys}))
+        return
+    model = "Erlang A" if patience_s is not None else "Erlang C"
+    slots = f" ({res['agents'] * concurrency} chat slots)" if concurrency > 1 else ""
+    lines = [
+        f"traffic               {res['erlangs']:.3f} Erlangs ({model})",
+        f"agents                {res['agents']}{slots}",
+        f"{f'with {shrinkage:.0%} shrinkage':<22}{res['agents_with_shrinkage']}",
+        f"service level         {_fmt(res['service_level'], '.1%')}"
+        + (f" within {sl_seconds:g} s" if sl_seconds is not None else ""),
+        f"ASA                   {_fmt(res['asa_s'], '.1f')} s",
+        f"occupancy             {_fmt(res['occupancy'], '.1%')}",
+        f"probability of wait   {_fmt(res['p_wait'], '.1%')}",
+    ]
+    if patience_s is not None:
+        lines.append(f"abandonment           {_fmt(res['abandon_rate'], '.2%')}")
+    click.echo("\n".join(lines))
+
+
+@click.command("requirements")
+@click.option("--forecast", "forecast_path", type=click.Path(dir_okay=False), required=True,
+              help="Forecast CSV: unique_id, ds, model, yhat, yhat_lo_80, yhat_hi_80, ...")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), required=True,
+              help="YAML config with a staffing block per queue (see configs/example.yaml).")
+@click.option("--out", "out_path", type=click.Path(dir_okay=False), required=True,
+              help="Requirement CSV to write (the resolved config is written next to it).")
+@click.option("--interval-minutes", type=click.Choice(["15", "30", "60"]), default="30",
+              show_default=True, help="Length of a staffing interval.")
+@click.option("--volume-quantile", type=click.Choice(list(QUANTILE_COLUMNS)), default=None,
+              help="Staff to yhat (mean) or the upper 80/95% bound [default: the config's "
+                   "forecast.volume_quantile].")
+@click.option("--model", default=None,
+              help="Model to staff for when the forecast holds several.")
+def requirements_command(forecast_path, config_path, out_path, interval_minutes,
+                         volume_quantile, model):
+    """Agents needed per queue and interval, from a forecast and the queue settings."""
+    config = load_config(config_path)
+    quantile = volume_quantile or config.forecast.volume_quantile
+    volume = forecast_to_volume(forecast_path, quantile, model)
+    names = sorted(volume["unique_id"].unique())
+    queues = {n: config.queue(n).staffing for n in names if config.queue(n).staffing}
+    hours = {n: config.queue(n).opening_hours for n in names}
+    req = compute_requirements(volume, queues, interval_minutes=int(interval_minutes),
+                               opening_hours=hours)
+    out = atomic_write_csv(req, out_path)
+    atomic_write_text(out.with_name(out.stem + ".config.yaml"), dump_resolved(config))
+    peak = req.groupby("unique_id", observed=True)["agents_required"].max()
+    click.echo(f"wrote {out} ({len(req)} rows, {len(names)} queues, volume column "
+               f"{QUANTILE_COLUMNS[quantile]}); peak agents required: "
+               + ", ".join(f"{q} {int(v)}" for q, v in peak.items()))
+
+
+COMMANDS: tuple[click.Command, ...] = (erlang_command, requirements_command)
