@@ -193,6 +193,8 @@ class _Tours:
     queue: np.ndarray          # object
     hours: np.ndarray          # paid hours of the week, float
     works: np.ndarray          # (n_tours, n_days) bool: works a shift starting on that day
+    starts: np.ndarray         # (n_tours, n_days) datetime64[ns] shift starts, NaT when off
+    ends: np.ndarray           # (n_tours, n_days) datetime64[ns] shift ends, NaT when off
     first_start: np.ndarray    # datetime64[ns] of the week's first shift start
     min_gap_h: np.ndarray      # smallest rest between two shifts of the tour, hours (inf: one shift)
     longest_run: np.ndarray    # longest run of consecutive worked days inside the week
@@ -244,12 +246,17 @@ def _week_tours(frame: pd.DataFrame, days: pd.DatetimeIndex) -> _Tours:
     tour_pos = pd.Index(ids).get_indexer(frame["tour_id"])
     works = np.zeros((len(ids), len(days)), dtype=bool)
     works[tour_pos, day_pos] = True
+    starts = np.full(works.shape, np.datetime64("NaT"), "datetime64[ns]")
+    ends = starts.copy()
+    starts[tour_pos, day_pos] = frame["shift_start"].to_numpy(dtype="datetime64[ns]")
+    ends[tour_pos, day_pos] = frame["shift_end"].to_numpy(dtype="datetime64[ns]")
     gaps = (frame["shift_start"] - grouped["shift_end"].shift()).dt.total_seconds() / 3600.0
     min_gap = gaps.groupby(frame["tour_id"]).min().reindex(ids).fillna(np.inf).to_numpy()
     longest, lead = _runs(works)
     return _Tours(ids=ids, contract=first["contract"].astype(str).to_numpy(dtype=object),
                   queue=first["queue"].astype(str).to_numpy(dtype=object),
                   hours=grouped["paid_hours"].sum().to_numpy(dtype=float), works=works,
+                  starts=starts, ends=ends,
                   first_start=grouped["shift_start"].min().to_numpy(dtype="datetime64[ns]"),
                   min_gap_h=min_gap, longest_run=longest, lead_run=lead)
 
@@ -343,12 +350,80 @@ def _reason(t: int, tours: _Tours, agents: Sequence[Agent], rules: Mapping[str, 
             f"({contract!r}, queue {queue!r}, {tours.hours[t]:g} h, {dates})")
 
 
+def _latest(block: np.ndarray, fallback: np.ndarray) -> np.ndarray:
+    """Per row, the latest non-NaT timestamp of `block` and `fallback` (NaT when none)."""
+    # NaT is the smallest int64, so a plain max skips it unless the row has nothing else.
+    both = np.concatenate([fallback[:, None], block], axis=1).astype("datetime64[ns]")
+    return both.astype(np.int64).max(axis=1).astype("datetime64[ns]")
+
+
+def _earliest(block: np.ndarray) -> np.ndarray:
+    """Per row, the earliest non-NaT timestamp of `block` (NaT when none)."""
+    values = block.astype("datetime64[ns]").astype(np.int64)
+    top = np.iinfo(np.int64).max
+    first = np.where(np.isnat(block), top, values).min(axis=1, initial=top)
+    return np.where(first == top, np.datetime64("NaT"), first.astype("datetime64[ns]"))
+
+
+def _run_forward(works: np.ndarray) -> np.ndarray:
+    """Per row, how many leading columns are True."""
+    padded = np.concatenate([works, np.zeros((works.shape[0], 1), bool)], axis=1)
+    return np.argmin(padded, axis=1)
+
+
+def _run_back(works: np.ndarray, tail: np.ndarray) -> np.ndarray:
+    """Per row, how many trailing columns are True, plus `tail` when all of them are."""
+    run = _run_forward(works[:, ::-1])
+    return np.where(run == works.shape[1], run + tail, run)
+
+
+def _daily_reason(t: int, tours: _Tours, rules: Mapping[str, np.ndarray],
+                  min_rest_hours: float, max_consecutive_days: int,
+                  days: pd.DatetimeIndex) -> str:
+    """Why single-shift tour `t` got no agent, against everyone's final week."""
+    contract, queue = tours.contract[t], tours.queue[t]
+    date = f"{days[tours.works[t]][0]:%Y-%m-%d}"
+    steps = (
+        ("contract", f"no agent has contract {contract!r}"),
+        ("skill", f"no agent with contract {contract!r} works queue {queue!r}"),
+        ("available", f"every agent with contract {contract!r} and queue {queue!r} is "
+                      f"unavailable on {date} or already works that day"),
+        ("hours", f"every agent still eligible would exceed their max weekly hours with its "
+                  f"{tours.hours[t]:g} h"),
+        ("rest", f"every agent still eligible would rest less than {min_rest_hours:g} h "
+                 "before or after it"),
+        ("consecutive", f"every agent still eligible would work more than "
+                        f"{max_consecutive_days} consecutive days"),
+    )
+    candidates = np.ones(len(rules["contract"]), dtype=bool)
+    for key, message in steps:
+        candidates &= rules[key]
+        if not candidates.any():
+            return message
+    return f"no agent left for this {tours.hours[t]:g} h shift on {date}"
+
+
+def _pairs(allowed: np.ndarray, cost: np.ndarray) -> list[tuple[int, int]]:
+    """Exact maximum-cardinality, minimum-cost matching of rows to columns on `allowed`."""
+    if not allowed.any():
+        return []
+    # Forbidden pairs cost more than any set of allowed pairs, so the optimum first matches
+    # as many rows as possible, then minimises the soft cost among those matchings.
+    forbid = float(cost[allowed].max(initial=0.0)) * min(allowed.shape) + 1.0
+    rows, cols = linear_sum_assignment(np.where(allowed, cost, forbid))
+    return [(int(r), int(c)) for r, c in zip(rows, cols) if allowed[r, c]]
+
+
 def _assign_week(frame: pd.DataFrame, days: pd.DatetimeIndex, agents: Sequence[Agent],
                  past: _Past, *, min_rest_hours: float, max_consecutive_days: int,
                  preference_weight: float, weekend_weight: float
                  ) -> tuple[dict[str, str], list[dict]]:
+    """Phase 1: weekly tours (two or more shifts), one per agent, in one exact matching.
+    Phase 2: single-shift tours (daily-shift families), day by day, each day an exact
+    matching onto agents with weekly hours left, no shift that day, enough rest on both
+    sides and a short enough run of working days."""
     tours = _week_tours(frame, days)
-    n_t, n_a = len(tours.ids), len(agents)
+    n_t, n_a, n_d = len(tours.ids), len(agents), len(days)
     contracts = sorted({a.contract for a in agents} | set(tours.contract))
     queues = sorted({q for a in agents for q in a.queues} | set(tours.queue))
     a_contract = _codes(np.array([a.contract for a in agents], dtype=object), contracts)
@@ -357,16 +432,19 @@ def _assign_week(frame: pd.DataFrame, days: pd.DatetimeIndex, agents: Sequence[A
                        dtype=bool).reshape(n_a, len(queues))
     day_list = [d.date() for d in days]
     away = np.array([[d in a.unavailable_dates for d in day_list] for a in agents],
-                    dtype=bool).reshape(n_a, len(days))
+                    dtype=bool).reshape(n_a, n_d)
     lo = np.array([a.min_weekly_hours for a in agents])
     hi = np.array([a.max_weekly_hours for a in agents])
     eps = 1e-6
+    weekly = tours.works.sum(axis=1) >= 2
     gap_h = (tours.first_start[:, None] - past.last_end[None, :]) / np.timedelta64(1, "h")
     rules = {
         "contract": t_contract[:, None] == a_contract[None, :],
         "skill": skilled[:, _codes(tours.queue, queues)].T,
         "available": (tours.works.astype(np.int32) @ away.T.astype(np.int32)) == 0,
-        "hours": (tours.hours[:, None] >= lo[None, :] - eps)
+        # A weekly tour is the agent's whole week, so its hours must fit the agent's range;
+        # single shifts are pooled, so only the maximum applies to each of them.
+        "hours": ((tours.hours[:, None] >= lo[None, :] - eps) | ~weekly[:, None])
                  & (tours.hours[:, None] <= hi[None, :] + eps),
         "rest": np.isnan(gap_h) | (gap_h >= min_rest_hours - eps),
         "consecutive": (tours.lead_run[:, None] + past.tail_run[None, :]) <= max_consecutive_days,
@@ -380,30 +458,79 @@ def _assign_week(frame: pd.DataFrame, days: pd.DatetimeIndex, agents: Sequence[A
     # fixed, minimising sum 2 * so_far * this_week (the squares of this week's counts add up
     # to a constant when every tour is staffed), which is linear in the pairing.
     weekday = np.array([d.weekday() for d in day_list])
+    is_weekend = np.isin(weekday, list(WEEKEND))
     prefers = np.array([[wd in a.preferred_days_off for wd in weekday] for a in agents],
-                       dtype=np.int32).reshape(n_a, len(days))
-    weekend_t = tours.works[:, np.isin(weekday, list(WEEKEND))].sum(axis=1)
+                       dtype=np.int32).reshape(n_a, n_d)
+    weekend_t = tours.works[:, is_weekend].sum(axis=1)
     cost = (preference_weight * (tours.works.astype(np.int32) @ prefers.T)
             + weekend_weight * 2.0 * weekend_t[:, None] * past.weekend_days[None, :])
-    # Forbidden pairs cost more than any set of allowed pairs, so the optimum first staffs
-    # as many tours as possible, then minimises the soft cost among those plans.
-    forbid = float(cost[allowed].max(initial=0.0)) * min(n_t, n_a) + 1.0
-    matrix = np.where(allowed, cost, forbid)
-    taken: dict[str, str] = {}
-    if n_t and n_a:
-        rows, cols = linear_sum_assignment(matrix)
-        for r, c in zip(rows, cols):
-            if allowed[r, c]:
-                taken[tours.ids[r]] = agents[c].agent_id
+
+    owner = np.full(n_t, -1)
+    phase1 = np.flatnonzero(weekly)
+    for r, c in _pairs(allowed[phase1], cost[phase1]):
+        owner[phase1[r]] = c
+
+    # The agents' week so far, for phase 2.
+    works = np.zeros((n_a, n_d), dtype=bool)
+    starts = np.full((n_a, n_d), np.datetime64("NaT"), "datetime64[ns]")
+    ends = starts.copy()
+    hours = np.zeros(n_a)
+    weekend_days = past.weekend_days.astype(float).copy()
+
+    def give(t: int, a: int) -> None:
+        owner[t] = a
+        works[a] |= tours.works[t]
+        starts[a, tours.works[t]] = tours.starts[t, tours.works[t]]
+        ends[a, tours.works[t]] = tours.ends[t, tours.works[t]]
+        hours[a] += tours.hours[t]
+        weekend_days[a] += weekend_t[t]
+
+    for t in phase1[owner[phase1] >= 0]:
+        give(t, owner[t])
+
+    def daily_rules(t: int) -> dict[str, np.ndarray]:
+        d = int(np.flatnonzero(tours.works[t])[0])
+        before = _latest(ends[:, :d], past.last_end)
+        after = _earliest(starts[:, d + 1:])
+        rest_before = (tours.starts[t, d] - before) / np.timedelta64(1, "h")
+        rest_after = (after - tours.ends[t, d]) / np.timedelta64(1, "h")
+        left = _run_back(works[:, :d], past.tail_run)
+        right = _run_forward(works[:, d + 1:])
+        return {
+            "contract": rules["contract"][t], "skill": rules["skill"][t],
+            "available": ~away[:, d] & ~works[:, d],
+            "hours": hours + tours.hours[t] <= hi + eps,
+            "rest": (np.isnan(rest_before) | (rest_before >= min_rest_hours - eps))
+                    & (np.isnan(rest_after) | (rest_after >= min_rest_hours - eps)),
+            "consecutive": left + 1 + right <= max_consecutive_days,
+        }
+
+    single = np.flatnonzero(~weekly)
+    single_day = tours.works[single].argmax(axis=1)
+    for d in range(n_d):
+        todays = single[single_day == d]
+        if not len(todays):
+            continue
+        ok = np.array([np.logical_and.reduce(list(daily_rules(t).values())) for t in todays])
+        # Same soft terms as phase 1, plus a nudge towards agents still short of their
+        # minimum weekly hours.
+        soft = (preference_weight * prefers[:, d] + weekend_weight * 2.0 * is_weekend[d]
+                * weekend_days + 0.5 * (hours >= lo - eps))
+        for r, c in _pairs(ok, np.broadcast_to(soft, ok.shape).astype(float)):
+            give(todays[r], c)
+
+    taken = {tours.ids[t]: agents[owner[t]].agent_id for t in range(n_t) if owner[t] >= 0}
     unassigned = []
-    for t, tour_id in enumerate(tours.ids):
-        if tour_id not in taken:
-            unassigned.append({
-                "tour_id": tour_id, "contract": tours.contract[t], "queue": tours.queue[t],
-                "dates": ";".join(f"{d:%Y-%m-%d}" for d in days[tours.works[t]]),
-                "paid_hours": float(tours.hours[t]),
-                "reason": _reason(t, tours, agents, rules, min_rest_hours, max_consecutive_days,
-                                  days)})
+    for t in np.flatnonzero(owner < 0):
+        if weekly[t]:
+            reason = _reason(t, tours, agents, rules, min_rest_hours, max_consecutive_days, days)
+        else:
+            reason = _daily_reason(t, tours, daily_rules(t), min_rest_hours,
+                                   max_consecutive_days, days)
+        unassigned.append({
+            "tour_id": tours.ids[t], "contract": tours.contract[t], "queue": tours.queue[t],
+            "dates": ";".join(f"{d:%Y-%m-%d}" for d in days[tours.works[t]]),
+            "paid_hours": float(tours.hours[t]), "reason": reason})
     return taken, unassigned
 
 

@@ -242,19 +242,11 @@ def test_placeholder_uses_tour_ids_as_agent_ids():
 
 # ----------------------------------------------------------------------------- properties
 
-def _allowed(tour: pd.DataFrame, a: Agent, history: pd.DataFrame, rest: float, run: int) -> bool:
-    """Plain restatement of the hard rules for one tour and one agent."""
-    if tour["contract"].iloc[0] != a.contract:
+def _shifts_ok(shifts: pd.DataFrame, rest: float, run: int) -> bool:
+    """At most one shift a day, `rest` hours between shifts, at most `run` days in a row."""
+    shifts = shifts.sort_values("shift_start")
+    if shifts["date"].duplicated().any():
         return False
-    if a.queues and tour["queue"].iloc[0] not in a.queues:
-        return False
-    if any(d.date() in a.unavailable_dates for d in tour["date"]):
-        return False
-    if not a.min_weekly_hours <= tour["paid_hours"].sum() <= a.max_weekly_hours:
-        return False
-    mine = history[history["agent_id"] == a.agent_id]
-    shifts = pd.concat([mine[["date", "shift_start", "shift_end"]],
-                        tour[["date", "shift_start", "shift_end"]]]).sort_values("shift_start")
     gaps = (shifts["shift_start"].iloc[1:].to_numpy() - shifts["shift_end"].iloc[:-1].to_numpy())
     if (gaps < np.timedelta64(int(rest * 3600), "s")).any():
         return False
@@ -264,6 +256,24 @@ def _allowed(tour: pd.DataFrame, a: Agent, history: pd.DataFrame, rest: float, r
         current = current + 1 if (nxt - prev).days == 1 else 1
         longest = max(longest, current)
     return longest <= run
+
+
+def _fits(rows: pd.DataFrame, a: Agent) -> bool:
+    """Contract, queue skill and availability of every row for agent `a`."""
+    return bool((rows["contract"] == a.contract).all()
+                and (not a.queues or rows["queue"].isin(list(a.queues)).all())
+                and not any(d.date() in a.unavailable_dates for d in rows["date"]))
+
+
+def _allowed(tour: pd.DataFrame, a: Agent, history: pd.DataFrame, rest: float, run: int) -> bool:
+    """Plain restatement of the hard rules for one weekly tour and one idle agent."""
+    if not _fits(tour, a):
+        return False
+    if not a.min_weekly_hours <= tour["paid_hours"].sum() <= a.max_weekly_hours:
+        return False
+    mine = history[history["agent_id"] == a.agent_id]
+    return _shifts_ok(pd.concat([mine[["date", "shift_start", "shift_end"]],
+                                 tour[["date", "shift_start", "shift_end"]]]), rest, run)
 
 
 @st.composite
@@ -305,20 +315,45 @@ def test_assignment_respects_every_rule_and_staffs_as_many_tours_as_possible(ins
                            history=history if len(history) else None)
     by_id = {a.agent_id: a for a in agents}
     roster = result.roster
-    # One agent per tour, one tour per agent, every tour either staffed or reported.
+    weekly = tours.groupby("tour_id")["date"].count() >= 2
+    # One agent per tour, at most one weekly tour per agent, every tour staffed or reported.
     assert (roster.groupby("tour_id")["agent_id"].nunique() == 1).all()
-    assert (roster.groupby("agent_id")["tour_id"].nunique() == 1).all()
+    mine_weekly = roster[roster["tour_id"].map(weekly).to_numpy(dtype=bool)]
+    assert (mine_weekly.groupby("agent_id")["tour_id"].nunique() <= 1).all()
     staffed = set(roster["tour_id"])
     reported = set(result.unassigned_tours["tour_id"])
     assert staffed.isdisjoint(reported) and staffed | reported == set(tours["tour_id"])
     assert result.unassigned_tours["reason"].str.len().gt(0).all()
     assert set(result.idle_agents) == set(by_id) - set(roster["agent_id"])
     hist = history.assign(date=pd.to_datetime(history["date"])) if len(history) else history
-    for tour_id, rows in roster.groupby("tour_id"):
-        assert _allowed(rows, by_id[rows["agent_id"].iloc[0]], hist, rest, run), tour_id
-    # Maximum cardinality, checked against an independent matching on the plain rules.
-    ids = sorted(set(tours["tour_id"]))
-    allowed = np.array([[_allowed(tours[tours["tour_id"] == t], a, hist, rest, run)
-                         for a in agents] for t in ids])
-    r, c = linear_sum_assignment(-allowed.astype(float))
-    assert len(staffed) == int(allowed[r, c].sum())
+    for agent_id, rows in roster.groupby("agent_id"):
+        a = by_id[agent_id]
+        assert _fits(rows, a), agent_id
+        assert rows["paid_hours"].sum() <= a.max_weekly_hours + 1e-9
+        if agent_id in set(mine_weekly["agent_id"]):
+            assert rows["paid_hours"].sum() >= a.min_weekly_hours - 1e-9
+        past = hist[hist["agent_id"] == agent_id] if len(hist) else hist
+        both = pd.concat([past[["date", "shift_start", "shift_end"]] if len(past) else None,
+                          rows[["date", "shift_start", "shift_end"]]])
+        assert _shifts_ok(both, rest, run), agent_id
+    # Weekly tours: maximum cardinality, checked against an independent matching.
+    ids = sorted(weekly[weekly].index)
+    if ids:
+        allowed = np.array([[_allowed(tours[tours["tour_id"] == t], a, hist, rest, run)
+                             for a in agents] for t in ids])
+        r, c = linear_sum_assignment(-allowed.astype(float))
+        assert len(staffed & set(ids)) == int(allowed[r, c].sum())
+
+
+def test_single_shifts_are_pooled_onto_agents_within_their_hours():
+    # Six 4-hour daily shifts and two part-timers of at most 12 h: three shifts each.
+    tours = tours_of(*[tour_rows(f"D{d}", [d], hours=4.0, contract="part_time")
+                       for d in range(6)])
+    agents = [agent("P", contract="part_time", hi=12), agent("Q", contract="part_time", hi=12)]
+    result = assign_agents(tours, agents, min_rest_hours=11, max_consecutive_days=6)
+    assert result.status == "complete"
+    assert result.roster.groupby("agent_id")["paid_hours"].sum().to_dict() == {"P": 12.0,
+                                                                              "Q": 12.0}
+    short = assign_agents(tours, agents[:1], min_rest_hours=11, max_consecutive_days=6)
+    assert len(short.unassigned_tours) == 3
+    assert "exceed their max weekly hours" in short.unassigned_tours["reason"].iloc[0]
