@@ -179,7 +179,11 @@ def requirements_command(forecast_path, config_path, out_path, interval_minutes,
     quantile = volume_quantile or config.forecast.volume_quantile
     volume = forecast_to_volume(forecast_path, quantile, model)
     names = sorted(volume["unique_id"].unique())
-    queues = {n: config.queue(n).staffing for n in names if config.queue(n).staffing}
+    # Every configured queue, so an unknown queue's error lists them all; queues missing from
+    # the config take the `default` queue's settings when there is one.
+    queues = {n: q.staffing for n, q in config.queues.items() if q.staffing is not None}
+    queues.update({n: config.queue(n).staffing for n in names
+                   if n not in queues and config.queue(n).staffing is not None})
     hours = {n: config.queue(n).opening_hours for n in names}
     req = compute_requirements(volume, queues, interval_minutes=int(interval_minutes),
                                opening_hours=hours)
