@@ -162,3 +162,38 @@ def format_activities(activities: pd.DataFrame) -> pd.DataFrame:
                          "start": _fmt_times(activities["start"], TIME_FORMAT),
                          "end": _fmt_times(activities["end"], TIME_FORMAT),
                          "activity": activities["activity"].astype(str)})
+
+
+def roster_coverage(roster: pd.DataFrame, grid: pd.DataFrame, interval_minutes: int) -> pd.Series:
+    """Agents at work (on shift and not on break or lunch) in each interval of `grid`.
+
+    grid: rows of `unique_id, ds` (interval starts); roster: a `roster_frame` result whose
+    `queue` names the grid's `unique_id`. An agent at work for part of an interval counts
+    for that share of it. Time is absolute, so a shift past midnight covers the next
+    morning. Returns a float Series aligned with `grid`'s index.
+    """
+    width = pd.Timedelta(minutes=interval_minutes)
+    ds = pd.to_datetime(grid["ds"])
+    origin = ds.min().normalize() if len(ds) else pd.Timestamp(0)
+    keys = pd.MultiIndex.from_arrays([grid["unique_id"].astype(str),
+                                      ((ds - origin) // width).astype(int)])
+    cover: dict[tuple[str, int], float] = {}
+    for row in roster.itertuples(index=False):
+        pauses = sorted((getattr(row, f"{k}_start"), getattr(row, f"{k}_end"))
+                        for k in ("break", "lunch") if pd.notna(getattr(row, f"{k}_start")))
+        cursor, pieces = row.shift_start, []
+        for start, end in pauses:
+            pieces.append((cursor, start))
+            cursor = end
+        pieces.append((cursor, row.shift_end))
+        for start, end in pieces:
+            first = (start - origin) // width
+            last = -((origin - end) // width)  # ceiling division on Timedeltas
+            for cell in range(first, last):
+                lo = max(start, origin + cell * width)
+                hi = min(end, origin + (cell + 1) * width)
+                if hi > lo:
+                    key = (str(row.queue), cell)
+                    cover[key] = cover.get(key, 0.0) + (hi - lo) / width
+    values = [cover.get(k, 0.0) for k in keys]
+    return pd.Series(values, index=grid.index, dtype=float)

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from scheduler.roster import (ACTIVITY_COLUMNS, ROSTER_COLUMNS, RosterError, activities_frame,
-                              format_roster, roster_frame)
+                              format_roster, roster_coverage, roster_frame)
 
 T = pd.Timestamp
 NAT = pd.NaT
@@ -129,3 +129,16 @@ def test_activity_segments_never_overlap_and_tile_each_shift(rows):
             assert (inside["activity"] == "LUNCH").sum() == int(pd.notna(row.lunch_start))
         off_days = {s.normalize() for s in seg.loc[seg["activity"] == "OFF", "start"]}
         assert off_days == set(days) - set(mine["date"])
+
+
+def test_roster_coverage_counts_work_not_breaks_on_absolute_time():
+    rows = pd.DataFrame([shift("A", "2026-11-09 22:00", 4, brk=(1, 0.5)),
+                         shift("B", "2026-11-09 23:30", 2, queue="aftersales")])
+    grid = pd.DataFrame({"unique_id": ["presales"] * 4 + ["aftersales"] * 2,
+                         "ds": pd.to_datetime(["2026-11-09 22:00", "2026-11-09 23:00",
+                                               "2026-11-10 00:00", "2026-11-10 01:00",
+                                               "2026-11-09 23:00", "2026-11-10 01:00"])})
+    got = roster_coverage(roster_frame(rows), grid, 60)
+    # A works 22:00-23:00, breaks 23:00-23:30, works 23:30-02:00 (past midnight).
+    # B works 23:30-01:30 on aftersales: half of 23:00 and half of 01:00.
+    assert got.tolist() == [1.0, 0.5, 1.0, 1.0, 0.5, 0.5]
