@@ -349,8 +349,8 @@ def _a_metrics(n, a, aht, patience, t):
     # Offered wait V of an arrival that finds j waiting: e^(-theta V) ~ Beta(x, j + 1), so
     # answered-within-T among those who wait is (1 - P(ab|wait)) - D(T), with
     # D(T) = x/(x+1) * M(x+1, y e^-theta T) / M(x, y) * exp(-(x+1) theta T + y (1 - e^-theta T)).
-    log_d = (np.log(x_safe / (x_safe + 1.0)) + _log_kummer(x_safe + 1.0, y * np.exp(-theta_t)) - log_m
-             - (x_safe + 1.0) * theta_t - y * np.expm1(-theta_t))
+    log_d = (np.log(x_safe / (x_safe + 1.0)) + _log_kummer(x_safe + 1.0, y * np.exp(-theta_t))
+             - log_m - (x_safe + 1.0) * theta_t - y * np.expm1(-theta_t))
     within = np.clip((1.0 - ab_wait) - np.exp(log_d), 0.0, 1.0)
     sl = (1.0 - p_wait) + p_wait * within
     no_agents = n == 0

@@ -34,7 +34,8 @@ def hourly(values, uid="q", start="2024-03-04 00:00") -> pd.DataFrame:
 def test_textbook_hour_spreads_flat_into_half_hours():
     req = compute_requirements(hourly([200.0]), {"q": queue()})
     assert list(req.columns[: len(REQUIREMENT_COLUMNS)]) == list(REQUIREMENT_COLUMNS)
-    assert req["ds"].tolist() == [pd.Timestamp("2024-03-04 00:00"), pd.Timestamp("2024-03-04 00:30")]
+    assert req["ds"].tolist() == [pd.Timestamp("2024-03-04 00:00"),
+                                  pd.Timestamp("2024-03-04 00:30")]
     assert req["volume"].tolist() == [100.0, 100.0]
     assert req["erlangs"].tolist() == pytest.approx([10.0, 10.0])
     assert req["agents_raw"].tolist() == [14, 14]

@@ -147,7 +147,8 @@ def test_requirements_bad_inputs(forecast_csv, tmp_path):
     broken.to_csv(bad := tmp_path / "text.csv", index=False)
     line = one_error_line(run("requirements", "--forecast", str(bad), "--config", str(cfg),
                               "--out", out))
-    assert "text.csv: data row 6 (line 7), column 'yhat': must be a finite number, got 'lots'" in line
+    assert ("text.csv: data row 6 (line 7), column 'yhat': must be a finite number, "
+            "got 'lots'") in line
 
     two = pd.concat([fc, fc.assign(model="prophet")])
     two.to_csv(bad := tmp_path / "two.csv", index=False)
