@@ -15,6 +15,7 @@ All timestamps are naive local wall-clock time; hours are hours.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -197,3 +198,33 @@ def roster_coverage(roster: pd.DataFrame, grid: pd.DataFrame, interval_minutes: 
                     cover[key] = cover.get(key, 0.0) + (hi - lo) / width
     values = [cover.get(k, 0.0) for k in keys]
     return pd.Series(values, index=grid.index, dtype=float)
+
+
+def read_roster(path: str | Path) -> pd.DataFrame:
+    """Read a roster.csv written earlier (e.g. last week's, as assignment history)."""
+    path = Path(path)
+    if not path.is_file():
+        raise RosterError(f"{path}: roster file not found")
+    raw = pd.read_csv(path, dtype=str, keep_default_na=False)
+    missing = [c for c in ROSTER_COLUMNS if c not in raw.columns]
+    if missing:
+        raise RosterError(f"{path}: missing column(s) {', '.join(missing)}; a roster has "
+                          f"{', '.join(ROSTER_COLUMNS)}")
+    frame = raw[list(ROSTER_COLUMNS)].copy()
+    for col in ("date", *_TIMES):
+        parsed = pd.to_datetime(frame[col].replace("", None), errors="coerce", format="mixed")
+        bad = parsed.isna() & (frame[col] != "")
+        if col in ("date", "shift_start", "shift_end"):
+            bad |= frame[col] == ""
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise RosterError(f"{path}: data row {i + 1} (line {i + 2}), column {col!r}: "
+                              f"cannot read {frame[col].iloc[i]!r} as a timestamp")
+        frame[col] = parsed
+    paid = pd.to_numeric(frame["paid_hours"], errors="coerce")
+    if paid.isna().any():
+        i = int(np.flatnonzero(paid.isna())[0])
+        raise RosterError(f"{path}: data row {i + 1} (line {i + 2}), column 'paid_hours': "
+                          f"must be a number, got {frame['paid_hours'].iloc[i]!r}")
+    frame["paid_hours"] = paid.astype(float)
+    return roster_frame(frame)

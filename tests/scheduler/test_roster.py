@@ -8,7 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from scheduler.roster import (ACTIVITY_COLUMNS, ROSTER_COLUMNS, RosterError, activities_frame,
-                              format_roster, roster_coverage, roster_frame)
+                              format_roster, read_roster, roster_coverage,
+                              roster_frame)
 
 T = pd.Timestamp
 NAT = pd.NaT
@@ -142,3 +143,16 @@ def test_roster_coverage_counts_work_not_breaks_on_absolute_time():
     # A works 22:00-23:00, breaks 23:00-23:30, works 23:30-02:00 (past midnight).
     # B works 23:30-01:30 on aftersales: half of 23:00 and half of 01:00.
     assert got.tolist() == [1.0, 0.5, 1.0, 1.0, 0.5, 0.5]
+
+
+def test_read_roster_round_trips_the_written_csv(tmp_path):
+    rows = pd.DataFrame([shift("A", "2026-11-09 22:00", 8, brk=(2, 0.25)),
+                         shift("B", "2026-11-10 08:00", 9, lunch=(4, 1), paid=8.0)])
+    roster = roster_frame(rows)
+    path = tmp_path / "roster.csv"
+    format_roster(roster).to_csv(path, index=False)
+    back = read_roster(path)
+    pd.testing.assert_frame_equal(back, roster, check_dtype=False)
+    path.write_text(path.read_text().replace("2026-11-10 08:00", "soon", 1))
+    with pytest.raises(RosterError, match=r"data row 2 \(line 3\), column 'shift_start': .*'soon'"):
+        read_roster(path)
