@@ -20,6 +20,7 @@ from typing import Any, Literal
 import yaml
 
 from scheduler.requirements import QueueStaffing
+from scheduler.rules import ScheduleRules
 
 
 class ConfigError(ValueError):
@@ -220,7 +221,7 @@ class Config:
     path: Path | None
     queues: Mapping[str, QueueConfig]
     forecast: ForecastSettings
-    schedule: Mapping[str, Any]
+    schedule: ScheduleRules
     raw: Mapping[str, Any]
 
     def queue(self, name: str) -> QueueConfig:
@@ -259,14 +260,11 @@ def parse_config(data: Any, source: str = "config") -> Config:
             rest_day=None if rest in (None, "auto") else parse_weekday(rest, f"{where}.rest_day"),
             staffing=build(QueueStaffing, settings, where) if settings else None,
         )
-    schedule = data.get("schedule") or {}
-    if not isinstance(schedule, Mapping):
-        raise ConfigError(f"{source}: schedule must be a mapping")
     return Config(
         path=None,
         queues=queues,
         forecast=build(ForecastSettings, data.get("forecast"), f"{source}: forecast"),
-        schedule=dict(schedule),
+        schedule=build(ScheduleRules, data.get("schedule"), f"{source}: schedule"),
         raw=dict(data),
     )
 

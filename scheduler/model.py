@@ -1,0 +1,357 @@
+"""Build the shift-scheduling integer program (PuLP) from a requirement frame and rules.
+
+One model holds every queue, with per-queue variables: queues share only the headcount of
+each contract type. Variables (all names deterministic, dates as MMDD, times as HHMM):
+
+- `x_{queue}_{family}_{MMDD}_{HHMM}` integer: shifts of a family starting at that time;
+- `b_{queue}_{family}_{MMDD}_{HHMM}_{break}_{offset}` integer: how many of those shifts take
+  the break at that offset (minutes) from their start -- explicit break placement;
+- `w_{queue}_{family}_b{band}_{days}` integer: weekly tours working those days with starts
+  inside start band `band` (families with `days_per_week`);
+- `short_{queue}_{MMDDHHMM}` continuous: agents short of requirement in an interval;
+- service-level objective only: `z_{queue}_{MMDDHHMM}_{segment}` continuous pieces of the
+  concave answered-within-T curve and `slmiss_{queue}_{period}` calls short of the target.
+
+See docs/scheduling.md for the constraints.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import pulp
+
+from scheduler.erlang import service_level
+from scheduler.rules import BreakRule, ScheduleRules, ShiftFamily
+from scheduler.shifts import DAY_MINUTES, Grid, shift_cost, span_weights, start_bands, tour_patterns
+
+ShiftKey = tuple[str, str, int, int]  # queue, family, day index, start minute of day
+
+
+@dataclass
+class ShiftModel:
+    """A built, unsolved model plus the index maps needed to read a solution back.
+
+    `requirement` is the caller's frame copied and sorted; `required` holds per queue the
+    per-interval requirement on the grid (NaN where the frame has no row).
+    """
+
+    problem: pulp.LpProblem
+    rules: ScheduleRules
+    requirement: pd.DataFrame
+    origin: pd.Timestamp
+    grid: Grid
+    queues: list[str]
+    families: dict[str, ShiftFamily]
+    required: dict[str, np.ndarray]
+    shifts: dict[ShiftKey, pulp.LpVariable]
+    shift_cost: dict[ShiftKey, float]
+    breaks: dict[ShiftKey, dict[str, dict[int, pulp.LpVariable]]]
+    tours: dict[tuple[str, str, int, tuple[int, ...]], pulp.LpVariable]
+    shortfall: dict[tuple[str, int], pulp.LpVariable]
+    coverage: dict[tuple[str, int], pulp.LpAffineExpression]
+    groups: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def n_variables(self) -> int:
+        return len(self.problem.variables())
+
+    @property
+    def n_constraints(self) -> int:
+        return len(self.problem.constraints)
+
+
+_SAFE = re.compile(r"[^A-Za-z0-9]+")
+
+
+def _safe(text: str) -> str:
+    return _SAFE.sub("_", str(text))
+
+
+def _hhmm(minute_of_day: int) -> str:
+    return f"{minute_of_day // 60:02d}{minute_of_day % 60:02d}"
+
+
+def _check_requirement(requirement: pd.DataFrame, rules: ScheduleRules) -> pd.DataFrame:
+    needed = {"unique_id", "ds", "agents_required"}
+    if rules.objective == "service_level":
+        needed |= {"volume", "aht_s", "erlangs"}
+    missing = sorted(needed - set(requirement.columns))
+    if missing:
+        raise ValueError(f"requirement: missing column(s) {missing} (objective "
+                         f"{rules.objective!r}); has {list(requirement.columns)}")
+    if requirement.empty:
+        raise ValueError("requirement: the frame has no rows")
+    frame = requirement.copy()
+    frame["unique_id"] = frame["unique_id"].astype("string")
+    frame["ds"] = pd.to_datetime(frame["ds"])
+    if frame["ds"].dt.tz is not None:
+        raise ValueError("requirement: ds must be naive local time, got tz-aware values")
+    bad = frame["agents_required"].isna() | (frame["agents_required"] < 0)
+    if bad.any():
+        rows = frame.index[bad].tolist()
+        raise ValueError(f"requirement: agents_required must be >= 0 and not missing, "
+                         f"rows {rows[:5]}{'...' if len(rows) > 5 else ''}")
+    dupes = frame.duplicated(["unique_id", "ds"])
+    if dupes.any():
+        raise ValueError(f"requirement: (unique_id, ds) must be unique, repeated at rows "
+                         f"{frame.index[dupes].tolist()[:5]}")
+    step = pd.Timedelta(minutes=rules.interval_minutes)
+    origin = frame["ds"].min().normalize()
+    offsets = (frame["ds"] - origin) / step
+    if not np.allclose(offsets, np.round(offsets)):
+        raise ValueError(f"requirement: ds must lie on a {rules.interval_minutes}-minute grid "
+                         f"(interval_minutes), e.g. {frame['ds'][~np.isclose(offsets, np.round(offsets))].iloc[0]}")
+    return frame.sort_values(["unique_id", "ds"]).reset_index(drop=True)
+
+
+def sl_seconds_of(frame: pd.DataFrame, rules: ScheduleRules) -> np.ndarray:
+    """Answer-time threshold per row in seconds: the requirement's echoed `sl_seconds` where
+    given, else the rules' `service_level_seconds`."""
+    out = np.full(len(frame), float(rules.service_level_seconds))
+    if "sl_seconds" in frame.columns:
+        given = pd.to_numeric(frame["sl_seconds"], errors="coerce").to_numpy(dtype=float)
+        out = np.where(np.isfinite(given), given, out)
+    return out
+
+
+def _break_offsets(rule: BreakRule, interval_minutes: int) -> list[int]:
+    return list(range(rule.earliest_offset_minutes, rule.latest_offset_minutes + 1,
+                      interval_minutes))
+
+
+def build_model(requirement: pd.DataFrame, rules: ScheduleRules) -> ShiftModel:
+    """Build (never solve) the integer program covering `requirement` under `rules`.
+
+    `requirement` needs `unique_id, ds, agents_required` (agents at work per interval, may
+    be fractional), plus `volume, aht_s, erlangs` for the service-level objective. `ds` is
+    the interval start on the `interval_minutes` grid. The frame is not modified.
+    """
+    if not rules.families:
+        raise ValueError("schedule: families must list at least one shift family")
+    frame = _check_requirement(requirement, rules)
+    width = rules.interval_minutes
+    origin = frame["ds"].min().normalize()
+    end = frame["ds"].max() + pd.Timedelta(minutes=width)
+    n_intervals = int((end - origin) / pd.Timedelta(minutes=width))
+    if rules.cyclic:
+        n_intervals = math.ceil(n_intervals * width / DAY_MINUTES) * DAY_MINUTES // width
+    grid = Grid(width, n_intervals, int(origin.weekday()), rules.cyclic)
+    queues = list(dict.fromkeys(frame["unique_id"].tolist()))
+    families = {f.name: f for f in rules.families}
+
+    required: dict[str, np.ndarray] = {}
+    for queue, rows in frame.groupby("unique_id", sort=False):
+        arr = np.full(n_intervals, np.nan)
+        idx = ((rows["ds"] - origin) / pd.Timedelta(minutes=width)).round().astype(int)
+        arr[idx.to_numpy()] = rows["agents_required"].to_numpy(dtype=float)
+        required[str(queue)] = arr
+
+    prob = pulp.LpProblem("staffcast_schedule", pulp.LpMinimize)
+    groups: dict[str, list[str]] = defaultdict(list)
+
+    def add(constraint: pulp.LpConstraint, name: str, group: str) -> None:
+        prob.addConstraint(constraint, name)
+        groups[group].append(name)
+
+    dates = [origin + pd.Timedelta(days=d) for d in range(grid.n_days)]
+    shifts: dict[ShiftKey, pulp.LpVariable] = {}
+    costs: dict[ShiftKey, float] = {}
+    breaks: dict[ShiftKey, dict[str, dict[int, pulp.LpVariable]]] = {}
+    tours: dict[tuple[str, str, int, tuple[int, ...]], pulp.LpVariable] = {}
+    terms: dict[tuple[str, int], list[tuple[pulp.LpVariable, float]]] = defaultdict(list)
+    objective: list[tuple[pulp.LpVariable, float]] = []
+
+    for queue in queues:
+        for fam in rules.families:
+            if fam.queues is not None and queue not in fam.queues:
+                continue
+            q, f = _safe(queue), _safe(fam.name)
+            allowed = fam.weekday_numbers()
+            for day, date in enumerate(dates):
+                if date.weekday() not in allowed:
+                    continue
+                for start in fam.start_minutes():
+                    abs_start = day * DAY_MINUTES + start
+                    if abs_start >= grid.horizon_minutes:
+                        continue
+                    key = (queue, fam.name, day, start)
+                    var = pulp.LpVariable(f"x_{q}_{f}_{date:%m%d}_{_hhmm(start)}", lowBound=0,
+                                          cat=pulp.LpInteger)
+                    shifts[key] = var
+                    costs[key] = shift_cost(fam, abs_start, grid.first_weekday)
+                    objective.append((var, costs[key]))
+                    for idx, share in span_weights(grid, abs_start, fam.length_minutes).items():
+                        terms[queue, idx].append((var, share))
+                    breaks[key] = {}
+                    for brk in fam.breaks:
+                        per_offset = {}
+                        for offset in _break_offsets(brk, width):
+                            bvar = pulp.LpVariable(
+                                f"b_{q}_{f}_{date:%m%d}_{_hhmm(start)}_{_safe(brk.name)}_{offset}",
+                                lowBound=0, cat=pulp.LpInteger)
+                            per_offset[offset] = bvar
+                            for idx, share in span_weights(grid, abs_start + offset,
+                                                           brk.length_minutes).items():
+                                terms[queue, idx].append((bvar, -share))
+                        breaks[key][brk.name] = per_offset
+                        add(pulp.lpSum(per_offset.values()) == var,
+                            f"brk_{q}_{f}_{date:%m%d}_{_hhmm(start)}_{_safe(brk.name)}", "breaks")
+            if fam.days_per_week is None:
+                continue
+            patterns = tour_patterns(fam, grid, rules.max_consecutive_days)
+            for band_no, band in enumerate(start_bands(fam, rules.min_rest_hours)):
+                band_tours = {}
+                for pattern in patterns:
+                    days = "".join("1" if d in pattern else "0" for d in range(grid.n_days))
+                    var = pulp.LpVariable(f"w_{q}_{f}_b{band_no}_{days}", lowBound=0,
+                                          cat=pulp.LpInteger)
+                    tours[queue, fam.name, band_no, pattern] = var
+                    band_tours[pattern] = var
+                for day, date in enumerate(dates):
+                    worked = [v for p, v in band_tours.items() if day in p]
+                    starting = [shifts[k] for s in band
+                                if (k := (queue, fam.name, day, s)) in shifts]
+                    add(pulp.lpSum(starting) == pulp.lpSum(worked),
+                        f"tour_{q}_{f}_b{band_no}_{date:%m%d}", "tours and days off")
+
+    coverage = {key: pulp.LpAffineExpression(vals) for key, vals in terms.items()}
+    shortfall: dict[tuple[str, int], pulp.LpVariable] = {}
+
+    def stamp(idx: int) -> str:
+        return f"{origin + pd.Timedelta(minutes=idx * width):%m%d%H%M}"
+
+    if rules.objective == "cover":
+        for queue in queues:
+            for idx in np.flatnonzero(required[queue] > 0):
+                idx = int(idx)
+                short = pulp.LpVariable(f"short_{_safe(queue)}_{stamp(idx)}", lowBound=0)
+                shortfall[queue, idx] = short
+                objective.append((short, rules.shortfall_penalty))
+                add(coverage.get((queue, idx), pulp.LpAffineExpression()) + short
+                    >= float(required[queue][idx]),
+                    f"cover_{_safe(queue)}_{stamp(idx)}", "requirement cover")
+    else:
+        objective.extend(_add_service_level(frame, rules, origin, queues, coverage,
+                                            shortfall, add, stamp))
+
+    _add_headcount(rules, shifts, tours, families, grid, dates, add)
+    _add_shares(rules, queues, shifts, families, add)
+
+    prob.setObjective(pulp.LpAffineExpression(objective))
+    return ShiftModel(problem=prob, rules=rules, requirement=frame, origin=origin, grid=grid,
+                      queues=queues, families=families, required=required, shifts=shifts,
+                      shift_cost=costs, breaks=breaks, tours=tours, shortfall=shortfall,
+                      coverage=coverage, groups=dict(groups))
+
+
+def _add_headcount(rules, shifts, tours, families, grid, dates, add) -> None:
+    """Agents of a contract at most its headcount: every tour is one agent for the whole
+    plan; independent daily shifts count per day on top of the tours."""
+    for contract, cap in rules.headcount.items():
+        tour_vars = [v for (q, f, b, p), v in tours.items() if families[f].contract == contract]
+        daily = defaultdict(list)
+        for (q, f, d, s), v in shifts.items():
+            fam = families[f]
+            if fam.contract == contract and fam.days_per_week is None:
+                daily[d].append(v)
+        if not daily:
+            add(pulp.lpSum(tour_vars) <= cap, f"headcount_{_safe(contract)}", "headcount")
+            continue
+        for day, date in enumerate(dates):
+            add(pulp.lpSum(tour_vars) + pulp.lpSum(daily.get(day, [])) <= cap,
+                f"headcount_{_safe(contract)}_{date:%m%d}", "headcount")
+
+
+def _add_shares(rules, queues, shifts, families, add) -> None:
+    """Each family's paid hours within [min_share, max_share] of its queue's paid hours."""
+    for queue in queues:
+        hours = defaultdict(list)
+        for (q, f, d, s), v in shifts.items():
+            if q == queue:
+                hours[f].append((v, families[f].paid_hours))
+        total = pulp.LpAffineExpression([t for ts in hours.values() for t in ts])
+        for name, items in hours.items():
+            fam = families[name]
+            mine = pulp.LpAffineExpression(items)
+            if fam.min_share > 0:
+                add(mine - fam.min_share * total >= 0,
+                    f"share_min_{_safe(queue)}_{_safe(name)}", "family shares")
+            if fam.max_share < 1:
+                add(mine - fam.max_share * total <= 0,
+                    f"share_max_{_safe(queue)}_{_safe(name)}", "family shares")
+
+
+def _concave_pieces(points: np.ndarray) -> list[tuple[float, float]]:
+    """Upper concave hull of y over x = 0, 1, 2, ... as (length, slope) pieces, slopes
+    decreasing, so an LP fills them in order."""
+    hull = [0]
+    for k in range(1, len(points)):
+        while len(hull) >= 2:
+            a, b = hull[-2], hull[-1]
+            if (points[b] - points[a]) * (k - a) <= (points[k] - points[a]) * (b - a):
+                hull.pop()
+            else:
+                break
+        hull.append(k)
+    return [(float(b - a), float((points[b] - points[a]) / (b - a)))
+            for a, b in zip(hull, hull[1:])]
+
+
+def _add_service_level(frame, rules, origin, queues, coverage, shortfall, add, stamp):
+    """Daily (or weekly) answered-within-T target instead of interval cover.
+
+    Per interval with traffic A erlangs, agents are first held at the stable minimum
+    floor(A) + 1 (soft, through `short_*`). Above it, calls answered within T =
+    volume * SL(n) is concave in n: its upper hull is split into pieces `z` whose sum is at
+    most the agents scheduled above the floor. Per period, answered calls plus `slmiss` must
+    reach target * volume. Returns objective terms.
+    """
+    width = rules.interval_minutes
+    objective = []
+    per_period: dict[tuple[str, str], list] = defaultdict(list)
+    volume_by_period: dict[tuple[str, str], float] = defaultdict(float)
+    thresholds = sl_seconds_of(frame, rules)
+    for row, sl_seconds in zip(frame.itertuples(index=False), thresholds):
+        volume = float(row.volume)
+        if not volume > 0:
+            continue
+        queue, q = str(row.unique_id), _safe(row.unique_id)
+        idx = int(round((row.ds - origin) / pd.Timedelta(minutes=width)))
+        period = (f"{row.ds:%Y%m%d}" if rules.service_level_period == "day"
+                  else f"{row.ds - pd.Timedelta(days=row.ds.weekday()):%Y%m%d}")
+        traffic = float(row.erlangs)
+        floor = math.floor(traffic) + 1
+        # Staff up to where SL reaches 0.999; beyond it the curve is flat for the model.
+        counts = np.arange(floor, floor + int(4 * math.sqrt(traffic)) + 12)
+        levels = np.asarray(service_level(counts, traffic, float(row.aht_s), sl_seconds),
+                            dtype=float)
+        reach = np.flatnonzero(levels >= 0.999)
+        levels = levels[: reach[0] + 1] if len(reach) else levels
+        short = pulp.LpVariable(f"short_{q}_{stamp(idx)}", lowBound=0)
+        shortfall[queue, idx] = short
+        objective.append((short, rules.shortfall_penalty))
+        cover = coverage.get((queue, idx), pulp.LpAffineExpression())
+        add(cover + short >= floor, f"stable_{q}_{stamp(idx)}", "service-level minimum agents")
+        pieces = []
+        for seg, (length, slope) in enumerate(_concave_pieces(levels)):
+            z = pulp.LpVariable(f"z_{q}_{stamp(idx)}_{seg}", lowBound=0, upBound=length)
+            pieces.append(z)
+            per_period[queue, period].append((z, volume * slope))
+        per_period[queue, period].append((None, volume * float(levels[0])))
+        volume_by_period[queue, period] += volume
+        add(pulp.lpSum(pieces) - cover - short <= -floor, f"slcurve_{q}_{stamp(idx)}",
+            "service-level curve")
+    for (queue, period), items in per_period.items():
+        miss = pulp.LpVariable(f"slmiss_{_safe(queue)}_{period}", lowBound=0)
+        objective.append((miss, rules.service_level_penalty))
+        constant = sum(c for v, c in items if v is None)
+        answered = pulp.LpAffineExpression([(v, c) for v, c in items if v is not None])
+        add(answered + miss >= rules.service_level_target * volume_by_period[queue, period]
+            - constant, f"sltarget_{_safe(queue)}_{period}", "service-level target")
+    return objective
