@@ -1,0 +1,112 @@
+"""Rolling-origin backtest of several models on every queue, with a long metrics table.
+
+For each queue the last `windows` origins are `step` hours apart and the last window ends
+at the end of history; each model is refitted at every origin on the history before it.
+The day-type rule (rest day) is learned from the history before the first origin only,
+so nothing from the evaluated weeks leaks into the models.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Iterable
+from typing import TextIO
+
+import numpy as np
+import pandas as pd
+
+from forecast.core import (QueueSettingsSource, check_models, prediction_frame, settings_for,
+                           split_queues)
+from forecast.errors import InputError
+from forecast.features import DAYS_PER_WEEK, HOURS_PER_DAY, span_features
+from forecast.metrics import METRICS, seasonal_naive_scale
+from forecast.models import make_model
+
+HOURS_PER_WEEK = HOURS_PER_DAY * DAYS_PER_WEEK
+METRIC_COLUMNS = ("unique_id", "model", "metric", "value")
+
+
+class Progress:
+    """A one-line progress bar on a text stream (stderr by default), no dependency."""
+
+    def __init__(self, total: int, stream: TextIO | None = None, width: int = 30):
+        self.total, self.done, self.width = total, 0, width
+        self.stream = sys.stderr if stream is None else stream
+        self.start = time.perf_counter()
+
+    def step(self, label: str) -> None:
+        self.done += 1
+        filled = int(self.width * self.done / self.total)
+        elapsed = time.perf_counter() - self.start
+        self.stream.write(f"\rbacktest [{'#' * filled}{'.' * (self.width - filled)}] "
+                          f"{self.done}/{self.total} {elapsed:5.0f}s {label:<30.30}")
+        if self.done == self.total:
+            self.stream.write("\n")
+        self.stream.flush()
+
+
+def backtest(history: pd.DataFrame, *, models: Iterable[str], horizon: int, windows: int,
+             step: int | None = None, calendar=None, queue_settings: QueueSettingsSource = None,
+             progress: bool | TextIO = False) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Rolling-origin evaluation of `models` on every queue of `history`.
+
+    `horizon` hours per window, `windows` origins `step` hours apart (default: `horizon`).
+    Returns (forecasts, metrics): the forecast-contract columns plus `cutoff` (the last
+    history hour of the window) and `y` (actual contacts); and the long table `unique_id,
+    model, metric, value` with every metric of `forecast.metrics.METRICS` (pooled over the
+    open hours of all windows) plus `fit_seconds` (mean fit + forecast time per window).
+    `progress` True draws a bar on stderr (or pass a text stream).
+    """
+    names = check_models(models)
+    step = horizon if step is None else step
+    for label, value in (("horizon", horizon), ("windows", windows), ("step", step)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+            raise InputError(f"{label} must be a whole number >= 1, got {value!r}")
+    queues = list(split_queues(history))
+    bar = None
+    if progress:
+        bar = Progress(len(queues) * len(names), None if progress is True else progress)
+    forecasts, rows = [], []
+    for uid, ds, y in queues:
+        first = len(y) - horizon - (windows - 1) * step
+        if first < HOURS_PER_WEEK + 1:
+            raise InputError(f"backtest: queue {uid!r} has {len(y)} hours; {windows} windows of "
+                             f"{horizon} hours {step} hours apart need at least "
+                             f"{HOURS_PER_WEEK + 1 + horizon + (windows - 1) * step}")
+        settings = settings_for(queue_settings, uid)
+        features, _ = span_features(ds, y[:first], uid, calendar=calendar,
+                                    opening_hours=settings.opening_hours,
+                                    rest_day=settings.rest_day)
+        scale = seasonal_naive_scale(y[:first], features.open[:first], HOURS_PER_WEEK)
+        for name in names:
+            cv = make_model(name).cross_validation(y, features, h=horizon, windows=windows,
+                                                   step=step)
+            for window in cv:
+                frame = prediction_frame(uid, ds[window.cutoff:window.cutoff + horizon], name,
+                                         window.prediction)
+                frame.insert(2, "cutoff", ds[window.cutoff - 1])
+                frame["y"] = window.y_true
+                forecasts.append(frame)
+            rows.extend(_metrics(uid, name, cv, features.open, horizon, scale))
+            if bar is not None:
+                bar.step(f"{uid} {name}")
+    metrics = pd.DataFrame(rows, columns=list(METRIC_COLUMNS))
+    metrics["unique_id"] = metrics["unique_id"].astype("string")
+    metrics["model"] = metrics["model"].astype("string")
+    return pd.concat(forecasts, ignore_index=True), metrics
+
+
+def _metrics(uid: str, name: str, cv, open_: np.ndarray, horizon: int,
+             scale: float) -> list[tuple[str, str, str, float]]:
+    mask = np.concatenate([open_[w.cutoff:w.cutoff + horizon] for w in cv])
+    pooled = {key: np.concatenate([w.prediction[key] for w in cv])[mask]
+              for key in ("mean", "lo-80", "hi-80")}
+    y = np.concatenate([w.y_true for w in cv])[mask]
+    out = []
+    for metric, func in METRICS.items():
+        value = func(y, pooled["mean"], lo_80=pooled["lo-80"], hi_80=pooled["hi-80"],
+                     scale=scale)
+        out.append((uid, name, metric, value))
+    out.append((uid, name, "fit_seconds", float(np.mean([w.fit_seconds for w in cv]))))
+    return out

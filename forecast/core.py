@@ -1,0 +1,125 @@
+"""`forecast()`: the multi-queue entry point, long frames in and out.
+
+The history frame is split into one contiguous hourly array per queue; each queue gets
+its calendar features and day types (`forecast.features`), every requested model is fitted
+on its arrays and forecasts the `horizon` hours after that queue's last history hour.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from forecast.errors import InputError
+from forecast.features import WeeklyHours
+from forecast.models import make_model
+
+FORECAST_COLUMNS = ("unique_id", "ds", "model", "yhat", "yhat_lo_80", "yhat_hi_80",
+                    "yhat_lo_95", "yhat_hi_95")
+_OUTPUT_KEYS = {"yhat": "mean", "yhat_lo_80": "lo-80", "yhat_hi_80": "hi-80",
+                "yhat_lo_95": "lo-95", "yhat_hi_95": "hi-95"}
+_HOUR = pd.Timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class QueueSettings:
+    """Per-queue settings the models use: opening hours (7 weekdays, Monday first, of
+    (start_minute, end_minute) ranges; None = always open) and the rest day (0 = Monday;
+    None = learn the quietest weekday from history)."""
+
+    opening_hours: WeeklyHours | None = None
+    rest_day: int | None = None
+
+
+QueueSettingsSource = Callable[[str], Any] | Mapping[str, Any] | None
+
+
+def settings_for(queue_settings: QueueSettingsSource, unique_id: str) -> QueueSettings:
+    """Settings of one queue from a callable (e.g. `Config.queue`), a mapping (falling back
+    to its "default" entry) or None; any object with `opening_hours` and `rest_day`."""
+    if queue_settings is None:
+        found = None
+    elif callable(queue_settings):
+        found = queue_settings(unique_id)
+    else:
+        found = queue_settings.get(unique_id, queue_settings.get("default"))
+    if found is None:
+        return QueueSettings()
+    return QueueSettings(getattr(found, "opening_hours", None), getattr(found, "rest_day", None))
+
+
+def split_queues(history: pd.DataFrame) -> Iterable[tuple[str, pd.DatetimeIndex, np.ndarray]]:
+    """(unique_id, hourly ds, y) per queue, checking the hourly-grid contract."""
+    missing = [c for c in ("ds", "y") if c not in history.columns]
+    if missing:
+        raise InputError(f"history: missing column(s) {', '.join(missing)}; "
+                         "expected unique_id, ds, y")
+    if "unique_id" in history.columns:
+        ids = history["unique_id"].astype("string")
+    else:
+        ids = pd.Series("default", index=history.index, dtype="string")
+    frame = pd.DataFrame({"unique_id": ids.to_numpy(), "ds": pd.to_datetime(history["ds"]),
+                          "y": pd.to_numeric(history["y"], errors="coerce")})
+    for uid, sub in frame.groupby("unique_id", sort=True):
+        ds = pd.DatetimeIndex(sub["ds"])
+        if len(ds) < 2 or not (ds[1:] - ds[:-1] == _HOUR).all():
+            raise InputError(f"history: queue {uid!r} must be a complete hourly grid sorted by "
+                             "ds (load it with forecast.data.load_history)")
+        y = sub["y"].to_numpy(dtype=float)
+        if not np.isfinite(y).all() or (y < 0).any():
+            raise InputError(f"history: queue {uid!r} has a missing, non-numeric or negative y")
+        yield str(uid), ds, y
+
+
+def check_models(models: Iterable[str]) -> tuple[str, ...]:
+    """Validate model names early (before any fitting); returns them as a tuple."""
+    names = tuple(models)
+    if not names:
+        raise ValueError("models: give at least one model name")
+    for name in names:
+        make_model(name)
+    return names
+
+
+def forecast(history: pd.DataFrame, *, horizon: int, models: Iterable[str] = ("auto",),
+             calendar=None, queue_settings: QueueSettingsSource = None) -> pd.DataFrame:
+    """Forecast every queue of `history` (`unique_id, ds, y`; `y` in contacts per hour)
+    for the `horizon` hours after its last hour.
+
+    `calendar` is a `forecast.calendar.Calendar` or None; `queue_settings` gives each
+    queue's opening hours and rest day (see `settings_for`). Returns `unique_id, ds, model,
+    yhat, yhat_lo_80, yhat_hi_80, yhat_lo_95, yhat_hi_95` in contacts per hour, one row per
+    queue, model and hour; closed hours and closure days are zero.
+    """
+    from forecast.features import span_features
+
+    if isinstance(horizon, bool) or not isinstance(horizon, (int, np.integer)) or horizon < 1:
+        raise InputError(f"horizon must be a whole number of hours >= 1, got {horizon!r}")
+    names = check_models(models)
+    frames = []
+    for uid, ds, y in split_queues(history):
+        settings = settings_for(queue_settings, uid)
+        future = pd.date_range(ds[-1] + _HOUR, periods=int(horizon), freq="h")
+        features, _ = span_features(ds.append(future), y, uid, calendar=calendar,
+                                    opening_hours=settings.opening_hours,
+                                    rest_day=settings.rest_day)
+        n = len(y)
+        for name in names:
+            prediction = make_model(name).forecast(y, features[:n], features[n:])
+            frames.append(prediction_frame(uid, future, name, prediction))
+    return pd.concat(frames, ignore_index=True)
+
+
+def prediction_frame(unique_id: str, ds: pd.DatetimeIndex, model: str,
+                     prediction: Mapping[str, np.ndarray]) -> pd.DataFrame:
+    """One model's prediction dict as forecast-contract rows."""
+    frame = pd.DataFrame({"unique_id": pd.array([unique_id] * len(ds), dtype="string"),
+                          "ds": ds.astype("datetime64[ns]"),
+                          "model": pd.array([model] * len(ds), dtype="string")})
+    for column, key in _OUTPUT_KEYS.items():
+        frame[column] = np.asarray(prediction[key], dtype=float)
+    return frame

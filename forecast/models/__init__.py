@@ -1,0 +1,55 @@
+"""The model registry: one name per model, an unknown name lists the valid ones."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from forecast.models.base import KEYS, LEVELS, Model, Prediction, Window
+
+# Factories, not classes, so heavy imports (statsmodels, Prophet) happen only when used.
+
+
+def _snaive() -> Model:
+    from forecast.models.baseline import SeasonalNaive
+    return SeasonalNaive()
+
+
+def _histavg() -> Model:
+    from forecast.models.baseline import SameDayTypeMean
+    return SameDayTypeMean()
+
+
+def _arima() -> Model:
+    from forecast.models.arima import DynamicHarmonicRegression
+    return DynamicHarmonicRegression()
+
+
+def _prophet() -> Model:
+    from forecast.models.prophet_model import ProphetModel
+    return ProphetModel()
+
+
+def _auto() -> Model:
+    from forecast.models.auto import AutoModel
+    return AutoModel()
+
+
+MODELS: dict[str, Callable[[], Model]] = {
+    "snaive": _snaive,
+    "histavg": _histavg,
+    "arima": _arima,
+    "prophet": _prophet,
+    "auto": _auto,
+}
+
+
+def make_model(name: str) -> Model:
+    """A fresh, unfitted model by registry name."""
+    try:
+        factory = MODELS[name]
+    except KeyError:
+        raise ValueError(f"unknown model {name!r}; valid models: {', '.join(MODELS)}") from None
+    return factory()
+
+
+__all__ = ["KEYS", "LEVELS", "MODELS", "Model", "Prediction", "Window", "make_model"]

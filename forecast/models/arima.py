@@ -1,0 +1,154 @@
+"""`arima`: dynamic harmonic regression, i.e. a regression with ARMA errors.
+
+Regressors (on the log1p scale of open hours only; closed hours are zero by definition):
+- a daily profile per day type: hour-of-day dummies shared by all days plus
+  day-type x hour-of-day deviations (the complete Fourier basis of the daily cycle, one per
+  day type, so a rest day or holiday has its own shape rather than an offset; together
+  they also carry the weekly cycle). The deviations are ridge-shrunk towards the shared
+  profile, so a day type with few days in history borrows from the others;
+- one 0/1 dummy per promotion event name active in the training window (ridge-shrunk),
+  hour-level so a midnight final-payment spike is its own window.
+
+Fitting is two-stage, which is what keeps one year of hourly history within a second or
+two: weighted least squares for the regression, then a small ARMA(p, q) fitted with
+statsmodels SARIMAX on the most recent residuals (treating the open hours as one
+contiguous series). A seasonal period of 168 in SARIMAX is never used (it does not finish
+in minutes on one hourly queue). Forecast = regression + ARMA forecast of the residual;
+the intervals add the ARMA forecast variance on the log1p scale and are transformed back
+to contacts per hour.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+from scipy.stats import norm
+
+from forecast.features import DAYS_PER_WEEK, HOURS_PER_DAY, Features
+from forecast.models.base import LEVELS, Model, Prediction
+
+HOURS_PER_WEEK = HOURS_PER_DAY * DAYS_PER_WEEK
+
+
+class DynamicHarmonicRegression(Model):
+    """Day-type daily profiles + promotion dummies with ARMA(p, 0, q) errors.
+
+    `transform` "log1p" (variance-stabilising, the default) or "none"; `max_weeks` of
+    most recent history are used; `halflife_weeks` (None = equal weights) down-weights old
+    weeks; `arma_hours` most recent open-hour residuals fit the ARMA; `ridge` shrinks the
+    day-type deviations and event effects (in units of hours of data).
+    """
+
+    name = "arima"
+    uses_events = True
+
+    def __init__(self, order: tuple[int, int] = (1, 0), transform: str = "sqrt",
+                 max_weeks: int = 104, halflife_weeks: float | None = None,
+                 arma_hours: int = 1008, ridge: float = 0.5, trend: bool = True):
+        if transform not in ("log1p", "sqrt", "none"):
+            raise ValueError(f"transform must be 'log1p', 'sqrt' or 'none', got {transform!r}")
+        if max_weeks < 1 or arma_hours < 1 or ridge < 0:
+            raise ValueError(f"max_weeks, arma_hours must be >= 1 and ridge >= 0, got "
+                             f"{max_weeks}, {arma_hours}, {ridge}")
+        self.order = order
+        self.transform = transform
+        self.max_weeks = max_weeks
+        self.halflife_weeks = halflife_weeks
+        self.arma_hours = arma_hours
+        self.ridge = ridge
+        self.trend = trend
+
+    def _to_model_scale(self, y: np.ndarray) -> np.ndarray:
+        if self.transform == "log1p":
+            return np.log1p(y)
+        return np.sqrt(y) if self.transform == "sqrt" else y
+
+    def _from_model_scale(self, z: np.ndarray) -> np.ndarray:
+        if self.transform == "log1p":
+            return np.expm1(z)
+        return np.clip(z, 0.0, None) ** 2 if self.transform == "sqrt" else z
+
+    def _profile(self, X: Features) -> np.ndarray:
+        """Shared hour-of-day dummies, day-type x hour-of-day dummies and a linear trend
+        (in years, 0 at the end of the training history)."""
+        design = np.zeros((len(X), HOURS_PER_DAY + HOURS_PER_WEEK + 1))
+        rows = np.arange(len(X))
+        design[rows, X.hour] = 1.0
+        design[rows, HOURS_PER_DAY + X.day_type * HOURS_PER_DAY + X.hour] = 1.0
+        if self.trend:
+            design[:, -1] = (X.day - self.last_day_) / 365.25
+        return design
+
+    def _design(self, X: Features) -> np.ndarray:
+        """Profile columns plus event dummies scaled by the event-free profile, so an event
+        multiplies the hour's usual level instead of adding one amount to every hour."""
+        profile = self._profile(X)
+        base = profile @ self.base_beta_
+        return np.hstack([profile, X.events[:, self.events_] * base[:, None]])
+
+    def _solve(self, design: np.ndarray, z: np.ndarray, weight: np.ndarray) -> np.ndarray:
+        """Weighted ridge least squares; the shared hour profile is not shrunk."""
+        penalty = np.full(design.shape[1], self.ridge)
+        penalty[:HOURS_PER_DAY] = 1e-8
+        penalty[HOURS_PER_DAY + HOURS_PER_WEEK] = 1e-8  # trend
+        gram = design.T @ (design * weight[:, None]) + np.diag(penalty)
+        return np.linalg.solve(gram, design.T @ (weight * z))
+
+    def _fit(self, y: np.ndarray, X: Features) -> None:
+        start = max(0, len(y) - self.max_weeks * HOURS_PER_WEEK)
+        y, X = y[start:], X[start:]
+        open_ = X.open
+        if open_.sum() < 2 * HOURS_PER_DAY:
+            raise ValueError(f"{self.name}: needs at least 48 open hours of history, "
+                             f"got {int(open_.sum())}")
+        active = X.events[open_].any(axis=0) if X.events.shape[1] else np.zeros(0, bool)
+        self.events_ = [int(i) for i in np.flatnonzero(active)]
+        self.event_names_ = tuple(X.event_names[i] for i in self.events_)
+        self.last_day_ = int(X.day[-1])
+        z = self._to_model_scale(y[open_])
+        if self.halflife_weeks is None:
+            weight = np.ones(len(z))
+        else:
+            age_weeks = (X.day[-1] - X.day[open_]) / DAYS_PER_WEEK
+            weight = 0.5 ** (age_weeks / self.halflife_weeks)
+        # Pass 1: the usual profile, from hours without any promotion (if enough remain).
+        profile = self._profile(X)[open_]
+        quiet = ~X.events[open_][:, self.events_].any(axis=1) if self.events_ else \
+            np.ones(len(z), bool)
+        if quiet.sum() < 2 * HOURS_PER_DAY:
+            quiet[:] = True
+        self.base_beta_ = self._solve(profile[quiet], z[quiet], weight[quiet])
+        # Pass 2: profile and proportional event effects together.
+        design = self._design(X)[open_]
+        self.beta_ = self._solve(design, z, weight)
+        residual = z - design @ self.beta_
+        self.arma_ = self._fit_arma(residual[-self.arma_hours:])
+        self.residual_sd_ = float(residual.std())
+
+    def _fit_arma(self, residual: np.ndarray):
+        from statsmodels.tsa.statespace.sarimax import SARIMAX
+
+        p, q = self.order
+        with warnings.catch_warnings():
+            # Convergence chatter from short or flat residual series is not the user's concern:
+            # a poor ARMA fit only shortens the residual memory, the regression carries the level.
+            warnings.simplefilter("ignore")
+            model = SARIMAX(residual, order=(p, 0, q), trend="n")
+            return model.fit(disp=False, maxiter=50)
+
+    def _predict(self, X_future: Features) -> Prediction:
+        z = self._design(X_future) @ self.beta_
+        variance = np.full(len(X_future), self.residual_sd_ ** 2)
+        open_ = np.flatnonzero(X_future.open)
+        if len(open_):
+            arma = self.arma_.get_forecast(len(open_))
+            z[open_] += np.asarray(arma.predicted_mean)
+            variance[open_] = np.asarray(arma.var_pred_mean)
+        sd = np.sqrt(variance)
+        out = {"mean": self._from_model_scale(z)}
+        for level in LEVELS:
+            width = norm.ppf(0.5 + level / 200) * sd
+            out[f"lo-{level}"] = self._from_model_scale(z - width)
+            out[f"hi-{level}"] = self._from_model_scale(z + width)
+        return out

@@ -1,0 +1,103 @@
+"""`auto`: a per-queue combination chosen by a short rolling-origin backtest.
+
+For each queue, every candidate model forecasts the last `windows` weeks of history
+(one week ahead each, origins one week apart, each fitted only on the history before its
+origin). Candidates whose pooled WAPE is within `tolerance` (relative) of the best one are
+combined, weighted by the inverse of their WAPE; the others get weight zero. Combining
+rather than picking one is deliberate: a few weeks of backtest rank close models by
+noise, and averaging models with different errors (a recent-weeks average, a regression
+on a year of profiles, Prophet) is the most reliable gain in the forecasting literature,
+while the tolerance keeps a clearly worse model out. The 80% and 95% bounds are the same
+weighted means of the members' bounds (quantile averaging), so the bands stay ordered.
+With too little history for one backtest window the combination is the equal-weight mean
+of the candidates.
+
+Promotions override the ranking: when the forecast hours contain a promotion that also
+occurred in the training history, only models that use the calendar's promotions
+(`uses_events`) keep their weight, because a backtest on ordinary weeks says nothing about
+how a model that ignores the promotion will fare in it (a seasonal naive that wins the
+pre-sale weeks would copy an ordinary day onto Double 11). If no such model made the cut,
+the best-ranked one that uses promotions is taken alone.
+
+Candidates by default are `snaive`, `histavg` and `arima`; `prophet` can be added, but it
+costs about ten times the fitting time and did not beat `arima` on the benchmark data (see
+docs/forecasting.md).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from forecast.features import DAYS_PER_WEEK, HOURS_PER_DAY, Features
+from forecast.models.base import KEYS, Model, Prediction
+
+HOURS_PER_WEEK = HOURS_PER_DAY * DAYS_PER_WEEK
+MIN_TRAIN_WEEKS = 2
+
+
+class AutoModel(Model):
+    """Inverse-WAPE-weighted mean of the candidates within `tolerance` of the best."""
+
+    name = "auto"
+
+    def __init__(self, candidates: tuple[str, ...] = ("snaive", "histavg", "arima"),
+                 windows: int = 3, tolerance: float = 0.10):
+        if windows < 1 or tolerance < 0:
+            raise ValueError(f"windows must be >= 1 and tolerance >= 0, got {windows}, "
+                             f"{tolerance}")
+        if "auto" in candidates or not candidates:
+            raise ValueError(f"auto needs non-auto candidates, got {candidates!r}")
+        self.candidates = tuple(candidates)
+        self.windows = windows
+        self.tolerance = tolerance
+
+    def _fit(self, y: np.ndarray, X: Features) -> None:
+        from forecast.models import make_model
+
+        windows = min(self.windows, len(y) // HOURS_PER_WEEK - MIN_TRAIN_WEEKS)
+        self.wape_ = {}
+        if windows >= 1:
+            for name in self.candidates:
+                cv = make_model(name).cross_validation(y, X, h=HOURS_PER_WEEK, windows=windows,
+                                                       step=HOURS_PER_WEEK)
+                error = sum(np.abs(w.y_true - w.prediction["mean"]).sum() for w in cv)
+                volume = sum(w.y_true.sum() for w in cv)
+                self.wape_[name] = float(error / volume) if volume > 0 else float("inf")
+        if self.wape_ and np.isfinite(min(self.wape_.values())):
+            best = min(self.wape_.values())
+            keep = {n: w for n, w in self.wape_.items() if w <= best * (1 + self.tolerance)}
+            self.weights_ = _normalise({n: 1.0 / max(w, 1e-9) for n, w in keep.items()})
+        else:
+            self.weights_ = _normalise({n: 1.0 for n in self.candidates})
+        self.members_ = {n: make_model(n).fit(y, X) for n in self.candidates}
+        seen = X.events[X.open].any(axis=0) if X.events.shape[1] else np.zeros(0, bool)
+        self.events_seen_ = tuple(n for n, s in zip(X.event_names, seen) if s)
+
+    def weights_for(self, X_future: Features) -> dict[str, float]:
+        """The member weights used for the hours `X_future` (see the promotion rule)."""
+        if not hasattr(self, "weights_"):
+            raise ValueError(f"{self.name}: call fit() before predict()")
+        active = X_future.events[X_future.open].any(axis=0) if X_future.events.shape[1] else []
+        promotion = any(a and n in self.events_seen_
+                        for n, a in zip(X_future.event_names, active))
+        if not promotion:
+            return self.weights_
+        aware = {n: w for n, w in self.weights_.items() if self.members_[n].uses_events}
+        if aware:
+            return _normalise(aware)
+        ranked = sorted((n for n in self.candidates if self.members_[n].uses_events),
+                        key=lambda n: self.wape_.get(n, 0.0))
+        return {ranked[0]: 1.0} if ranked else self.weights_
+
+    def _predict(self, X_future: Features) -> Prediction:
+        out = {key: np.zeros(len(X_future)) for key in KEYS}
+        for name, weight in self.weights_for(X_future).items():
+            prediction = self.members_[name].predict(X_future)
+            for key in KEYS:
+                out[key] += weight * prediction[key]
+        return out
+
+
+def _normalise(raw: dict[str, float]) -> dict[str, float]:
+    total = sum(raw.values())
+    return {n: v / total for n, v in raw.items()}

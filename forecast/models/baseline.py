@@ -1,0 +1,89 @@
+"""Seasonal baselines on day types: `snaive` and `histavg`.
+
+Both forecast an hour by the same hour of recent days *of the same day type* (the weekday
+the date behaves like, see `forecast.features`): `histavg` averages the last `k` such days,
+`snaive` copies the last one. So a first-ever holiday copies the last rest day, and a
+working Saturday copies a weekday. Only complete days that were open at least one hour
+serve as references; closure days are skipped, so the week after a closure does not copy
+a zero day. A day type never seen in history falls back to the last `k` reference days of
+any type.
+
+Intervals: the same rule is replayed over the history (each reference day forecast from
+the `k` days of its type before it, a lead time of up to one week, like the forecast),
+and the empirical quantiles of the errors on the log1p scale of open hours give the bands.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from forecast.features import DAYS_PER_WEEK, HOURS_PER_DAY, Features
+from forecast.models.base import Model, Prediction, apply_log_ratio, log_ratio_quantiles
+
+
+def _day_matrix(y: np.ndarray, X: Features) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(days, 24) matrix of `y` (NaN outside the span), day type per day, reference flag."""
+    first = X.day[0]
+    n_days = int(X.day[-1] - first) + 1
+    matrix = np.full((n_days, HOURS_PER_DAY), np.nan)
+    rows = X.day - first
+    matrix[rows, X.hour] = y
+    types = np.zeros(n_days, dtype=np.int64)
+    types[rows] = X.day_type
+    any_open = np.zeros(n_days, dtype=bool)
+    np.logical_or.at(any_open, rows, X.open)
+    reference = any_open & ~np.isnan(matrix).any(axis=1)
+    return matrix, types, reference
+
+
+class SameDayTypeMean(Model):
+    """Mean of the same hour over the last `k` reference days of the same day type."""
+
+    name = "histavg"
+
+    def __init__(self, k: int = 4):
+        if k < 1:
+            raise ValueError(f"k must be >= 1, got {k}")
+        self.k = k
+
+    def _fit(self, y: np.ndarray, X: Features) -> None:
+        matrix, types, reference = _day_matrix(y, X)
+        ref_rows = np.flatnonzero(reference)
+        if len(ref_rows) == 0:
+            raise ValueError(f"{self.name}: history has no complete open day to learn from")
+        # In-sample replay for the interval: each reference day against the k before it.
+        errors_y, errors_fit = [], []
+        open_matrix = np.zeros_like(reference, shape=matrix.shape)
+        open_matrix[X.day - X.day[0], X.hour] = X.open
+        for t in range(DAYS_PER_WEEK):
+            rows = ref_rows[types[ref_rows] == t]
+            for i in range(1, len(rows)):
+                fitted = matrix[rows[max(0, i - self.k):i]].mean(axis=0)
+                mask = open_matrix[rows[i]]
+                errors_y.append(matrix[rows[i]][mask])
+                errors_fit.append(fitted[mask])
+        if not errors_y:
+            raise ValueError(f"{self.name}: needs at least two days of the same type in "
+                             "history to estimate its intervals")
+        self.quantiles_ = log_ratio_quantiles(np.concatenate(errors_y),
+                                              np.concatenate(errors_fit))
+        self.profile_ = {}
+        for t in range(DAYS_PER_WEEK):
+            rows = ref_rows[types[ref_rows] == t]
+            if len(rows):
+                self.profile_[t] = matrix[rows[-self.k:]].mean(axis=0)
+        self.fallback_ = matrix[ref_rows[-self.k:]].mean(axis=0)
+
+    def _predict(self, X_future: Features) -> Prediction:
+        table = np.stack([self.profile_.get(t, self.fallback_) for t in range(DAYS_PER_WEEK)])
+        mean = table[X_future.day_type, X_future.hour]
+        return apply_log_ratio(mean, self.quantiles_)
+
+
+class SeasonalNaive(SameDayTypeMean):
+    """Weekly seasonal naive on day types: the last reference day of the same day type."""
+
+    name = "snaive"
+
+    def __init__(self):
+        super().__init__(k=1)
