@@ -63,7 +63,7 @@ class ShiftModel:
 
     @property
     def n_constraints(self) -> int:
-        return len(self.problem.constraints)
+        return self.problem.numConstraints()
 
 
 _SAFE = re.compile(r"[^A-Za-z0-9]+")
@@ -181,7 +181,7 @@ def build_model(requirement: pd.DataFrame, rules: ScheduleRules) -> ShiftModel:
                     if abs_start >= grid.horizon_minutes:
                         continue
                     key = (queue, fam.name, day, start)
-                    var = pulp.LpVariable(f"x_{q}_{f}_{date:%m%d}_{_hhmm(start)}", lowBound=0,
+                    var = prob.add_variable(f"x_{q}_{f}_{date:%m%d}_{_hhmm(start)}", lowBound=0,
                                           cat=pulp.LpInteger)
                     shifts[key] = var
                     costs[key] = shift_cost(fam, abs_start, grid.first_weekday)
@@ -192,7 +192,7 @@ def build_model(requirement: pd.DataFrame, rules: ScheduleRules) -> ShiftModel:
                     for brk in fam.breaks:
                         per_offset = {}
                         for offset in _break_offsets(brk, width):
-                            bvar = pulp.LpVariable(
+                            bvar = prob.add_variable(
                                 f"b_{q}_{f}_{date:%m%d}_{_hhmm(start)}_{_safe(brk.name)}_{offset}",
                                 lowBound=0, cat=pulp.LpInteger)
                             per_offset[offset] = bvar
@@ -209,7 +209,7 @@ def build_model(requirement: pd.DataFrame, rules: ScheduleRules) -> ShiftModel:
                 band_tours = {}
                 for pattern in patterns:
                     days = "".join("1" if d in pattern else "0" for d in range(grid.n_days))
-                    var = pulp.LpVariable(f"w_{q}_{f}_b{band_no}_{days}", lowBound=0,
+                    var = prob.add_variable(f"w_{q}_{f}_b{band_no}_{days}", lowBound=0,
                                           cat=pulp.LpInteger)
                     tours[queue, fam.name, band_no, pattern] = var
                     band_tours[pattern] = var
@@ -230,15 +230,15 @@ def build_model(requirement: pd.DataFrame, rules: ScheduleRules) -> ShiftModel:
         for queue in queues:
             for idx in np.flatnonzero(required[queue] > 0):
                 idx = int(idx)
-                short = pulp.LpVariable(f"short_{_safe(queue)}_{stamp(idx)}", lowBound=0)
+                short = prob.add_variable(f"short_{_safe(queue)}_{stamp(idx)}", lowBound=0)
                 shortfall[queue, idx] = short
                 objective.append((short, rules.shortfall_penalty))
                 add(coverage.get((queue, idx), pulp.LpAffineExpression()) + short
                     >= float(required[queue][idx]),
                     f"cover_{_safe(queue)}_{stamp(idx)}", "requirement cover")
     else:
-        objective.extend(_add_service_level(frame, rules, origin, queues, coverage,
-                                            shortfall, add, stamp))
+        objective.extend(_add_service_level(prob, frame, rules, origin, coverage, shortfall,
+                                            add, stamp))
 
     _add_headcount(rules, shifts, tours, families, grid, dates, add)
     _add_shares(rules, queues, shifts, families, add)
@@ -303,7 +303,7 @@ def _concave_pieces(points: np.ndarray) -> list[tuple[float, float]]:
             for a, b in zip(hull, hull[1:])]
 
 
-def _add_service_level(frame, rules, origin, queues, coverage, shortfall, add, stamp):
+def _add_service_level(prob, frame, rules, origin, coverage, shortfall, add, stamp):
     """Daily (or weekly) answered-within-T target instead of interval cover.
 
     Per interval with traffic A erlangs, agents are first held at the stable minimum
@@ -333,14 +333,14 @@ def _add_service_level(frame, rules, origin, queues, coverage, shortfall, add, s
                             dtype=float)
         reach = np.flatnonzero(levels >= 0.999)
         levels = levels[: reach[0] + 1] if len(reach) else levels
-        short = pulp.LpVariable(f"short_{q}_{stamp(idx)}", lowBound=0)
+        short = prob.add_variable(f"short_{q}_{stamp(idx)}", lowBound=0)
         shortfall[queue, idx] = short
         objective.append((short, rules.shortfall_penalty))
         cover = coverage.get((queue, idx), pulp.LpAffineExpression())
         add(cover + short >= floor, f"stable_{q}_{stamp(idx)}", "service-level minimum agents")
         pieces = []
         for seg, (length, slope) in enumerate(_concave_pieces(levels)):
-            z = pulp.LpVariable(f"z_{q}_{stamp(idx)}_{seg}", lowBound=0, upBound=length)
+            z = prob.add_variable(f"z_{q}_{stamp(idx)}_{seg}", lowBound=0, upBound=length)
             pieces.append(z)
             per_period[queue, period].append((z, volume * slope))
         per_period[queue, period].append((None, volume * float(levels[0])))
@@ -348,7 +348,7 @@ def _add_service_level(frame, rules, origin, queues, coverage, shortfall, add, s
         add(pulp.lpSum(pieces) - cover - short <= -floor, f"slcurve_{q}_{stamp(idx)}",
             "service-level curve")
     for (queue, period), items in per_period.items():
-        miss = pulp.LpVariable(f"slmiss_{_safe(queue)}_{period}", lowBound=0)
+        miss = prob.add_variable(f"slmiss_{_safe(queue)}_{period}", lowBound=0)
         objective.append((miss, rules.service_level_penalty))
         constant = sum(c for v, c in items if v is None)
         answered = pulp.LpAffineExpression([(v, c) for v, c in items if v is not None])

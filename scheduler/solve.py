@@ -14,6 +14,7 @@ import math
 import os
 import sys
 import time
+import warnings
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -35,8 +36,11 @@ COVERAGE_COLUMNS = ["unique_id", "ds", "required", "scheduled", "shortfall", "se
 def _cbc(mip: bool, time_limit_s: float, gap: float) -> pulp.LpSolver:
     # warmStart hands CBC the rounded LP plan (see _round_lp) as a MIP start; without it CBC
     # found no plan at all in 60 s on the benchmark week.
-    return pulp.PULP_CBC_CMD(mip=mip, msg=False, timeLimit=max(1, math.floor(time_limit_s)),
-                             gapRel=gap, threads=1, warmStart=mip)
+    with warnings.catch_warnings():
+        # PuLP 3.3 warns that the bundled CBC goes away in PuLP 4; it is what 3.3 ships.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return pulp.PULP_CBC_CMD(mip=mip, msg=False, gapRel=gap, threads=1, warmStart=mip,
+                                 timeLimit=max(1, math.floor(time_limit_s)))
 
 
 def _highs(mip: bool, time_limit_s: float, gap: float) -> pulp.LpSolver:
@@ -133,16 +137,23 @@ _DIAGNOSED = ("headcount", "family shares", "tours and days off", "service-level
 def _diagnose(model: ShiftModel, make: Callable[[bool, float, float], pulp.LpSolver]) -> str:
     """Name the rule groups whose removal makes the LP relaxation feasible."""
     culprits = []
-    constraints = model.problem.constraints
+    with warnings.catch_warnings():
+        # PuLP 3.3 flags the dict view as deprecated; it is the only way to drop a group.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        constraints = model.problem.constraints
     for group in _DIAGNOSED:
         names = model.groups.get(group, [])
         if not names:
             continue
-        saved = {n: constraints.pop(n) for n in names}
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            saved = {n: constraints.pop(n) for n in names}
         try:
             status, _ = _run(model, make(False, 30, 0.0))
         finally:
-            constraints.update(saved)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", DeprecationWarning)
+                constraints.update(saved)
         if status == pulp.LpStatusOptimal:
             culprits.append(group)
     if culprits:
