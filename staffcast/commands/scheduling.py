@@ -1,5 +1,213 @@
-"""`staffcast` commands: scheduling."""
+"""`staffcast` commands: scheduling (`staffcast schedule`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
 
 import click
+import numpy as np
+import pandas as pd
 
-COMMANDS: tuple[click.Command, ...] = ()
+from scheduler.agents import assign_agents, load_agents, placeholder_assignment
+from scheduler.export import write_schedule_outputs
+from scheduler.model import build_model
+from scheduler.roster import activities_frame, read_roster, roster_coverage, roster_frame
+from scheduler.rules import ScheduleRules
+from scheduler.solve import DEFAULT_SOLVER, SOLVERS, solve
+from staffcast.config import Config, ConfigError, dump_resolved, load_config
+
+REQUIREMENT_COLUMNS = ("unique_id", "ds", "agents_required")
+
+
+class RequirementError(ValueError):
+    """The requirement CSV breaks its contract; the message names file, row, column, value."""
+
+
+def _at(path: Path, i: int, column: str) -> str:
+    return f"{path}: data row {i + 1} (line {i + 2}), column {column!r}"
+
+
+def read_requirements(path: str | Path, interval_minutes: int) -> pd.DataFrame:
+    """Read and check a requirement CSV (`unique_id, ds, ..., agents_required`).
+
+    `ds` is the interval start in naive local time; every queue's rows must lie on one
+    `interval_minutes` grid (gaps of whole intervals are closed hours). Errors name the file,
+    the data row (1 = first row under the header), the column and the value.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise RequirementError(f"{path}: requirement file not found")
+    try:
+        raw = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise RequirementError(f"{path}: not a readable CSV: {' '.join(str(exc).split())}") from exc
+    missing = [c for c in REQUIREMENT_COLUMNS if c not in raw.columns]
+    if missing:
+        raise RequirementError(f"{path}: missing column(s) {', '.join(missing)}; the "
+                               f"requirement needs {', '.join(REQUIREMENT_COLUMNS)}")
+    if raw.empty:
+        raise RequirementError(f"{path}: no data rows")
+    frame = raw.copy()
+    blank = frame["unique_id"].str.strip() == ""
+    if blank.any():
+        raise RequirementError(f"{_at(path, int(np.flatnonzero(blank)[0]), 'unique_id')}: "
+                               "must not be blank")
+    ds = pd.to_datetime(frame["ds"], errors="coerce", format="mixed")
+    if ds.isna().any():
+        i = int(np.flatnonzero(ds.isna())[0])
+        raise RequirementError(f"{_at(path, i, 'ds')}: cannot read {frame['ds'].iloc[i]!r} as "
+                               "a timestamp (use YYYY-MM-DD HH:MM, naive local time)")
+    if ds.dt.tz is not None:
+        raise RequirementError(f"{path}: column 'ds' must be naive local time, got "
+                               f"{frame['ds'].iloc[0]!r} with a UTC offset")
+    frame["ds"] = ds
+    for col in [c for c in frame.columns if c not in ("unique_id", "ds")]:
+        values = pd.to_numeric(frame[col].str.strip().replace("", np.nan), errors="coerce")
+        bad = values.isna() & (frame[col].str.strip() != "")
+        if col == "agents_required":
+            bad |= values.isna() | (values < 0)
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            rule = "a number >= 0" if col == "agents_required" else "a number"
+            raise RequirementError(f"{_at(path, i, col)}: must be {rule}, got "
+                                   f"{frame[col].iloc[i]!r}")
+        frame[col] = values.astype(float)
+    frame["unique_id"] = frame["unique_id"].str.strip().astype("string")
+    dup = frame.duplicated(["unique_id", "ds"])
+    if dup.any():
+        i = int(np.flatnonzero(dup)[0])
+        raise RequirementError(f"{_at(path, i, 'ds')}: queue {frame['unique_id'].iloc[i]!r} "
+                               f"has {frame['ds'].iloc[i]:%Y-%m-%d %H:%M} twice")
+    step = pd.Timedelta(minutes=interval_minutes)
+    origin = frame["ds"].min().normalize()
+    off_grid = ((frame["ds"] - origin) % step) != pd.Timedelta(0)
+    if off_grid.any():
+        i = int(np.flatnonzero(off_grid)[0])
+        raise RequirementError(f"{_at(path, i, 'ds')}: irregular interval: "
+                               f"{frame['ds'].iloc[i]:%Y-%m-%d %H:%M} is off the "
+                               f"{interval_minutes}-minute grid (schedule.interval_minutes)")
+    for queue, rows in frame.groupby("unique_id", sort=True):
+        gaps = rows["ds"].sort_values().diff().dropna()
+        if len(gaps) and gaps.min() != step:
+            i = int(rows.index[0])
+            raise RequirementError(f"{_at(path, i, 'ds')}: irregular interval: queue "
+                                   f"{queue!r} has rows {gaps.min()} apart, but "
+                                   f"schedule.interval_minutes is {interval_minutes}")
+    return frame
+
+
+def _schedule_rules(config: Config) -> ScheduleRules:
+    if not config.schedule.families:
+        raise ConfigError(f"{config.path or 'config'}: schedule: needs at least one shift "
+                          "family under 'families'")
+    return config.schedule
+
+
+def _echo_summary(summary: dict, out_dir: Path) -> None:
+    def num(key, fmt):
+        value = summary.get(key)
+        return "n/a" if value is None else format(value, fmt)
+
+    lines = [f"schedule: {summary['status']} ({summary['solver']}, "
+             f"{summary['solve_seconds']:.1f} s, gap {num('mip_gap', '.3%')})",
+             f"  labour cost {num('labour_cost', ',.2f')}, paid hours {num('paid_hours', ',.1f')}, "
+             f"shortfall {num('shortfall_agent_hours', ',.1f')} agent-hours"]
+    if "agents_used" in summary:
+        lines.append(f"  agents: {summary['agents_source']}; {summary['agents_used']} used, "
+                     f"{summary['agents_idle']} idle, {summary['unassigned_tours']} tour(s) "
+                     "with no agent")
+    lines.append(f"  outputs in {out_dir}")
+    click.echo("\n".join(lines), err=True)
+
+
+@click.command("schedule")
+@click.option("--requirements", "requirements_path", required=True,
+              type=click.Path(dir_okay=False, path_type=Path),
+              help="Requirement CSV: unique_id, ds, ..., agents_required (agents at work per "
+                   "interval).")
+@click.option("--config", "config_path", required=True,
+              type=click.Path(dir_okay=False, path_type=Path),
+              help="YAML config whose `schedule:` section holds the shift families and rules.")
+@click.option("--agents", "agents_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Agents CSV (agent_id, contract, min/max_weekly_hours, queues, "
+                   "unavailable_dates, preferred_days_off). Without it the roster uses tour "
+                   "ids (T0001...) as placeholder agent ids.")
+@click.option("--previous-roster", "previous_path",
+              type=click.Path(dir_okay=False, path_type=Path),
+              help="roster.csv of the weeks just before (with --agents): its shifts count for "
+                   "rest, consecutive working days and weekend fairness.")
+@click.option("--out-dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Folder for roster.csv, activities.csv, coverage.csv, summary.json and "
+                   "config.resolved.yaml.")
+@click.option("--time-limit", default=60.0, show_default=True, type=click.FloatRange(min=0,
+                                                                                     min_open=True),
+              help="Solver time limit in seconds; on time-out the best plan found is kept.")
+@click.option("--gap", default=0.005, show_default=True, type=click.FloatRange(0, 1,
+                                                                              max_open=True),
+              help="Relative MIP gap at which the solver stops (0.005 = 0.5%).")
+@click.option("--solver", type=click.Choice(sorted(SOLVERS)), default=DEFAULT_SOLVER,
+              show_default=True,
+              help="MIP solver: cbc (bundled with PuLP) or highs (through highspy).")
+def schedule(requirements_path: Path, config_path: Path, agents_path: Path | None,
+             previous_path: Path | None, out_dir: Path, time_limit: float, gap: float,
+             solver: str) -> None:
+    """Turn a requirement into least-cost weekly shifts and a named roster.
+
+    Solves the shift integer program, assigns the tours to the agents of --agents (or to
+    placeholder ids), and writes roster.csv, activities.csv, coverage.csv and summary.json
+    into --out-dir. A plan-less outcome (infeasible or solver error) writes only
+    summary.json with the reason and exits with status 1.
+    """
+    config = load_config(config_path)
+    rules = _schedule_rules(config)
+    requirement = read_requirements(requirements_path, rules.interval_minutes)
+    agents = (load_agents(agents_path, contracts={f.contract for f in rules.families})
+              if agents_path is not None else None)
+    if previous_path is not None and agents is None:
+        raise click.UsageError("--previous-roster needs --agents (placeholder ids have no past)")
+    history = read_roster(previous_path) if previous_path is not None else None
+    result = solve(build_model(requirement, rules), solver=solver, time_limit_s=time_limit,
+                   gap=gap)
+    extra = {"config.resolved.yaml": dump_resolved(config)}
+    summary = result.summary()
+    if not result.has_plan:
+        write_schedule_outputs(out_dir, summary=summary, extra_files=extra)
+        _echo_summary(summary, out_dir)
+        raise click.ClickException(f"no plan ({result.status}): {result.message}")
+
+    origin = requirement["ds"].min().normalize()
+    if agents is None:
+        assignment = placeholder_assignment(result.tours)
+        source = "none given: tour ids stand in as agent ids"
+    else:
+        assignment = assign_agents(result.tours, agents, min_rest_hours=rules.min_rest_hours,
+                                   max_consecutive_days=rules.max_consecutive_days,
+                                   history=history, week_start=origin.date())
+        source = str(agents_path)
+    roster = roster_frame(assignment.roster)
+    days = pd.date_range(origin, requirement["ds"].max().normalize(), freq="D")
+    activities = activities_frame(roster, days, idle_agents=assignment.idle_agents)
+    unassigned = assignment.unassigned_tours
+    summary.update(
+        assignment_status=assignment.status, agents_source=source,
+        agents_used=int(roster["agent_id"].nunique()), agents_idle=len(assignment.idle_agents),
+        unassigned_tours=len(unassigned),
+        unassigned_paid_hours=float(unassigned["paid_hours"].sum()) if len(unassigned) else 0.0)
+    if agents is not None:
+        extra["unassigned_tours.csv"] = unassigned.to_csv(index=False)
+        # coverage.csv is the shift plan's; what the named roster alone covers can be less.
+        covered = roster_coverage(roster, result.coverage, rules.interval_minutes)
+        short = (result.coverage["required"] - covered).clip(lower=0).sum()
+        summary["roster_shortfall_agent_hours"] = float(short * rules.interval_minutes / 60)
+    write_schedule_outputs(out_dir, roster=roster, activities=activities,
+                           coverage=result.coverage, summary=summary, extra_files=extra)
+    _echo_summary(summary, out_dir)
+    if len(unassigned):
+        click.echo(f"warning: {len(unassigned)} tour(s) have no agent (see "
+                   f"{out_dir / 'unassigned_tours.csv'}); coverage.csv counts them as worked, "
+                   f"the named roster alone is {summary['roster_shortfall_agent_hours']:,.1f} "
+                   f"agent-hours short; first: {unassigned['tour_id'].iloc[0]}: "
+                   f"{unassigned['reason'].iloc[0]}", err=True)
+
+
+COMMANDS: tuple[click.Command, ...] = (schedule,)
