@@ -1,0 +1,46 @@
+"""`staffcast simulate` on a small hand-made plan folder (the command is invoked directly,
+so the test does not depend on its registration in staffcast/cli.py)."""
+
+import json
+
+import pandas as pd
+from click.testing import CliRunner
+
+from staffcast.commands.simulation import COMMANDS, simulate_command
+from tests.scheduler.test_simulate import write_plan
+
+
+def test_simulate_writes_interval_and_day_tables(tmp_path):
+    write_plan(tmp_path, patience="60")
+    out = tmp_path / "sim"
+    result = CliRunner().invoke(simulate_command, ["--plan", str(tmp_path), "--replications",
+                                                   "4", "--seed", "3", "--out-dir", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "sales" in result.output and "2026-11-11" in result.output
+    intervals = pd.read_csv(out / "simulation_intervals.csv")
+    days = pd.read_csv(out / "simulation_days.csv")
+    assert intervals["ds"].tolist() == ["2026-11-11 08:00", "2026-11-11 08:30",
+                                        "2026-11-11 09:00", "2026-11-11 09:30"]
+    assert days["day"].tolist() == ["2026-11-11"]
+    assert days["offered"].iloc[0] == intervals["offered"].sum()
+    settings = json.loads((out / "simulation.json").read_text())
+    assert settings["replications"] == 4 and settings["seed"] == 3
+    # Same seed, same files.
+    again = tmp_path / "again"
+    CliRunner().invoke(simulate_command, ["--plan", str(tmp_path), "--replications", "4",
+                                          "--seed", "3", "--out-dir", str(again)])
+    assert (again / "simulation_days.csv").read_bytes() == \
+        (out / "simulation_days.csv").read_bytes()
+
+
+def test_simulate_missing_plan_file_is_a_value_error(tmp_path):
+    write_plan(tmp_path)
+    (tmp_path / "roster.csv").unlink()
+    result = CliRunner().invoke(simulate_command, ["--plan", str(tmp_path)])
+    assert isinstance(result.exception, ValueError)
+    assert "roster.csv: file not found" in str(result.exception)
+
+
+def test_command_is_exported_with_help():
+    assert COMMANDS == (simulate_command,)
+    assert all(p.help for p in simulate_command.params)
