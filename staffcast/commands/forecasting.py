@@ -1,5 +1,188 @@
-"""`staffcast` commands: forecasting."""
+"""`staffcast` commands: forecasting (`forecast`, `backtest`).
+
+A thin shell over `forecast.core.forecast` and `forecast.backtest.backtest`: resolve the
+options against the config file, load history and calendar, call the library, write the
+outputs atomically with the resolved config next to them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import shlex
+import sys
+import warnings
+from collections.abc import Callable
+from pathlib import Path
 
 import click
+import pandas as pd
 
-COMMANDS: tuple[click.Command, ...] = ()
+from scheduler.export import atomic_write_csv, atomic_write_text
+from staffcast.config import Config, dump_resolved, load_config
+
+_PATH = click.Path(dir_okay=False, path_type=Path)
+_EXISTING = click.Path(exists=True, dir_okay=False, path_type=Path)
+
+
+def _input_options(command: Callable) -> Callable:
+    """Options shared by `forecast` and `backtest`: history, calendar, config."""
+    options = [
+        click.option("--history", "history_path", type=_EXISTING, required=True,
+                     help="History CSV/Parquet: ds, y and optional unique_id (hourly counts), "
+                          "or a raw contact log with --events."),
+        click.option("--events", is_flag=True,
+                     help="The history file is a contact log, one row per contact; it is "
+                          "aggregated to hourly counts."),
+        click.option("--timestamp-col", default="ds", show_default=True,
+                     help="With --events: the column holding each contact's arrival time."),
+        click.option("--queue-col", default=None,
+                     help="With --events: the column holding each contact's queue "
+                          "(default: one queue named 'default')."),
+        click.option("--fill-missing", type=click.Choice(["error", "zero"]), default=None,
+                     help="Missing hours inside the history: an error listing them, or zero "
+                          "[default: the config's forecast.fill_missing, else error]."),
+        click.option("--calendar", "calendar_path", type=_EXISTING, default=None,
+                     help="Calendar CSV/YAML of events (event, start, end, kind, unique_id) "
+                          "merged with the built-in country calendar."),
+        click.option("--country", default=None,
+                     help="Built-in public holidays and adjusted workdays: a country code of "
+                          "the holidays package, or 'none' [default: the config's "
+                          "forecast.country, else CN]."),
+        click.option("--config", "config_path", type=_EXISTING, default=None,
+                     help="YAML config: per-queue opening hours and rest day, forecast "
+                          "defaults."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _load_inputs(config: Config, history_path: Path, events: bool, timestamp_col: str,
+                 queue_col: str | None, fill_missing: str, calendar_path: Path | None,
+                 country: str, horizon: int):
+    """(history frame, calendar) with the coverage warning echoed to stderr."""
+    from forecast.calendar import load_calendar
+    from forecast.data import load_events, load_history
+
+    opening_hours = {name: q.opening_hours for name, q in config.queues.items()
+                     if q.opening_hours is not None}
+    calendar = load_calendar(calendar_path, country=country)
+    kwargs = dict(opening_hours=opening_hours, fill_missing=fill_missing,
+                  closed_dates=calendar.closed_hours)
+    if events:
+        history = load_events(history_path, timestamp_col=timestamp_col, queue_col=queue_col,
+                              **kwargs)
+    else:
+        history = load_history(history_path, **kwargs)
+    last = history["ds"].max() + pd.Timedelta(hours=horizon)
+    years = range(history["ds"].min().year, last.year + 1)
+    # Reload with the years the run needs, so the built-in data is merged once and a year
+    # without an official schedule is reported (never guessed silently).
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        calendar = load_calendar(calendar_path, country=country, years=years)
+    for warning in caught:
+        click.echo(f"Warning: {warning.message}", err=True)
+    return history, calendar
+
+
+def _resolved(config: Config, settings: dict, command: str) -> str:
+    """The config with the options this run used, as YAML headed by the command line."""
+    raw = dict(config.raw)
+    raw["forecast"] = {**dict(raw.get("forecast") or {}), **settings}
+    header = f"# resolved config of: staffcast {command} {shlex.join(sys.argv[2:])}\n"
+    return header + dump_resolved(dataclasses.replace(config, raw=raw))
+
+
+@click.command("forecast")
+@_input_options
+@click.option("--horizon", type=click.IntRange(min=1), default=None,
+              help="Hours to forecast after the end of history [default: the config's "
+                   "forecast.horizon, else 168].")
+@click.option("--model", default=None,
+              help="Model: auto, arima, prophet, histavg or snaive [default: the config's "
+                   "forecast.model, else auto].")
+@click.option("--out", "out_path", type=_PATH, required=True,
+              help="Output CSV: unique_id, ds, model, yhat, yhat_lo_80, yhat_hi_80, "
+                   "yhat_lo_95, yhat_hi_95; the resolved config goes to <out>.config.yaml.")
+def forecast_command(history_path, events, timestamp_col, queue_col, fill_missing,
+                     calendar_path, country, config_path, horizon, model, out_path):
+    """Forecast hourly contact volume per queue with 80% and 95% intervals."""
+    from forecast.core import check_models, forecast
+
+    config = load_config(config_path)
+    settings = {"model": model or config.forecast.model,
+                "country": country or config.forecast.country,
+                "horizon": horizon or config.forecast.horizon,
+                "fill_missing": fill_missing or config.forecast.fill_missing}
+    check_models([settings["model"]])
+    history, calendar = _load_inputs(config, history_path, events, timestamp_col, queue_col,
+                                     settings["fill_missing"], calendar_path,
+                                     settings["country"], settings["horizon"])
+    result = forecast(history, horizon=settings["horizon"], models=[settings["model"]],
+                      calendar=calendar, queue_settings=config.queue)
+    atomic_write_csv(result, out_path)
+    atomic_write_text(f"{out_path}.config.yaml", _resolved(config, settings, "forecast"))
+    queues = result["unique_id"].nunique()
+    click.echo(f"wrote {len(result)} rows ({queues} queue(s) x {settings['horizon']} hours, "
+               f"model {settings['model']}) to {out_path}")
+
+
+ALWAYS_SHOWN = ("snaive", "histavg")
+
+
+@click.command("backtest")
+@_input_options
+@click.option("--horizon", type=click.IntRange(min=1), default=168, show_default=True,
+              help="Hours forecast from each origin.")
+@click.option("--windows", type=click.IntRange(min=1), default=8, show_default=True,
+              help="Number of rolling origins; the last window ends at the end of history.")
+@click.option("--step", type=click.IntRange(min=1), default=None,
+              help="Hours between origins [default: the horizon].")
+@click.option("--models", "models_text", default="snaive,histavg,arima,auto", show_default=True,
+              help="Comma-separated models; snaive and histavg are always added as benchmarks.")
+@click.option("--out", "out_path", type=_PATH, required=True,
+              help="Output CSV of metrics in long form: unique_id, model, metric, value.")
+def backtest_command(history_path, events, timestamp_col, queue_col, fill_missing,
+                     calendar_path, country, config_path, horizon, windows, step, models_text,
+                     out_path):
+    """Rolling-origin backtest: MASE, WAPE, bias, 80% coverage and fit time per model."""
+    from forecast.backtest import backtest
+    from forecast.core import check_models
+
+    config = load_config(config_path)
+    requested = [m.strip() for m in models_text.split(",") if m.strip()]
+    models = check_models([*ALWAYS_SHOWN, *(m for m in requested if m not in ALWAYS_SHOWN)])
+    country = country or config.forecast.country
+    fill_missing = fill_missing or config.forecast.fill_missing
+    history, calendar = _load_inputs(config, history_path, events, timestamp_col, queue_col,
+                                     fill_missing, calendar_path, country, 0)
+    _, metrics = backtest(history, models=models, horizon=horizon, windows=windows, step=step,
+                          calendar=calendar, queue_settings=config.queue, progress=True)
+    atomic_write_csv(metrics, out_path)
+    settings = {"country": country, "fill_missing": fill_missing, "horizon": horizon}
+    atomic_write_text(f"{out_path}.config.yaml", _resolved(config, settings, "backtest"))
+    click.echo(format_metrics(metrics))
+    click.echo(f"wrote {len(metrics)} metric rows to {out_path}")
+
+
+def format_metrics(metrics: pd.DataFrame) -> str:
+    """A readable table per queue: models as rows, metrics as columns (WAPE, bias and
+    coverage in percent)."""
+    blocks = []
+    order = {name: i for i, name in enumerate(dict.fromkeys(metrics["model"]))}
+    for uid, sub in metrics.groupby("unique_id", sort=True):
+        table = sub.pivot(index="model", columns="metric", values="value")
+        table = table.loc[sorted(table.index, key=order.get)]
+        shown = pd.DataFrame(index=table.index)
+        shown["MASE"] = table["mase"].map("{:.3f}".format)
+        shown["WAPE %"] = (100 * table["wape"]).map("{:.2f}".format)
+        shown["bias %"] = (100 * table["bias"]).map("{:+.2f}".format)
+        shown["cover80 %"] = (100 * table["coverage_80"]).map("{:.1f}".format)
+        shown["fit s"] = table["fit_seconds"].map("{:.2f}".format)
+        shown.index.name = None
+        blocks.append(f"queue {uid}\n{shown.to_string()}")
+    return "\n\n".join(blocks)
+
+
+COMMANDS: tuple[click.Command, ...] = (forecast_command, backtest_command)
