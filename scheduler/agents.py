@@ -10,6 +10,11 @@ weekend work heaped on the same agents). It is solved exactly with the Hungarian
 (`scipy.optimize.linear_sum_assignment`) on a tours x agents cost matrix where forbidden
 pairs cost more than any complete set of allowed ones.
 
+Weekly tours (two or more shifts) go one per agent. Single-shift tours (families without
+`days_per_week`, whose shifts the model leaves unbound) are then pooled day by day, each day
+one exact assignment onto agents with no shift that day and weekly hours left, so one agent
+can collect several of them.
+
 Times are naive local wall-clock timestamps; hours are hours; days are calendar dates.
 """
 
@@ -541,7 +546,8 @@ def assign_agents(tours: pd.DataFrame, agents: Sequence[Agent] | pd.DataFrame, *
                   min_rest_hours: float, max_consecutive_days: int,
                   history: pd.DataFrame | None = None, week_start: dt.date | None = None,
                   preference_weight: float = 1.0, weekend_weight: float = 1.0) -> Assignment:
-    """Give each tour to at most one agent and each agent at most one tour per week.
+    """Give each tour to at most one agent: at most one weekly tour per agent per week,
+    plus pooled single shifts (at most one shift a day) within the agent's weekly hours.
 
     tours: the shift plan, one row per worked tour-day (`tour_id, contract, queue, date,
         shift_start, shift_end, paid_hours` and any break columns, carried through).
@@ -558,8 +564,8 @@ def assign_agents(tours: pd.DataFrame, agents: Sequence[Agent] | pd.DataFrame, *
     preference_weight: cost of working one preferred day off.
     weekend_weight: weight of the weekend fairness term (see module notes).
 
-    Each week is an exact maximum-cardinality, minimum-cost assignment; weeks are chained
-    greedily.
+    Each week's weekly tours are an exact maximum-cardinality, minimum-cost assignment, and
+    so is each day of pooled single shifts; days and weeks are chained greedily.
     """
     if isinstance(agents, pd.DataFrame):
         agents = parse_agents(agents.astype(str), "agents")

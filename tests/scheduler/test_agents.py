@@ -306,7 +306,7 @@ def instances(draw):
     return pd.DataFrame(rows), agents, history
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=30, deadline=None)
 @given(instances())
 def test_assignment_respects_every_rule_and_staffs_as_many_tours_as_possible(instance):
     tours, agents, history = instance
