@@ -340,19 +340,24 @@ def _a_metrics(n, a, aht, patience, t):
     x = n * patience / aht  # N mu / theta
     y = a * patience / aht  # lambda / theta
     log_m = _log_kummer(x, y)
-    # P(W > 0) = M B / (1 - B + M B), divided through by M so a huge M cannot overflow.
-    p_wait = b / (b + (1.0 - b) * np.exp(-log_m))
+    # P(W > 0) = M B / (1 - B + M B), divided through by M so a huge M cannot overflow;
+    # P(W = 0) from its own numerator so that it keeps full precision when it is tiny.
+    free = (1.0 - b) * np.exp(-log_m)
+    p_wait = b / (b + free)
+    p_no_wait = free / (b + free)
     ab_wait = _abandon_given_wait(x, y, log_m)
     abandon = p_wait * ab_wait
     theta_t = t / patience
     x_safe = np.where(x > 0, x, 1.0)  # N = 0 is overwritten below
     # Offered wait V of an arrival that finds j waiting: e^(-theta V) ~ Beta(x, j + 1), so
-    # answered-within-T among those who wait is (1 - P(ab|wait)) - D(T), with
-    # D(T) = x/(x+1) * M(x+1, y e^-theta T) / M(x, y) * exp(-(x+1) theta T + y (1 - e^-theta T)).
-    log_d = (np.log(x_safe / (x_safe + 1.0)) + _log_kummer(x_safe + 1.0, y * np.exp(-theta_t))
-             - log_m - (x_safe + 1.0) * theta_t - y * np.expm1(-theta_t))
-    within = np.clip((1.0 - ab_wait) - np.exp(log_d), 0.0, 1.0)
-    sl = (1.0 - p_wait) + p_wait * within
+    # answered-within-T among those who wait is D(0) - D(T), with D(0) = 1 - P(ab|wait) and
+    # log D(T) = log(x/(x+1)) + log M(x+1, y e^-theta T) - log M(x, y)
+    #            - (x+1) theta T - y (e^-theta T - 1).
+    # Written as D(0) (1 - D(T)/D(0)) so that T -> 0 does not cancel two near-equal numbers.
+    log_ratio = (_log_kummer(x_safe + 1.0, y * np.exp(-theta_t)) - _log_kummer(x_safe + 1.0, y)
+                 - (x_safe + 1.0) * theta_t - y * np.expm1(-theta_t))
+    within = np.clip((1.0 - ab_wait) * -np.expm1(np.minimum(log_ratio, 0.0)), 0.0, 1.0)
+    sl = p_no_wait + p_wait * within
     no_agents = n == 0
     p_wait = np.where(no_agents, np.where(a > 0, 1.0, 0.0), p_wait)
     abandon = np.where(no_agents, np.where(a > 0, 1.0, 0.0), abandon)

@@ -289,3 +289,15 @@ def test_zero_volume_needs_only_the_minimum(h, floor):
                               min_agents=floor) == floor
     assert erlang_a_agents(0.0, h, 120.0, sl_target=0.9, sl_seconds=10, max_abandon=0.01,
                            min_agents=floor) == floor
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.floats(min_value=0.1, max_value=150.0), aht, st.floats(min_value=5.0, max_value=3000.0),
+       seconds)
+def test_erlang_a_sl_rises_and_abandonment_falls_with_agents(a, h, patience, t):
+    # The Erlang A search bisects on N, which is only valid if every measure is monotone.
+    agents = np.arange(0, int(a * 1.5) + 25)
+    m = erlang_a_metrics(agents, a, h, patience, t)
+    assert (np.diff(m["service_level"]) >= -1e-12).all()
+    assert (np.diff(m["abandon_rate"]) <= 1e-12).all()
+    assert (np.diff(m["asa_s"]) <= 1e-9).all()
