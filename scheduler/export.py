@@ -43,6 +43,9 @@ def atomic_write_csv(frame: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
 
 
 SCHEDULE_FILES = ("roster.csv", "activities.csv", "coverage.csv", "summary.json")
+PLAN_FILES = ("roster.csv", "activities.csv", "coverage.csv", "unassigned_tours.csv")
+"""Files that describe a plan: a run leaves none of them behind from an earlier run unless
+it wrote them itself."""
 SUMMARY_KEYS = ("status", "objective", "lp_bound", "mip_gap", "solve_seconds", "solver",
                 "paid_hours", "labour_cost", "shortfall_agent_hours", "service_level_by_day")
 SUMMARY_STATUSES = ("optimal", "feasible", "infeasible", "error")
@@ -91,8 +94,8 @@ def write_schedule_outputs(out_dir: str | os.PathLike[str], *, summary: Mapping[
     Every file is first written to a temporary name in `out_dir`; only when all of them were
     written are they renamed into place, so a failure leaves no half-written file and no
     mix of old and new outputs from a partial write. A plan-less run (status infeasible or
-    error) passes no roster, activities or coverage: stale ones from an earlier run in the
-    same folder are removed so they cannot be mistaken for this run's plan.
+    error) passes no roster, activities or coverage. Any of `PLAN_FILES` this call does not
+    write is removed from `out_dir`, so an earlier run's plan cannot pass for this one's.
     """
     missing = [k for k in SUMMARY_KEYS if k not in summary]
     if missing:
@@ -132,8 +135,8 @@ def write_schedule_outputs(out_dir: str | os.PathLike[str], *, summary: Mapping[
                 handle.write(text)
                 handle.flush()
                 os.fsync(handle.fileno())
-        if not has_plan:
-            for name in frames:
+        for name in PLAN_FILES:
+            if name not in texts:
                 (target / name).unlink(missing_ok=True)
         for tmp, name in staged:
             os.replace(tmp, target / name)

@@ -125,10 +125,11 @@ def test_failure_while_writing_leaves_old_outputs_and_no_temp_files(tmp_path, mo
 
 
 def test_plan_less_status_writes_summary_only_and_clears_stale_plan(tmp_path):
-    for name in ("roster.csv", "activities.csv", "coverage.csv"):
+    for name in ("roster.csv", "activities.csv", "coverage.csv", "unassigned_tours.csv",
+                 "notes.txt"):
         (tmp_path / name).write_text("from an earlier run\n")
     write_schedule_outputs(tmp_path, summary=summary("infeasible", message="headcount too low"))
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["summary.json"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt", "summary.json"]
     assert json.loads((tmp_path / "summary.json").read_text())["status"] == "infeasible"
 
 
@@ -139,3 +140,11 @@ def test_plan_and_status_must_agree(tmp_path):
     with pytest.raises(ValueError, match="has no plan"):
         write_schedule_outputs(tmp_path, roster=roster, activities=activities,
                                coverage=coverage, summary=summary("error"))
+
+
+def test_plan_run_removes_an_earlier_runs_unassigned_tours(tmp_path):
+    roster, activities, coverage = small_plan()
+    (tmp_path / "unassigned_tours.csv").write_text("tour_id\nT0009\n")
+    write_schedule_outputs(tmp_path, roster=roster, activities=activities, coverage=coverage,
+                           summary=summary())
+    assert not (tmp_path / "unassigned_tours.csv").exists()
