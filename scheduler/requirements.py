@@ -28,6 +28,8 @@ import pandas as pd
 
 from scheduler.backlog import spread_workload
 from scheduler.erlang import agents_for_targets, erlang_a_agents, erlang_a_metrics, erlang_c
+from scheduler.erlang import asa_s as erlang_c_asa
+from scheduler.erlang import occupancy as erlang_c_occupancy
 from scheduler.erlang import service_level as erlang_c_sl
 
 __all__ = ["QueueStaffing", "compute_requirements", "pool_requirements", "queue_pools",
@@ -286,12 +288,8 @@ def _staff_queue(q: QueueStaffing, volume: np.ndarray, hour: np.ndarray, is_open
     if q.patience_s is None:
         sl = erlang_c_sl(n_slots, erl, slot_aht, t)
         p_wait = erlang_c(n_slots, erl)
-        stable = n_slots > erl
-        asa = np.where(erl == 0, 0.0,
-                       np.where(stable, p_wait * slot_aht / np.where(stable, n_slots - erl, 1.0),
-                                np.inf))
-        occ = np.where(n_slots > 0, np.minimum(erl / np.where(n_slots > 0, n_slots, 1.0), 1.0),
-                       np.where(erl > 0, 1.0, 0.0))
+        asa = erlang_c_asa(n_slots, erl, slot_aht)
+        occ = erlang_c_occupancy(n_slots, erl)
         abandon = nan
     else:
         m = erlang_a_metrics(n_slots, erl, slot_aht, q.patience_s, t)

@@ -223,3 +223,15 @@ def test_required_agents_never_fall_with_volume(vol, factor):
     low = compute_requirements(hourly([vol]), q)["agents_required"].to_numpy()
     high = compute_requirements(hourly([vol * factor]), q)["agents_required"].to_numpy()
     assert (high >= low).all() and (low >= 1).all()
+
+
+def test_open_mask_frame_instead_of_hours():
+    volume = hourly([200.0, 200.0])
+    mask = pd.DataFrame({"unique_id": "q",
+                         "ds": pd.date_range("2024-03-04 00:00", periods=4, freq="30min"),
+                         "is_open": [True, True, False, False]})
+    req = compute_requirements(volume, {"q": queue()}, open_mask=mask)
+    assert req["agents_raw"].tolist() == [14, 14, 0, 0]
+    assert req["service_level"].iloc[2] == 0.0 and np.isinf(req["asa_s"].iloc[2])
+    with pytest.raises(ValueError, match="open_mask has no row for 'q'"):
+        compute_requirements(volume, {"q": queue()}, open_mask=mask.iloc[:3])
