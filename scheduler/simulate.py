@@ -552,10 +552,36 @@ def _stack(parts: list[pd.DataFrame]) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True).astype({"unique_id": "string"})
 
 
+FORECAST_BAND = ("yhat", "yhat_lo_80", "yhat_hi_80")
+
+
+def _forecast_band(forecast: pd.DataFrame, queue: str, ds: pd.Series,
+                   volume: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The 80% band of each requirement interval's volume: the interval's volume times
+    yhat_lo_80 / yhat and yhat_hi_80 / yhat of the forecast row it falls in (the forecast
+    is usually hourly and the requirement half-hourly, so the ratio carries over)."""
+    rows = forecast[forecast["unique_id"] == queue].sort_values("ds")
+    if rows.empty:
+        raise PlanError(f"forecast: no rows for queue {queue!r}")
+    step = rows["ds"].diff().min() if len(rows) > 1 else pd.Timedelta(0)
+    hit = pd.merge_asof(pd.DataFrame({"at": ds.to_numpy()}), rows, left_on="at",
+                        right_on="ds", direction="backward")
+    outside = hit["ds"].isna() | (hit["at"] - hit["ds"] > step)
+    if outside.any():
+        raise PlanError(f"forecast: queue {queue!r} has no row covering "
+                        f"{hit['at'][outside].iloc[0]:%Y-%m-%d %H:%M}")
+    yhat = hit["yhat"].to_numpy()
+    pos = yhat > 0
+    lo_ratio = np.where(pos, hit["yhat_lo_80"].to_numpy() / np.where(pos, yhat, 1.0), 1.0)
+    hi_ratio = np.where(pos, hit["yhat_hi_80"].to_numpy() / np.where(pos, yhat, 1.0), 1.0)
+    return volume * np.maximum(lo_ratio, 0.0), volume * np.maximum(hi_ratio, lo_ratio)
+
+
 def simulate_plan(plan_dir, *, replications: int = 20, seed: int = 0,
                   handle_dist: str = "exponential", handle_cv: float = 1.0,
                   sl_seconds: float | None = None, patience_s: float | None = None,
-                  interval_minutes: int | None = None) -> PlanSimulation:
+                  interval_minutes: int | None = None, forecast: pd.DataFrame | None = None,
+                  volume_shock: Literal["interval", "day"] = "day") -> PlanSimulation:
     """Simulate every queue of a plan folder (`requirements.csv`, `roster.csv`,
     `activities.csv`) over its horizon.
 
@@ -570,7 +596,17 @@ def simulate_plan(plan_dir, *, replications: int = 20, seed: int = 0,
     between a queue's `ds` values, or `interval_minutes`.
     The Erlang expectation next to each interval is Erlang C (Erlang A with patience) at the
     whole agents at work, rounded down (as coverage.csv's service_level).
+    forecast: optionally ``unique_id, ds, yhat, yhat_lo_80, yhat_hi_80`` (one model): each
+    replication then draws the volumes from the 80% forecast band (a lognormal;
+    `volume_shock` 'day' shares one shock per day, 'interval' draws each independently)
+    before the Poisson arrivals, so forecast error is part of the simulated SL.
     """
+    if forecast is not None:
+        missing = [c for c in ("unique_id", "ds", *FORECAST_BAND) if c not in forecast.columns]
+        if missing:
+            raise PlanError(f"forecast: missing column(s) {', '.join(missing)}")
+        forecast = forecast.assign(unique_id=forecast["unique_id"].astype(str),
+                                   ds=pd.to_datetime(forecast["ds"]))
     folder = Path(plan_dir)
     if not folder.is_dir():
         raise PlanError(f"{folder}: plan folder not found")
@@ -678,10 +714,18 @@ def simulate_plan(plan_dir, *, replications: int = 20, seed: int = 0,
         else:
             m = erlang_a_metrics(servers, erl, aht, pat, t)
             expected = {k: m[k] for k in ("service_level", "asa_s", "abandon_rate")}
+        draw = None
+        if forecast is not None:
+            grid = pd.Series(t0 + pd.to_timedelta(np.arange(n) * interval_s, unit="s"))
+            lo, hi = _forecast_band(forecast, queue, grid, volume)
+            # lognormal needs lo > 0; an interval whose band starts at 0 keeps its volume.
+            flat = lo <= 0
+            draw = VolumeDraw(np.where(flat, volume, lo), np.where(flat, volume, hi),
+                              level=0.8, dist="lognormal", shock=volume_shock)
         res = simulate_queue(volume, interval_s, steps, aht_s=aht, sl_seconds=t,
                              handle_dist=handle_dist, handle_cv=handle_cv, patience_s=pat,
                              seed=seed, replications=replications, start=t0,
-                             expected=expected)
+                             expected=expected, volume_draw=draw)
         for frame, out in ((res.intervals, intervals), (res.days, days)):
             frame.insert(0, "unique_id", queue)
             if conc != 1:

@@ -8,11 +8,48 @@ import time
 from pathlib import Path
 
 import click
+import pandas as pd
 
 from scheduler.export import atomic_write_csv, atomic_write_text
-from scheduler.simulate import HANDLE_DISTS, simulate_plan
+from scheduler.simulate import FORECAST_BAND, HANDLE_DISTS, PlanError, simulate_plan
 
 OUTPUT_FILES = ("simulation_intervals.csv", "simulation_days.csv", "simulation.json")
+
+
+def read_forecast_band(path: Path, model: str | None) -> pd.DataFrame:
+    """``unique_id, ds, yhat, yhat_lo_80, yhat_hi_80`` of one model from a forecast CSV."""
+    if not path.is_file():
+        raise PlanError(f"{path}: forecast file not found")
+    try:
+        raw = pd.read_csv(path, encoding="utf-8-sig")
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise PlanError(f"{path}: not a readable CSV: {' '.join(str(exc).split())}") from exc
+    missing = [c for c in ("unique_id", "ds", *FORECAST_BAND) if c not in raw.columns]
+    if missing:
+        raise PlanError(f"{path}: missing column(s) {', '.join(missing)}")
+    if "model" in raw.columns:
+        models = sorted(raw["model"].astype(str).unique())
+        if model is None and len(models) > 1:
+            raise PlanError(f"{path}: holds several models ({', '.join(models)}); pick one "
+                            "with --model")
+        if model is not None and model not in models:
+            raise PlanError(f"{path}: no rows for model {model!r}; models: "
+                            f"{', '.join(models)}")
+        raw = raw[raw["model"].astype(str) == (model or models[0])]
+    ds = pd.to_datetime(raw["ds"], errors="coerce", format="mixed")
+    if ds.isna().any():
+        i = int(raw.index[ds.isna().to_numpy()][0])
+        raise PlanError(f"{path}: data row {i + 1}, column 'ds': cannot read "
+                        f"{raw['ds'].loc[i]!r} as a timestamp")
+    band = raw[["unique_id", *FORECAST_BAND]].assign(ds=ds)
+    for col in FORECAST_BAND:
+        values = pd.to_numeric(band[col], errors="coerce")
+        if values.isna().any():
+            i = int(band.index[values.isna().to_numpy()][0])
+            raise PlanError(f"{path}: data row {i + 1}, column {col!r}: must be a number, "
+                            f"got {raw[col].loc[i]!r}")
+        band[col] = values.clip(lower=0.0)
+    return band
 
 
 def _pct(value: float) -> str:
@@ -40,19 +77,29 @@ def _pct(value: float) -> str:
 @click.option("--patience-s", type=click.FloatRange(min=0, min_open=True),
               help="Mean caller patience in seconds (default: requirements.csv's patience_s "
                    "column; blank there = nobody abandons).")
+@click.option("--forecast", "forecast_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Forecast CSV (yhat, yhat_lo_80, yhat_hi_80): draw each replication's "
+                   "volumes from the 80% band instead of using the planned volume.")
+@click.option("--model", help="Model of the --forecast file, when it holds several.")
+@click.option("--volume-shock", default="day", show_default=True,
+              type=click.Choice(("day", "interval")),
+              help="With --forecast: one forecast error per day (busy all day) or an "
+                   "independent one per interval.")
 @click.option("--out-dir", type=click.Path(file_okay=False, path_type=Path),
               help="Where to write simulation_intervals.csv, simulation_days.csv and "
                    "simulation.json (default: the plan folder).")
 def simulate_command(plan_dir: Path, replications: int, seed: int, handle_dist: str,
                      handle_cv: float, sl_seconds: float | None, patience_s: float | None,
+                     forecast_path: Path | None, model: str | None, volume_shock: str,
                      out_dir: Path | None) -> None:
     """Simulate the plan's queues contact by contact and report the service level, ASA and
     abandonment it really delivers, per interval and per day, with 95% confidence
     intervals and the Erlang figure next to each."""
     started = time.perf_counter()
+    forecast = None if forecast_path is None else read_forecast_band(forecast_path, model)
     res = simulate_plan(plan_dir, replications=replications, seed=seed,
                         handle_dist=handle_dist, handle_cv=handle_cv, sl_seconds=sl_seconds,
-                        patience_s=patience_s)
+                        patience_s=patience_s, forecast=forecast, volume_shock=volume_shock)
     seconds = time.perf_counter() - started
     target = out_dir or plan_dir
     intervals = res.intervals.assign(ds=res.intervals["ds"].dt.strftime("%Y-%m-%d %H:%M"))
@@ -61,7 +108,10 @@ def simulate_command(plan_dir: Path, replications: int, seed: int, handle_dist: 
     atomic_write_csv(days, target / OUTPUT_FILES[1])
     settings = {"plan": str(plan_dir), "replications": replications, "seed": seed,
                 "handle_dist": handle_dist, "handle_cv": handle_cv, "sl_seconds": sl_seconds,
-                "patience_s": patience_s, "contacts_simulated": res.contacts,
+                "patience_s": patience_s,
+                "forecast": None if forecast_path is None else str(forecast_path),
+                "model": model, "volume_shock": volume_shock if forecast_path else None,
+                "contacts_simulated": res.contacts,
                 "seconds": round(seconds, 3), "skipped_queues": res.skipped}
     atomic_write_text(target / OUTPUT_FILES[2], json.dumps(settings, indent=2) + "\n")
 

@@ -292,3 +292,19 @@ def test_plan_folder_missing_file_names_it(tmp_path):
     (tmp_path / "activities.csv").unlink()
     with pytest.raises(PlanError, match="activities.csv: file not found"):
         simulate_plan(tmp_path, replications=1)
+
+
+def test_plan_folder_draws_volumes_from_the_forecast_band(tmp_path):
+    write_plan(tmp_path)
+    # An hourly forecast whose 80% band sits at 2.0-2.2 times yhat: the simulated volume
+    # must follow the band (about 2.1 x the 100 planned contacts), not yhat.
+    forecast = pd.DataFrame({"unique_id": "sales",
+                             "ds": pd.to_datetime(["2026-11-11 08:00", "2026-11-11 09:00"]),
+                             "yhat": [30.0, 70.0], "yhat_lo_80": [60.0, 140.0],
+                             "yhat_hi_80": [66.0, 154.0]})
+    plain = simulate_plan(tmp_path, replications=20, seed=2)
+    drawn = simulate_plan(tmp_path, replications=20, seed=2, forecast=forecast)
+    assert 85 < plain.days["offered"].iloc[0] < 115
+    assert 190 < drawn.days["offered"].iloc[0] < 230
+    with pytest.raises(PlanError, match="no row covering 2026-11-11 08:00"):
+        simulate_plan(tmp_path, replications=1, forecast=forecast.iloc[1:])

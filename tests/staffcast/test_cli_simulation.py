@@ -44,3 +44,23 @@ def test_simulate_missing_plan_file_is_a_value_error(tmp_path):
 def test_command_is_exported_with_help():
     assert COMMANDS == (simulate_command,)
     assert all(p.help for p in simulate_command.params)
+
+
+def test_simulate_with_a_forecast_band(tmp_path):
+    write_plan(tmp_path)
+    (tmp_path / "forecast.csv").write_text(
+        "unique_id,ds,model,yhat,yhat_lo_80,yhat_hi_80\n"
+        "sales,2026-11-11 08:00,arima,30,60,66\n"
+        "sales,2026-11-11 09:00,arima,70,140,154\n")
+    result = CliRunner().invoke(simulate_command, [
+        "--plan", str(tmp_path), "--replications", "10", "--forecast",
+        str(tmp_path / "forecast.csv"), "--volume-shock", "interval"])
+    assert result.exit_code == 0, result.output
+    days = pd.read_csv(tmp_path / "simulation_days.csv")
+    assert 180 < days["offered"].iloc[0] < 240  # the band is about 2.1 x the plan's 100
+    settings = json.loads((tmp_path / "simulation.json").read_text())
+    assert settings["volume_shock"] == "interval"
+    result = CliRunner().invoke(simulate_command, ["--plan", str(tmp_path), "--forecast",
+                                                   str(tmp_path / "forecast.csv"),
+                                                   "--model", "prophet"])
+    assert "no rows for model 'prophet'" in str(result.exception)
