@@ -71,7 +71,6 @@ def test_model_recovers_known_weekly_pattern(name, factor):
     assert wape < factor * floor, f"{name}: WAPE {wape:.3f} vs noise floor {floor:.3f}"
 
 
-@pytest.mark.slow
 def test_prophet_recovers_known_weekly_pattern():
     y, X, X_future, future_ds = split(weeks=4)
     prediction = make_model("prophet").forecast(y, X, X_future)
