@@ -20,9 +20,9 @@ $(STAMP): pyproject.toml
 setup: $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/staffcast forecast --history examples/data/history.csv \
+	$(BIN)/staffcast plan --history examples/data/history.csv \
 		--calendar examples/data/calendar.csv --config configs/example.yaml \
-		--horizon 168 --out out/demo/forecast.csv
+		--out-dir out/demo
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q

@@ -33,9 +33,10 @@ def main() -> None:
 
 def _register() -> None:
     # Imported here so `staffcast --help` stays fast and each command module stays small.
-    from staffcast.commands import forecasting, scheduling, staffing
+    from staffcast.commands import forecasting, planning, scheduling, simulation, staffing
 
-    for command in (*forecasting.COMMANDS, *staffing.COMMANDS, *scheduling.COMMANDS):
+    for command in (*forecasting.COMMANDS, *staffing.COMMANDS, *scheduling.COMMANDS,
+                    *planning.COMMANDS, *simulation.COMMANDS):
         main.add_command(command)
 
 

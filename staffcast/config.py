@@ -223,6 +223,8 @@ class Config:
     forecast: ForecastSettings
     schedule: ScheduleRules
     raw: Mapping[str, Any]
+    agents: Path | None = None
+    """Agents CSV named by the config (relative paths are relative to the config file)."""
 
     def queue(self, name: str) -> QueueConfig:
         """Settings of queue `name`, or the `default` queue's, or empty settings."""
@@ -231,8 +233,7 @@ class Config:
         return self.queues.get("default", QueueConfig(name=name))
 
 
-_QUEUE_KEYS = ("opening_hours", "rest_day")
-_TOP_KEYS = ("queues", "forecast", "schedule")
+_TOP_KEYS = ("queues", "forecast", "schedule", "agents")
 
 
 def parse_config(data: Any, source: str = "config") -> Config:
@@ -260,8 +261,12 @@ def parse_config(data: Any, source: str = "config") -> Config:
             rest_day=None if rest in (None, "auto") else parse_weekday(rest, f"{where}.rest_day"),
             staffing=build(QueueStaffing, settings, where) if settings else None,
         )
+    agents = data.get("agents")
+    if agents is not None and not isinstance(agents, str):
+        raise ConfigError(f"{source}: agents must be the path of an agents CSV, got {agents!r}")
     return Config(
         path=None,
+        agents=None if agents is None else Path(agents),
         queues=queues,
         forecast=build(ForecastSettings, data.get("forecast"), f"{source}: forecast"),
         schedule=build(ScheduleRules, data.get("schedule"), f"{source}: schedule"),
@@ -280,7 +285,12 @@ def load_config(path: str | Path | None) -> Config:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
-    return dataclasses.replace(parse_config(data, str(path)), path=path)
+    config = parse_config(data, str(path))
+    if config.agents is not None and not config.agents.is_absolute():
+        agents = (path.parent / config.agents).resolve()
+        # The resolved config is written next to outputs elsewhere: keep its path usable.
+        config = dataclasses.replace(config, agents=agents, raw={**config.raw, "agents": str(agents)})
+    return dataclasses.replace(config, path=path)
 
 
 def dump_resolved(config: Config) -> str:

@@ -8,13 +8,11 @@ import click
 import numpy as np
 import pandas as pd
 
-from scheduler.agents import assign_agents, load_agents, placeholder_assignment
-from scheduler.export import write_schedule_outputs
-from scheduler.model import build_model
-from scheduler.roster import activities_frame, read_roster, roster_coverage, roster_frame
-from scheduler.rules import ScheduleRules
-from scheduler.solve import DEFAULT_SOLVER, SOLVERS, solve
-from staffcast.config import Config, ConfigError, dump_resolved, load_config
+from scheduler.agents import load_agents
+from scheduler.roster import read_roster
+from scheduler.solve import DEFAULT_SOLVER, SOLVERS
+from staffcast.config import dump_resolved, load_config
+from staffcast.pipeline import ScheduleRun, run_schedule, schedule_rules
 
 REQUIREMENT_COLUMNS = ("unique_id", "ds", "agents_required")
 
@@ -96,13 +94,6 @@ def read_requirements(path: str | Path, interval_minutes: int) -> pd.DataFrame:
     return frame
 
 
-def _schedule_rules(config: Config) -> ScheduleRules:
-    if not config.schedule.families:
-        raise ConfigError(f"{config.path or 'config'}: schedule: needs at least one shift "
-                          "family under 'families'")
-    return config.schedule
-
-
 def _echo_summary(summary: dict, out_dir: Path) -> None:
     def num(key, fmt):
         value = summary.get(key)
@@ -118,6 +109,25 @@ def _echo_summary(summary: dict, out_dir: Path) -> None:
                      "with no agent")
     lines.append(f"  outputs in {out_dir}")
     click.echo("\n".join(lines), err=True)
+
+
+def solver_options(command):
+    """--time-limit, --gap and --solver, shared by `schedule` and `plan`."""
+    options = [
+        click.option("--time-limit", default=60.0, show_default=True,
+                     type=click.FloatRange(min=0, min_open=True),
+                     help="Solver time limit in seconds; on time-out the best plan found is "
+                          "kept."),
+        click.option("--gap", default=0.005, show_default=True,
+                     type=click.FloatRange(0, 1, max_open=True),
+                     help="Relative MIP gap at which the solver stops (0.005 = 0.5%)."),
+        click.option("--solver", type=click.Choice(sorted(SOLVERS)), default=DEFAULT_SOLVER,
+                     show_default=True,
+                     help="MIP solver: cbc (bundled with PuLP) or highs (through highspy)."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
 
 
 @click.command("schedule")
@@ -139,15 +149,7 @@ def _echo_summary(summary: dict, out_dir: Path) -> None:
 @click.option("--out-dir", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Folder for roster.csv, activities.csv, coverage.csv, summary.json and "
                    "config.resolved.yaml.")
-@click.option("--time-limit", default=60.0, show_default=True, type=click.FloatRange(min=0,
-                                                                                     min_open=True),
-              help="Solver time limit in seconds; on time-out the best plan found is kept.")
-@click.option("--gap", default=0.005, show_default=True, type=click.FloatRange(0, 1,
-                                                                              max_open=True),
-              help="Relative MIP gap at which the solver stops (0.005 = 0.5%).")
-@click.option("--solver", type=click.Choice(sorted(SOLVERS)), default=DEFAULT_SOLVER,
-              show_default=True,
-              help="MIP solver: cbc (bundled with PuLP) or highs (through highspy).")
+@solver_options
 def schedule(requirements_path: Path, config_path: Path, agents_path: Path | None,
              previous_path: Path | None, out_dir: Path, time_limit: float, gap: float,
              solver: str) -> None:
@@ -159,49 +161,26 @@ def schedule(requirements_path: Path, config_path: Path, agents_path: Path | Non
     summary.json with the reason and exits with status 1.
     """
     config = load_config(config_path)
-    rules = _schedule_rules(config)
+    rules = schedule_rules(config)
     requirement = read_requirements(requirements_path, rules.interval_minutes)
     agents = (load_agents(agents_path, contracts={f.contract for f in rules.families})
               if agents_path is not None else None)
     if previous_path is not None and agents is None:
         raise click.UsageError("--previous-roster needs --agents (placeholder ids have no past)")
     history = read_roster(previous_path) if previous_path is not None else None
-    result = solve(build_model(requirement, rules), solver=solver, time_limit_s=time_limit,
-                   gap=gap)
-    extra = {"config.resolved.yaml": dump_resolved(config)}
-    summary = result.summary()
-    if not result.has_plan:
-        write_schedule_outputs(out_dir, summary=summary, extra_files=extra)
-        _echo_summary(summary, out_dir)
-        raise click.ClickException(f"no plan ({result.status}): {result.message}")
+    run = run_schedule(requirement, rules, out_dir, agents=agents,
+                       agents_source=str(agents_path), history=history, solver=solver,
+                       time_limit_s=time_limit, gap=gap,
+                       extra_files={"config.resolved.yaml": dump_resolved(config)})
+    report_schedule(run)
 
-    origin = requirement["ds"].min().normalize()
-    if agents is None:
-        assignment = placeholder_assignment(result.tours)
-        source = "none given: tour ids stand in as agent ids"
-    else:
-        assignment = assign_agents(result.tours, agents, min_rest_hours=rules.min_rest_hours,
-                                   max_consecutive_days=rules.max_consecutive_days,
-                                   history=history, week_start=origin.date())
-        source = str(agents_path)
-    roster = roster_frame(assignment.roster)
-    days = pd.date_range(origin, requirement["ds"].max().normalize(), freq="D")
-    activities = activities_frame(roster, days, idle_agents=assignment.idle_agents)
-    unassigned = assignment.unassigned_tours
-    summary.update(
-        assignment_status=assignment.status, agents_source=source,
-        agents_used=int(roster["agent_id"].nunique()), agents_idle=len(assignment.idle_agents),
-        unassigned_tours=len(unassigned),
-        unassigned_paid_hours=float(unassigned["paid_hours"].sum()) if len(unassigned) else 0.0)
-    if agents is not None:
-        extra["unassigned_tours.csv"] = unassigned.to_csv(index=False)
-        # coverage.csv is the shift plan's; what the named roster alone covers can be less.
-        covered = roster_coverage(roster, result.coverage, rules.interval_minutes)
-        short = (result.coverage["required"] - covered).clip(lower=0).sum()
-        summary["roster_shortfall_agent_hours"] = float(short * rules.interval_minutes / 60)
-    write_schedule_outputs(out_dir, roster=roster, activities=activities,
-                           coverage=result.coverage, summary=summary, extra_files=extra)
+
+def report_schedule(run: ScheduleRun) -> None:
+    """Print the run's summary to stderr (stdout stays clean); a plan-less run exits 1."""
+    summary, unassigned, out_dir = run.summary, run.unassigned, run.out_dir
     _echo_summary(summary, out_dir)
+    if not run.has_plan:
+        raise click.ClickException(f"no plan ({summary['status']}): {summary.get('message')}")
     if len(unassigned):
         click.echo(f"warning: {len(unassigned)} tour(s) have no agent (see "
                    f"{out_dir / 'unassigned_tours.csv'}); coverage.csv counts them as worked, "

@@ -1,0 +1,95 @@
+"""`staffcast plan`: forecast, requirements, schedule and roster in one command."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import click
+
+from scheduler.agents import load_agents
+from scheduler.requirements import compute_requirements
+from staffcast.commands.forecasting import _input_options, _load_inputs, _resolved
+from staffcast.commands.scheduling import report_schedule, solver_options
+from staffcast.config import load_config
+from staffcast.pipeline import (
+    QUANTILE_COLUMNS,
+    forecast_volume,
+    plan_week,
+    run_schedule,
+    schedule_rules,
+    staffing_settings,
+)
+
+
+@click.command("plan")
+@_input_options
+@click.option("--week", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="First day of the seven days to plan (YYYY-MM-DD) [default: the first "
+                   "full Monday-to-Sunday week after the history ends].")
+@click.option("--model", default=None,
+              help="Forecast model [default: the config's forecast.model, else auto].")
+@click.option("--volume-quantile", type=click.Choice(list(QUANTILE_COLUMNS)), default=None,
+              help="Staff to the forecast mean or the upper 80/95% bound [default: the "
+                   "config's forecast.volume_quantile].")
+@click.option("--agents", "agents_path", type=click.Path(exists=True, dir_okay=False,
+                                                         path_type=Path), default=None,
+              help="Agents CSV [default: the config's `agents`; without either the roster "
+                   "uses tour ids as placeholder agent ids].")
+@click.option("--out-dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Folder for forecast.csv, requirements.csv, roster.csv, activities.csv, "
+                   "coverage.csv, summary.json and config.resolved.yaml.")
+@solver_options
+def plan_command(history_path, events, timestamp_col, queue_col, fill_missing, calendar_path,
+                 country, config_path, week, model, volume_quantile, agents_path, out_dir,
+                 time_limit, gap, solver):
+    """Forecast, staff and schedule one week: history in, named roster out."""
+    from forecast.core import check_models, forecast
+
+    if config_path is None:
+        raise click.UsageError("plan needs --config (queues, staffing targets and shift rules)")
+    config = load_config(config_path)
+    rules = schedule_rules(config)
+    settings = {"model": model or config.forecast.model,
+                "country": country or config.forecast.country,
+                "fill_missing": fill_missing or config.forecast.fill_missing,
+                "volume_quantile": volume_quantile or config.forecast.volume_quantile}
+    check_models([settings["model"]])
+    agents_path = agents_path or config.agents
+    agents = (load_agents(agents_path, contracts={f.contract for f in rules.families})
+              if agents_path is not None else None)
+
+    probe, _ = _load_inputs(config, history_path, events, timestamp_col, queue_col,
+                            settings["fill_missing"], calendar_path, settings["country"], 0)
+    week_day = None if week is None else week.date()
+    start, horizon = plan_week(probe.groupby("unique_id")["ds"].max().min(), week_day)
+    history, calendar = _load_inputs(config, history_path, events, timestamp_col, queue_col,
+                                     settings["fill_missing"], calendar_path,
+                                     settings["country"], horizon)
+    click.echo(f"plan: week {start:%Y-%m-%d} to {start + dt.timedelta(days=6):%Y-%m-%d}; "
+               f"forecasting {horizon} hours with {settings['model']}...", err=True)
+    predicted = forecast(history, horizon=horizon, models=[settings["model"]],
+                         calendar=calendar, queue_settings=config.queue)
+    in_week = (predicted["ds"] >= start) & (predicted["ds"] < start + dt.timedelta(days=7))
+    predicted = predicted[in_week].reset_index(drop=True)
+    volume = forecast_volume(predicted, settings["volume_quantile"])
+    queues, hours = staffing_settings(config, sorted(volume["unique_id"].unique()))
+    requirement = compute_requirements(volume, queues, interval_minutes=rules.interval_minutes,
+                                       opening_hours=hours)
+    click.echo(f"plan: solving shifts for peak {int(requirement['agents_required'].max())} "
+               f"agents ({solver}, time limit {time_limit:g} s)...", err=True)
+    run = run_schedule(
+        requirement, rules, out_dir, agents=agents, agents_source=str(agents_path),
+        solver=solver, time_limit_s=time_limit, gap=gap,
+        extra_files={
+            "forecast.csv": predicted.to_csv(index=False, date_format="%Y-%m-%d %H:%M:%S"),
+            "requirements.csv": requirement.to_csv(index=False,
+                                                   date_format="%Y-%m-%d %H:%M:%S"),
+            "config.resolved.yaml": _resolved(config, settings, "plan"),
+        },
+        summary_extra={"week_start": f"{start:%Y-%m-%d}", "forecast_model": settings["model"],
+                       "volume_quantile": settings["volume_quantile"]})
+    report_schedule(run)
+
+
+COMMANDS: tuple[click.Command, ...] = (plan_command,)

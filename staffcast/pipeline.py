@@ -1,0 +1,157 @@
+"""The pipeline that wires forecasting to scheduling.
+
+history + calendar -> forecast -> volume (`unique_id, ds, volume`) -> requirement ->
+shift plan -> named roster -> files. `forecast/` and `scheduler/` never meet except here:
+this module picks the forecast column to staff for and hands the scheduler a volume frame.
+The step commands (`forecast`, `requirements`, `schedule`) and `plan` share these functions.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from scheduler.agents import Agent, assign_agents, placeholder_assignment
+from scheduler.export import write_schedule_outputs
+from scheduler.model import build_model
+from scheduler.requirements import QueueStaffing, compute_requirements
+from scheduler.roster import activities_frame, roster_coverage, roster_frame
+from scheduler.rules import ScheduleRules
+from scheduler.solve import solve
+from staffcast.config import Config, ConfigError, WeeklyHours
+
+QUANTILE_COLUMNS = {"mean": "yhat", "80": "yhat_hi_80", "95": "yhat_hi_95"}
+_HOUR = pd.Timedelta(hours=1)
+
+
+def forecast_volume(forecast: pd.DataFrame, volume_quantile: str = "mean",
+                    model: str | None = None) -> pd.DataFrame:
+    """The volume frame `unique_id, ds, volume` (contacts per forecast row) to staff for.
+
+    `volume_quantile` picks the forecast column: 'mean' -> yhat, '80' -> yhat_hi_80 (the
+    upper end of the 80% interval, a risk-aware plan), '95' -> yhat_hi_95. With several
+    models in the frame, `model` picks one. Negative values are staffed as zero contacts.
+    """
+    if volume_quantile not in QUANTILE_COLUMNS:
+        raise ValueError(f"volume_quantile must be one of {', '.join(QUANTILE_COLUMNS)}, "
+                         f"got {volume_quantile!r}")
+    models = sorted(forecast["model"].unique())
+    if model is None and len(models) > 1:
+        raise ValueError(f"the forecast holds several models ({', '.join(models)}); pick one")
+    if model is not None:
+        if model not in models:
+            raise ValueError(f"the forecast has no rows for model {model!r}; models: "
+                             f"{', '.join(models)}")
+        forecast = forecast[forecast["model"] == model]
+    return pd.DataFrame({
+        "unique_id": forecast["unique_id"].astype("string").to_numpy(),
+        "ds": pd.to_datetime(forecast["ds"]).to_numpy(),
+        "volume": forecast[QUANTILE_COLUMNS[volume_quantile]].clip(lower=0.0)
+        .astype(float).to_numpy(),
+    })
+
+
+def staffing_settings(config: Config, names: list[str]
+                      ) -> tuple[dict[str, QueueStaffing], dict[str, WeeklyHours | None]]:
+    """(staffing settings per queue, opening hours per queue) for the queues `names`.
+
+    Every configured queue is included, so an unknown queue's error lists them all; a queue
+    missing from the config takes the `default` queue's settings when there is one.
+    """
+    queues = {n: q.staffing for n, q in config.queues.items() if q.staffing is not None}
+    queues.update({n: config.queue(n).staffing for n in names
+                   if n not in queues and config.queue(n).staffing is not None})
+    hours = {n: config.queue(n).opening_hours for n in names}
+    return queues, hours
+
+
+def schedule_rules(config: Config) -> ScheduleRules:
+    """The config's shift rules; a config without shift families cannot schedule."""
+    if not config.schedule.families:
+        raise ConfigError(f"{config.path or 'config'}: schedule: needs at least one shift "
+                          "family under 'families'")
+    return config.schedule
+
+
+@dataclass(frozen=True)
+class ScheduleRun:
+    """What `run_schedule` solved and wrote: the summary (as in summary.json), the
+    tours no agent could take, and the output folder."""
+
+    summary: dict[str, Any]
+    unassigned: pd.DataFrame
+    out_dir: Path
+
+    @property
+    def has_plan(self) -> bool:
+        return self.summary["status"] in ("optimal", "feasible")
+
+
+def run_schedule(requirement: pd.DataFrame, rules: ScheduleRules, out_dir: Path, *,
+                 agents: tuple[Agent, ...] | None = None, agents_source: str = "",
+                 history: pd.DataFrame | None = None, solver: str, time_limit_s: float,
+                 gap: float, extra_files: Mapping[str, str] | None = None,
+                 summary_extra: Mapping[str, Any] | None = None) -> ScheduleRun:
+    """Solve the shift plan for `requirement`, assign it to `agents` (or placeholder ids:
+    the tour ids) and write roster.csv, activities.csv, coverage.csv, summary.json and
+    `extra_files` atomically into `out_dir`. A plan-less outcome writes only the summary."""
+    result = solve(build_model(requirement, rules), solver=solver, time_limit_s=time_limit_s,
+                   gap=gap)
+    extra = dict(extra_files or {})
+    summary = {**result.summary(), **(summary_extra or {})}
+    if not result.has_plan:
+        write_schedule_outputs(out_dir, summary=summary, extra_files=extra)
+        return ScheduleRun(summary, pd.DataFrame(), out_dir)
+
+    origin = requirement["ds"].min().normalize()
+    if agents is None:
+        assignment = placeholder_assignment(result.tours)
+        source = "none given: tour ids stand in as agent ids"
+    else:
+        assignment = assign_agents(result.tours, agents, min_rest_hours=rules.min_rest_hours,
+                                   max_consecutive_days=rules.max_consecutive_days,
+                                   history=history, week_start=origin.date())
+        source = agents_source
+    roster = roster_frame(assignment.roster)
+    days = pd.date_range(origin, requirement["ds"].max().normalize(), freq="D")
+    activities = activities_frame(roster, days, idle_agents=assignment.idle_agents)
+    unassigned = assignment.unassigned_tours
+    summary.update(
+        assignment_status=assignment.status, agents_source=source,
+        agents_used=int(roster["agent_id"].nunique()), agents_idle=len(assignment.idle_agents),
+        unassigned_tours=len(unassigned),
+        unassigned_paid_hours=float(unassigned["paid_hours"].sum()) if len(unassigned) else 0.0)
+    if agents is not None:
+        extra["unassigned_tours.csv"] = unassigned.to_csv(index=False)
+        # coverage.csv is the shift plan's; what the named roster alone covers can be less.
+        covered = roster_coverage(roster, result.coverage, rules.interval_minutes)
+        short = (result.coverage["required"] - covered).clip(lower=0).sum()
+        summary["roster_shortfall_agent_hours"] = float(short * rules.interval_minutes / 60)
+    write_schedule_outputs(out_dir, roster=roster, activities=activities,
+                           coverage=result.coverage, summary=summary, extra_files=extra)
+    return ScheduleRun(summary, unassigned, out_dir)
+
+
+def plan_week(history_end: pd.Timestamp, week: dt.date | None) -> tuple[pd.Timestamp, int]:
+    """(first hour of the planned week, forecast horizon in hours reaching its end).
+
+    Without `week`, the plan covers the first full Monday-to-Sunday week after the last
+    history hour `history_end`; with it, the seven days from `week` on.
+    """
+    after = history_end + _HOUR
+    if week is None:
+        start = after.normalize() + pd.Timedelta(days=(7 - after.weekday()) % 7)
+        if start < after:
+            start += pd.Timedelta(days=7)
+    else:
+        start = pd.Timestamp(week)
+        if start < after:
+            raise ValueError(f"--week {week}: the plan must start after the history ends "
+                             f"(last hour {history_end:%Y-%m-%d %H:%M})")
+    end = start + pd.Timedelta(days=7)
+    return start, int((end - after) / _HOUR)
