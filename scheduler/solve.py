@@ -477,9 +477,13 @@ def _service_levels(model: ShiftModel, scheduled: np.ndarray) -> np.ndarray:
     traffic = req["erlangs"].to_numpy(dtype=float)
     out = np.full(len(req), np.nan)
     known = (volume > 0) & np.isfinite(aht) & (aht > 0) & np.isfinite(traffic)
-    # Fractional coverage (a break inside an interval) rounds down to whole agents.
-    agents = np.floor(scheduled[known] + 1e-9).astype(int)
-    out[known] = service_level(agents, traffic[known], aht[known],
-                               sl_seconds_of(req, model.rules)[known])
+    # A fractional count (a break filling part of an interval) is a time mix of the two
+    # whole counts around it, so its SL interpolates linearly between them.
+    low = np.floor(scheduled[known] + 1e-9)
+    frac = np.clip(scheduled[known] - low, 0.0, 1.0)
+    seconds = sl_seconds_of(req, model.rules)[known]
+    at_low = service_level(low.astype(int), traffic[known], aht[known], seconds)
+    at_high = service_level(low.astype(int) + 1, traffic[known], aht[known], seconds)
+    out[known] = at_low + frac * (at_high - at_low)
     out[volume == 0] = 1.0
     return out
