@@ -1,21 +1,25 @@
 """`arima`: dynamic harmonic regression, i.e. a regression with ARMA errors.
 
-Regressors (on the log1p scale of open hours only; closed hours are zero by definition):
+Fitted on open hours only (closed hours are zero by definition), on a variance-stabilising
+scale: the square root by default (Box-Cox lambda 1/2, suited to counts), or log1p.
+Regressors:
 - a daily profile per day type: hour-of-day dummies shared by all days plus
   day-type x hour-of-day deviations (the complete Fourier basis of the daily cycle, one per
   day type, so a rest day or holiday has its own shape rather than an offset; together
   they also carry the weekly cycle). The deviations are ridge-shrunk towards the shared
   profile, so a day type with few days in history borrows from the others;
-- one 0/1 dummy per promotion event name active in the training window (ridge-shrunk),
-  hour-level so a midnight final-payment spike is its own window.
+- a linear trend in years;
+- one column per promotion event name active in the training window: its 0/1 hour-level
+  dummy times the event-free profile (fitted first), so an event multiplies each hour's
+  usual level; a midnight final-payment spike is its own hour-level window.
 
-Fitting is two-stage, which is what keeps one year of hourly history within a second or
-two: weighted least squares for the regression, then a small ARMA(p, q) fitted with
-statsmodels SARIMAX on the most recent residuals (treating the open hours as one
-contiguous series). A seasonal period of 168 in SARIMAX is never used (it does not finish
-in minutes on one hourly queue). Forecast = regression + ARMA forecast of the residual;
-the intervals add the ARMA forecast variance on the log1p scale and are transformed back
-to contacts per hour.
+Fitting is two-stage, which keeps one year of hourly history well under a second: weighted
+ridge least squares for the regression, then a small ARMA(p, q) fitted with statsmodels
+SARIMAX on the most recent residuals (the open hours taken as one contiguous series). A
+seasonal period of 168 in SARIMAX is never used (it does not finish in minutes on one
+hourly queue). Forecast = regression + ARMA forecast of the residual; the intervals use
+the ARMA forecast variance on the model scale with normal quantiles, transformed back to
+contacts per hour (`mean` is the back-transformed median).
 """
 
 from __future__ import annotations
@@ -32,12 +36,14 @@ HOURS_PER_WEEK = HOURS_PER_DAY * DAYS_PER_WEEK
 
 
 class DynamicHarmonicRegression(Model):
-    """Day-type daily profiles + promotion dummies with ARMA(p, 0, q) errors.
+    """Day-type daily profiles, trend and proportional promotion effects with ARMA(p, 0, q)
+    errors.
 
-    `transform` "log1p" (variance-stabilising, the default) or "none"; `max_weeks` of
+    `order` (p, q); `transform` "sqrt" (the default), "log1p" or "none"; `max_weeks` of
     most recent history are used; `halflife_weeks` (None = equal weights) down-weights old
     weeks; `arma_hours` most recent open-hour residuals fit the ARMA; `ridge` shrinks the
-    day-type deviations and event effects (in units of hours of data).
+    day-type deviations and event effects (in units of hours of data); `trend` adds the
+    linear trend.
     """
 
     name = "arima"
