@@ -58,8 +58,14 @@ class AutoModel(Model):
         self.wape_ = {}
         if windows >= 1:
             for name in self.candidates:
-                cv = make_model(name).cross_validation(y, X, h=HOURS_PER_WEEK, windows=windows,
-                                                       step=HOURS_PER_WEEK)
+                try:
+                    cv = make_model(name).cross_validation(y, X, h=HOURS_PER_WEEK,
+                                                           windows=windows, step=HOURS_PER_WEEK)
+                except ValueError:
+                    # Too little usable history at an early origin (e.g. a queue open on few
+                    # days): the candidate is not ranked, the others still are.
+                    self.wape_[name] = float("inf")
+                    continue
                 error = sum(np.abs(w.y_true - w.prediction["mean"]).sum() for w in cv)
                 volume = sum(w.y_true.sum() for w in cv)
                 self.wape_[name] = float(error / volume) if volume > 0 else float("inf")

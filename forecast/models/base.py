@@ -8,6 +8,7 @@ which directly follow the history. Every model returns the same dict of arrays:
 
 from __future__ import annotations
 
+import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import ClassVar
@@ -62,8 +63,6 @@ class Model(ABC):
                          step: int) -> list[Window]:
         """Rolling origin: `windows` forecasts of `h` hours, origins `step` hours apart,
         the last one ending at the end of `y`."""
-        import time
-
         y = np.asarray(y, dtype=float)
         first = len(y) - h - (windows - 1) * step
         if h < 1 or windows < 1 or step < 1:

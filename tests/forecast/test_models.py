@@ -182,3 +182,24 @@ def test_arima_uses_promotion_effects_proportionally():
     ratio = forecast[day].sum() / mean[n:][day].sum()
     assert 0.85 < ratio < 1.15
     assert make_model("auto").fit(y, X[:n]).weights_for(X[n:]).keys() <= {"arima", "prophet"}
+
+
+def test_auto_weights_follow_the_inverse_wape_rule():
+    y, X, _, _ = split(weeks=8)
+    auto = make_model("auto").fit(y, X)
+    assert set(auto.wape_) == {"snaive", "histavg", "arima"}
+    best = min(auto.wape_.values())
+    kept = {n for n, w in auto.wape_.items() if w <= 1.1 * best}
+    assert set(auto.weights_) == kept and "snaive" not in kept  # a noisy copy of one week
+    assert sum(auto.weights_.values()) == pytest.approx(1.0)
+    for a in kept:
+        for b in kept:
+            assert auto.weights_[a] / auto.weights_[b] == pytest.approx(auto.wape_[b] / auto.wape_[a])
+
+
+def test_auto_with_too_little_history_for_a_backtest_averages_all_candidates():
+    y, X, X_future, _ = split(weeks=2, horizon=24)
+    auto = make_model("auto").fit(y, X)
+    assert auto.wape_ == {} and auto.weights_ == pytest.approx(
+        {"snaive": 1 / 3, "histavg": 1 / 3, "arima": 1 / 3})
+    assert len(auto.predict(X_future)["mean"]) == 24
