@@ -21,7 +21,9 @@ Prophet and cmdstanpy logs are silenced.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -43,6 +45,15 @@ def _silence() -> None:
         cmdstanpy.addHandler(logging.NullHandler())
     # Prophet logs an error at import when plotly is missing; plots are not used here.
     logging.getLogger("prophet.plot").disabled = True
+
+
+@contextlib.contextmanager
+def _library_warnings_off():
+    """Prophet's own deprecation warnings (pandas API it uses) are not the user's business."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        warnings.simplefilter("ignore", FutureWarning)
+        yield
 
 
 def _quiet_prophet():
@@ -118,8 +129,9 @@ class ProphetModel(Model):
                 model.add_regressor(column)
         frame["y"] = y
         train = frame[open_].reset_index(drop=True)
-        model.fit(train)
-        fitted = np.clip(model.predict(train)["yhat"].to_numpy(), 0.0, None)
+        with _library_warnings_off():
+            model.fit(train)
+            fitted = np.clip(model.predict(train)["yhat"].to_numpy(), 0.0, None)
         self.quantiles_ = log_ratio_quantiles(train["y"].to_numpy(), fitted)
         self.model_ = model
 
@@ -128,5 +140,6 @@ class ProphetModel(Model):
         open_ = X_future.open
         if open_.any():
             frame = self._frame(X_future)[open_].reset_index(drop=True)
-            mean[open_] = self.model_.predict(frame)["yhat"].to_numpy()
+            with _library_warnings_off():
+                mean[open_] = self.model_.predict(frame)["yhat"].to_numpy()
         return apply_log_ratio(np.clip(mean, 0.0, None), self.quantiles_)
