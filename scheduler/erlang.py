@@ -334,8 +334,57 @@ def _abandon_given_wait(x: np.ndarray, y: np.ndarray, log_m: np.ndarray) -> np.n
     return np.clip(out, 0.0, 1.0)
 
 
-def _a_metrics(n, a, aht, patience, t):
-    """Erlang A measures for broadcast 1-d float arrays; see erlang_a_metrics."""
+_GL_NODES, _GL_WEIGHTS = np.polynomial.legendre.leggauss(128)
+
+
+def _served_wait_theta(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """E[theta V | the caller waited and was answered] for M/M/N+M, V the wait.
+
+    Summing the Beta laws of e^(-theta V) over the queue seen on arrival gives the density
+    of s = theta V among answered waiters, proportional to g(s) = exp(-(x+1) s + y (1 - e^-s))
+    on s >= 0 (log-concave). Its mean is taken by 128-point Gauss-Legendre over the range
+    where log g is within 40 of its maximum, found by Newton steps from the mode.
+    """
+    xp1 = x + 1.0
+    mode = np.where(y > xp1, np.log(np.where(y > xp1, y, 1.0) / xp1), 0.0)
+    e_mode = np.exp(-mode)
+
+    def phi(s):  # log g(s) - log g(mode); expm1 keeps tiny s (long patience) exact
+        return -xp1 * (s - mode) - y * e_mode * np.expm1(mode - s)
+
+    def dphi(s):
+        return -xp1 + y * np.exp(-s)
+
+    drop = 40.0
+    width = 1.0 / (np.abs(dphi(mode)) + np.sqrt(y * e_mode) + 1e-300)
+    # Newton on a concave function: after the first step every iterate lies beyond the
+    # root, so the steps shrink monotonically.
+    hi = mode + width
+    for _ in range(100):
+        step = (phi(hi) + drop) / dphi(hi)
+        hi = hi - step
+        if (np.abs(step) <= 1e-9 * (width + hi)).all():
+            break
+    lo = np.maximum(mode - width, 0.0)
+    inner = mode > 0
+    for _ in range(100):
+        live = inner & (lo > 0)
+        if not live.any():
+            break
+        step = np.where(live, (phi(lo) + drop) / np.where(live, dphi(lo), 1.0), 0.0)
+        lo = np.maximum(lo - step, 0.0)
+        if (np.abs(step) <= 1e-9 * (width + hi)).all():
+            break
+    s = lo[:, None] + (hi - lo)[:, None] / 2.0 * (_GL_NODES + 1.0)
+    gap = s - mode[:, None]
+    log_g = -xp1[:, None] * gap - (y * e_mode)[:, None] * np.expm1(-gap)
+    g = _GL_WEIGHTS * np.exp(log_g)
+    return (g * s).sum(axis=1) / g.sum(axis=1)
+
+
+def _a_metrics(n, a, aht, patience, t, with_asa=True):
+    """Erlang A measures for broadcast 1-d float arrays; see erlang_a_metrics. The answered
+    ASA needs a quadrature, skipped with `with_asa=False` (then it is NaN)."""
     b = _erlang_b_core(n, a)
     x = n * patience / aht  # N mu / theta
     y = a * patience / aht  # lambda / theta
@@ -362,10 +411,20 @@ def _a_metrics(n, a, aht, patience, t):
     p_wait = np.where(no_agents, np.where(a > 0, 1.0, 0.0), p_wait)
     abandon = np.where(no_agents, np.where(a > 0, 1.0, 0.0), abandon)
     sl = np.where(no_agents, np.where(a > 0, 0.0, 1.0), sl)
-    asa = abandon * patience  # Little's law on the queue: E[W] = P(ab) / theta
+    queue_time = abandon * patience  # Little's law on the queue: E[W] = P(ab) / theta
+    asa = np.full(n.shape, np.nan)
+    if with_asa:
+        answered_waiting = p_wait * (1.0 - ab_wait)
+        answered = 1.0 - abandon
+        some = (n > 0) & (a > 0)
+        mean_s = _served_wait_theta(x_safe[some], y[some])
+        asa[some] = (answered_waiting[some] * mean_s * patience[some]
+                     / np.maximum(answered[some], 1e-300))
+        asa[a == 0] = 0.0
+        asa[(n == 0) & (a > 0)] = np.inf  # nobody is ever answered
     occ = np.where(n > 0, a * (1.0 - abandon) / np.where(n > 0, n, 1.0), np.where(a > 0, 1.0, 0.0))
     return {"service_level": sl, "abandon_rate": abandon, "asa_s": asa, "p_wait": p_wait,
-            "occupancy": occ}
+            "occupancy": occ, "queue_time_s": queue_time}
 
 
 def erlang_a_metrics(agents: Any, traffic_erl: Any, aht_s: Any, patience_s: Any,
@@ -377,9 +436,10 @@ def erlang_a_metrics(agents: Any, traffic_erl: Any, aht_s: Any, patience_s: Any,
     - ``abandon_rate``: share of arrivals who hang up before being answered;
     - ``service_level``: share of ALL arrivals answered within `sl_seconds` (abandoned
       contacts count as not answered);
-    - ``asa_s``: mean time in queue over all arrivals, answered and abandoned, in seconds
-      (by Little's law ``abandon_rate * patience_s``); it tends to Erlang C's ASA as
-      patience grows;
+    - ``asa_s``: average speed of answer, the mean wait of ANSWERED contacts in seconds
+      (those answered at once count with 0); it tends to Erlang C's ASA as patience grows;
+    - ``queue_time_s``: mean time in queue over all arrivals, answered and abandoned, in
+      seconds (Little's law: ``abandon_rate * patience_s``);
     - ``occupancy``: carried load per agent, ``A (1 - abandon_rate) / N``.
     Formulas: Garnett, Mandelbaum & Reiman (2002); Mandelbaum & Zeltyn (2009), see
     docs/staffing.md.
@@ -402,7 +462,7 @@ def erlang_a_agents(traffic_erl: Any, aht_s: Any, patience_s: Any, *, sl_target:
     """Smallest whole number of agents meeting every given Erlang A target.
 
     Targets: `sl_target` share of all arrivals answered within `sl_seconds`, abandonment
-    ceiling `max_abandon` (share of arrivals), `max_asa_s` on the mean time in queue and
+    ceiling `max_abandon` (share of arrivals), `max_asa_s` on the answered ASA and
     `max_occupancy`. With no target, `min_agents` is returned: abandonment keeps M/M/N+M
     stable at any staffing. Every measure is monotone in N, so the search is a vectorised
     bisection between `min_agents` and a doubling upper bound.
@@ -426,7 +486,8 @@ def erlang_a_agents(traffic_erl: Any, aht_s: Any, patience_s: Any, *, sl_target:
         flat, (a, aht, pat, floor_n, target, t, ab_cap, asa_cap, occ_cap))
 
     def feasible(n, idx):
-        m = _a_metrics(n, a[idx], aht[idx], pat[idx], np.zeros(idx.size) if t is None else t[idx])
+        m = _a_metrics(n, a[idx], aht[idx], pat[idx], np.zeros(idx.size) if t is None else t[idx],
+                       with_asa=asa_cap is not None)
         ok = np.ones(idx.size, dtype=bool)
         if target is not None:
             ok &= m["service_level"] >= target[idx] - 1e-12
