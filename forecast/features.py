@@ -13,6 +13,7 @@ All arrays are hourly and aligned with one contiguous hourly span (`ds`).
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -159,6 +160,36 @@ def build_features(ds: pd.DatetimeIndex, day_table: pd.DataFrame, rule: DayTypeR
                     day_type=types.astype(np.int64),
                     open=open_hours_mask(ds, opening_hours) & ~closure & ~extra_closed,
                     holiday=holiday, events=events, event_names=names)
+
+
+def mark_silent_days(y: np.ndarray, X: Features) -> Features:
+    """Treat open days without a single contact as unrecorded closures (or outages).
+
+    A day with open hours but zero contacts in all of them, whose day type has contacts on
+    most (> half) of its other open days, is marked closed, so no model learns from it or
+    copies it. A day type that is usually empty (a queue closed on Sundays without opening
+    hours in its config) keeps its zeros and is forecast as zero.
+    """
+    rows = X.day - X.day[0]
+    n_days = int(rows[-1]) + 1
+    total = np.zeros(n_days)
+    np.add.at(total, rows, np.where(X.open, y, 0.0))
+    has_open = np.zeros(n_days, dtype=bool)
+    np.logical_or.at(has_open, rows, X.open)
+    types = np.zeros(n_days, dtype=np.int64)
+    types[rows] = X.day_type
+    silent = has_open & (total == 0)
+    if not silent.any():
+        return X
+    busy_share = np.zeros(DAYS_PER_WEEK)
+    for t in range(DAYS_PER_WEEK):
+        days = has_open & (types == t)
+        if days.any():
+            busy_share[t] = np.mean(total[days] > 0)
+    closed = silent & (busy_share[types] > 0.5)
+    if not closed.any():
+        return X
+    return dataclasses.replace(X, open=X.open & ~closed[rows])
 
 
 def span_features(span: pd.DatetimeIndex, y: np.ndarray, unique_id: str, *, calendar=None,

@@ -15,7 +15,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from forecast.features import Features
+from forecast.features import Features, mark_silent_days
 
 LEVELS = (80, 95)
 KEYS = ("mean", "lo-80", "hi-80", "lo-95", "hi-95")
@@ -39,13 +39,17 @@ class Model(ABC):
     uses_events: ClassVar[bool] = False  # does the model use the calendar's promotions?
 
     def fit(self, y: np.ndarray, X: Features) -> Model:
-        """Learn from hourly history `y` (contacts per hour) with its features `X`."""
+        """Learn from hourly history `y` (contacts per hour) with its features `X`.
+
+        Open days without any contact are left out as unrecorded closures (see
+        `forecast.features.mark_silent_days`).
+        """
         y = np.asarray(y, dtype=float)
         if y.ndim != 1 or len(y) != len(X):
             raise ValueError(f"{self.name}: y has {len(y)} hours but features have {len(X)}")
         if not np.isfinite(y).all() or (y < 0).any():
             raise ValueError(f"{self.name}: y must be finite and >= 0")
-        self._fit(y, X)
+        self._fit(y, mark_silent_days(y, X))
         self.n_history_ = len(y)
         return self
 

@@ -6,6 +6,7 @@ import pytest
 
 from forecast.calendar import load_calendar
 from forecast.features import (DayTypeRule, build_features, day_types, learn_day_type_rule,
+                               mark_silent_days,
                                open_hours_mask, plain_day_table, span_features)
 
 MONDAY = pd.Timestamp("2026-03-02")
@@ -88,3 +89,23 @@ def test_features_slice_like_arrays():
     assert len(X[10:20]) == 10 and X[10:20].hour[0] == 10
     with pytest.raises(TypeError):
         X[3]
+
+
+def _weeks_of_features(weeks):
+    ds = pd.date_range(MONDAY, periods=weeks * 168, freq="h")
+    return ds, build_features(ds, plain_day_table(ds.normalize().unique()), DayTypeRule(6, 2, True))
+
+
+def test_a_silent_open_day_is_treated_as_an_unrecorded_closure():
+    ds, X = _weeks_of_features(4)
+    y = np.full(len(ds), 10.0)
+    y[168 + 24:168 + 48] = 0  # the second Tuesday: no contact at all
+    marked = mark_silent_days(y, X)
+    assert np.flatnonzero(~marked.open).tolist() == list(range(168 + 24, 168 + 48))
+    assert X.open.all()  # the input is not modified
+
+
+def test_a_usually_empty_day_type_keeps_its_zeros():
+    ds, X = _weeks_of_features(4)
+    y = np.where(ds.day_of_week.to_numpy() == 6, 0.0, 10.0)  # closed on Sundays, unconfigured
+    assert mark_silent_days(y, X) is X

@@ -203,3 +203,14 @@ def test_auto_with_too_little_history_for_a_backtest_averages_all_candidates():
     assert auto.wape_ == {} and auto.weights_ == pytest.approx(
         {"snaive": 1 / 3, "histavg": 1 / 3, "arima": 1 / 3})
     assert len(auto.predict(X_future)["mean"]) == 24
+
+
+@pytest.mark.parametrize("name", ["snaive", "histavg"])
+def test_a_silent_day_in_history_is_not_copied(name):
+    y, X, X_future, _ = split(weeks=5, horizon=168)
+    y = y.copy()
+    y[4 * 168 + 24:4 * 168 + 48] = 0  # last week's Tuesday lost all its contacts
+    mean = make_model(name).forecast(y, X, X_future)["mean"]
+    tuesdays = y.reshape(5, 7, 24)[:4, 1]
+    expected = tuesdays[-1] if name == "snaive" else tuesdays.mean(axis=0)
+    assert np.allclose(mean[24:48], expected)
