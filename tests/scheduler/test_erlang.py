@@ -311,3 +311,24 @@ def test_erlang_a_sl_rises_and_abandonment_falls_with_agents(a, h, patience, t):
     assert (np.diff(m["abandon_rate"]) <= 1e-12).all()
     assert (np.diff(m["asa_s"][1:]) <= 1e-9).all()  # N = 0 answers nobody: ASA inf
     assert (np.diff(m["queue_time_s"]) <= 1e-9).all()
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.sampled_from(["traffic_erl", "aht_s", "sl_seconds", "sl_target", "max_occupancy",
+                        "max_asa_s"]),
+       st.one_of(st.floats(max_value=-1e-9), st.just(float("nan"))))
+def test_any_negative_or_nan_argument_is_named(name, bad):
+    kwargs = {"traffic_erl": 10.0, "aht_s": 180.0, "sl_target": 0.8, "sl_seconds": 20.0,
+              "max_occupancy": 0.85, "max_asa_s": 30.0, name: bad}
+    with pytest.raises(ValueError, match=name):
+        agents_for_targets(kwargs.pop("traffic_erl"), kwargs.pop("aht_s"), **kwargs)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.one_of(st.floats(max_value=0.0), st.floats(min_value=1.0),
+                 st.just(float("nan"))))
+def test_sl_target_outside_unit_interval_is_refused(bad):
+    with pytest.raises(ValueError, match="sl_target"):
+        agents_for_targets(10.0, 180.0, sl_target=bad, sl_seconds=20.0)
+    with pytest.raises(ValueError, match="sl_target"):
+        erlang_a_agents(10.0, 180.0, 300.0, sl_target=bad, sl_seconds=20.0)
