@@ -130,3 +130,15 @@ def test_service_level_model_pieces_are_concave():
         assert len(slopes) > 1
         assert np.all(np.diff(slopes) <= 1e-12)
     assert all(isinstance(v, pulp.LpVariable) for v in target.keys())
+
+
+def test_weekly_service_level_target_spans_the_week():
+    req = requirement(days=2, minutes=60).assign(volume=60.0, aht_s=300.0, erlangs=5.0)
+    model = build_model(req, rules(objective="service_level", interval_minutes=60,
+                                   service_level_period="week"))
+    targets = [n for n in model.problem.constraints if n.startswith("sltarget_")]
+    # One target for the week starting Monday 9 November, over both days' volume.
+    assert targets == ["sltarget_presales_20261109"]
+    constraint = model.problem.constraints[targets[0]]
+    assert sum(1 for v in constraint if v.name.startswith("slmiss_")) == 1
+    assert len({v.name.split("_")[2][:4] for v in constraint if v.name.startswith("z_")}) == 2
