@@ -48,7 +48,8 @@ class Features:
 
     `hour` 0..23, `day` whole days since 1970-01-01 (groups hours into dates), `day_type`
     the effective weekday 0..6, `open` False on closed hours and closure days, `events` a
-    (hours, events) 0/1 matrix of promotion windows named by `event_names`.
+    (hours, events) 0/1 matrix of promotion windows named by `event_names`, `event_age`
+    the same shape: days since the current window of that event opened (0 outside it).
     """
 
     hour: np.ndarray
@@ -58,6 +59,7 @@ class Features:
     holiday: np.ndarray
     events: np.ndarray
     event_names: tuple[str, ...]
+    event_age: np.ndarray
 
     def __len__(self) -> int:
         return len(self.hour)
@@ -66,7 +68,8 @@ class Features:
         if not isinstance(item, slice):
             raise TypeError("Features can only be sliced by a range of hours")
         return Features(self.hour[item], self.day[item], self.day_type[item], self.open[item],
-                        self.holiday[item], self.events[item], self.event_names)
+                        self.holiday[item], self.events[item], self.event_names,
+                        self.event_age[item])
 
 
 def open_hours_mask(ds: pd.DatetimeIndex, opening_hours: WeeklyHours | None) -> np.ndarray:
@@ -131,6 +134,19 @@ def day_types(day_table: pd.DataFrame, rule: DayTypeRule) -> np.ndarray:
     return types
 
 
+def window_age(events: np.ndarray) -> np.ndarray:
+    """Days since each hour's event window opened (0 outside windows), per event column.
+
+    A window is a run of consecutive active hours; one still open at the start of the span
+    counts from the span's first hour.
+    """
+    active = events > 0
+    opened = active & ~np.vstack([np.zeros((1, events.shape[1]), bool), active[:-1]])
+    index = np.arange(len(events))[:, None]
+    start = np.maximum.accumulate(np.where(opened, index, 0), axis=0)
+    return np.where(active, (index - start) / HOURS_PER_DAY, 0.0)
+
+
 def build_features(ds: pd.DatetimeIndex, day_table: pd.DataFrame, rule: DayTypeRule, *,
                    opening_hours: WeeklyHours | None = None,
                    promotions: pd.DataFrame | None = None,
@@ -159,7 +175,8 @@ def build_features(ds: pd.DatetimeIndex, day_table: pd.DataFrame, rule: DayTypeR
     return Features(hour=ds.hour.to_numpy().astype(np.int64), day=day,
                     day_type=types.astype(np.int64),
                     open=open_hours_mask(ds, opening_hours) & ~closure & ~extra_closed,
-                    holiday=holiday, events=events, event_names=names)
+                    holiday=holiday, events=events, event_names=names,
+                    event_age=window_age(events))
 
 
 def mark_silent_days(y: np.ndarray, X: Features) -> Features:

@@ -11,7 +11,9 @@ Regressors:
 - a linear trend in years;
 - one column per promotion event name active in the training window: its 0/1 hour-level
   dummy times the event-free profile (fitted first), so an event multiplies each hour's
-  usual level; a midnight final-payment spike is its own hour-level window.
+  usual level; a midnight final-payment spike is its own hour-level window. Events whose
+  windows lasted at least 3 days in history get a second column, the same times the days
+  since the window opened: a linear ramp (pre-sale build-up, after-sales decay).
 
 Fitting is two-stage, which keeps one year of hourly history well under a second: weighted
 ridge least squares for the regression, then a small ARMA(p, q) fitted with statsmodels
@@ -33,6 +35,7 @@ from forecast.features import DAYS_PER_WEEK, HOURS_PER_DAY, Features
 from forecast.models.base import LEVELS, Model, Prediction
 
 HOURS_PER_WEEK = HOURS_PER_DAY * DAYS_PER_WEEK
+MIN_RAMP_DAYS = 3  # a window must have lasted this long in history to estimate its ramp
 
 
 class DynamicHarmonicRegression(Model):
@@ -88,10 +91,14 @@ class DynamicHarmonicRegression(Model):
 
     def _design(self, X: Features) -> np.ndarray:
         """Profile columns plus event dummies scaled by the event-free profile, so an event
-        multiplies the hour's usual level instead of adding one amount to every hour."""
+        multiplies the hour's usual level instead of adding one amount to every hour; and
+        for events with windows of several days, the same times the window's age in weeks,
+        so a pre-sale can ramp up and an after-sales tail die down."""
         profile = self._profile(X)
         base = profile @ self.base_beta_
-        return np.hstack([profile, X.events[:, self.events_] * base[:, None]])
+        ramps = X.event_age[:, self.ramps_] / DAYS_PER_WEEK
+        return np.hstack([profile, X.events[:, self.events_] * base[:, None],
+                          X.events[:, self.ramps_] * ramps * base[:, None]])
 
     def _solve(self, design: np.ndarray, z: np.ndarray, weight: np.ndarray) -> np.ndarray:
         """Weighted ridge least squares; the shared hour profile is not shrunk."""
@@ -111,6 +118,8 @@ class DynamicHarmonicRegression(Model):
         active = X.events[open_].any(axis=0) if X.events.shape[1] else np.zeros(0, bool)
         self.events_ = [int(i) for i in np.flatnonzero(active)]
         self.event_names_ = tuple(X.event_names[i] for i in self.events_)
+        longest = X.event_age[open_].max(axis=0) if self.events_ else np.zeros(0)
+        self.ramps_ = [i for i in self.events_ if longest[i] >= MIN_RAMP_DAYS]
         self.last_day_ = int(X.day[-1])
         z = self._to_model_scale(y[open_])
         if self.halflife_weeks is None:

@@ -6,7 +6,7 @@ import pytest
 
 from forecast.calendar import load_calendar
 from forecast.features import (DayTypeRule, build_features, day_types, learn_day_type_rule,
-                               mark_silent_days,
+                               mark_silent_days, window_age,
                                open_hours_mask, plain_day_table, span_features)
 
 MONDAY = pd.Timestamp("2026-03-02")
@@ -109,3 +109,14 @@ def test_a_usually_empty_day_type_keeps_its_zeros():
     ds, X = _weeks_of_features(4)
     y = np.where(ds.day_of_week.to_numpy() == 6, 0.0, 10.0)  # closed on Sundays, unconfigured
     assert mark_silent_days(y, X) is X
+
+
+def test_window_age_counts_days_since_each_window_opened():
+    events = np.zeros((100, 2))
+    events[0:30, 0] = 1  # open at the span start: counted from hour 0
+    events[50:98, 0] = 1
+    events[60:62, 1] = 1
+    age = window_age(events)
+    assert age[29, 0] == pytest.approx(29 / 24) and age[30, 0] == 0
+    assert age[50, 0] == 0 and age[97, 0] == pytest.approx(47 / 24)
+    assert age[61, 1] == pytest.approx(1 / 24) and age[:60, 1].sum() == 0

@@ -214,3 +214,30 @@ def test_a_silent_day_in_history_is_not_copied(name):
     tuesdays = y.reshape(5, 7, 24)[:4, 1]
     expected = tuesdays[-1] if name == "snaive" else tuesdays.mean(axis=0)
     assert np.allclose(mean[24:48], expected)
+
+
+def test_arima_learns_a_ramp_inside_a_long_promotion_window():
+    # A 14-day pre-sale whose volume rises linearly from 1x to 2x, seen twice in history.
+    weeks = 9
+    ds = pd.date_range(START, periods=weeks * 168 + 168, freq="h")
+    day = ((ds.normalize() - START).days).to_numpy()
+    windows = [(3, 17), (31, 45), (56, 70)]
+    promo = np.zeros(len(ds))
+    lift = np.ones(len(ds))
+    for first, last in windows:
+        inside = (day >= first) & (day < last)
+        promo[inside] = 1.0
+        lift[inside] = 1 + (day[inside] - first) / (last - first - 1)
+    mean = true_mean(ds) * lift
+    n = weeks * 168
+    y = np.random.default_rng(4).poisson(mean[:n]).astype(float)
+    X = build_features(ds, plain_day_table(ds.normalize().unique()), RULE,
+                       promotions=pd.DataFrame({"presale": promo}, index=ds))
+    forecast = make_model("arima").forecast(y, X[:n], X[n:])["mean"]
+    # The forecast week holds the second half of the third window (lift 1.54 to 2.0): a
+    # constant promotion effect would forecast the window's average lift (1.5) instead.
+    assert day[n] == 63
+    ratio = forecast.sum() / mean[n:].sum()
+    assert 0.9 < ratio < 1.1
+    daily = forecast.reshape(7, 24).sum(axis=1) / true_mean(ds[n:]).reshape(7, 24).sum(axis=1)
+    assert daily[-1] > daily[0] + 0.2
