@@ -129,7 +129,7 @@ def week_requirement(peak=12.0) -> pd.DataFrame:
 def week_result() -> tuple[ScheduleResult, pd.DataFrame, ScheduleRules]:
     req = week_requirement()
     rules = week_rules()
-    return solve(build_model(req, rules), solver="highs", time_limit_s=4, gap=0.03), req, rules
+    return solve(build_model(req, rules), solver="highs", time_limit_s=10, gap=0.1), req, rules
 
 
 def test_week_plan_has_the_contract_columns(week_result):
@@ -138,7 +138,7 @@ def test_week_plan_has_the_contract_columns(week_result):
     assert list(result.tours.columns) == TOUR_COLUMNS
     assert list(result.coverage.columns) == COVERAGE_COLUMNS
     assert result.tours["tour_id"].str.fullmatch(r"T\d{4}").all()
-    # A 12-agent peak under a 4 s limit: rounding whole tours costs several percent.
+    # A 12-agent peak: rounding whole tours costs several percent, so the gap asked is 10%.
     assert result.mip_gap is not None and 0 <= result.mip_gap < 0.2
     assert result.lp_bound <= result.objective + 1e-6
     summary = result.summary()
