@@ -9,8 +9,9 @@ them would teach Prophet a night-time dip it then smears over open hours).
   level; Prophet's own `weekly_seasonality` would key on the calendar weekday instead.
 - The calendar enters as regressors rather than Prophet's `holidays` frame, because the
   frame must be known when the model is built and a fitted model must forecast any future
-  span: holiday days plus a one-day window either side (eve and day after), and one hour-
-  level dummy per promotion event name seen in training.
+  span: holiday days plus a one-day window either side (eve and day after), one hour-level
+  dummy per promotion event name seen in training, and for windows of 3 days or more a
+  linear ramp (the dummy times the days since the window opened).
 - A day type absent from training (rare: a rest day that never occurred) borrows the
   most common trained day type.
 - `seasonality_mode` "multiplicative" (default) or "additive".
@@ -32,6 +33,7 @@ from forecast.features import DAYS_PER_WEEK, HOURS_PER_DAY, Features
 from forecast.models.base import Model, Prediction, apply_log_ratio, log_ratio_quantiles
 
 HOURS_PER_WEEK = HOURS_PER_DAY * DAYS_PER_WEEK
+MIN_RAMP_DAYS = 3  # as in arima: a window must have lasted this long to estimate a ramp
 
 
 def _silence() -> None:
@@ -98,6 +100,8 @@ class ProphetModel(Model):
         frame[["holiday_eve", "holiday_after"]] = frame[["holiday_eve", "holiday_after"]].astype(float)
         for i, name in zip(self.events_, self.event_names_):
             frame[f"event_{name}"] = X.events[:, i]
+            if i in self.ramps_:
+                frame[f"ramp_{name}"] = X.events[:, i] * X.event_age[:, i] / DAYS_PER_WEEK
         return frame
 
     def _fit(self, y: np.ndarray, X: Features) -> None:
@@ -113,6 +117,8 @@ class ProphetModel(Model):
         active = X.events[open_].any(axis=0) if X.events.shape[1] else np.zeros(0, bool)
         self.events_ = [int(i) for i in np.flatnonzero(active)]
         self.event_names_ = tuple(X.event_names[i] for i in self.events_)
+        longest = X.event_age[open_].max(axis=0) if self.events_ else np.zeros(0)
+        self.ramps_ = [i for i in self.events_ if longest[i] >= MIN_RAMP_DAYS]
         model = Prophet(growth="linear", daily_seasonality=False, weekly_seasonality=False,
                         yearly_seasonality=False, seasonality_mode=self.seasonality_mode,
                         uncertainty_samples=0)
@@ -122,7 +128,8 @@ class ProphetModel(Model):
                                   condition_name=f"type_{t}")
             model.add_regressor(f"level_{t}")
         regressors = ["holiday", "holiday_eve", "holiday_after",
-                      *(f"event_{name}" for name in self.event_names_)]
+                      *(f"event_{name}" for name in self.event_names_),
+                      *(f"ramp_{X.event_names[i]}" for i in self.ramps_)]
         frame = self._frame(X)
         for column in regressors:
             if frame.loc[open_, column].any():
