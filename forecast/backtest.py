@@ -16,8 +16,13 @@ from typing import TextIO
 import numpy as np
 import pandas as pd
 
-from forecast.core import (QueueSettingsSource, check_models, prediction_frame, settings_for,
-                           split_queues)
+from forecast.core import (
+    QueueSettingsSource,
+    check_models,
+    prediction_frame,
+    settings_for,
+    split_queues,
+)
 from forecast.errors import InputError
 from forecast.features import DAYS_PER_WEEK, HOURS_PER_DAY, span_features
 from forecast.metrics import METRICS, seasonal_naive_scale

@@ -19,7 +19,7 @@ import pandas as pd
 from scheduler.agents import Agent, assign_agents, placeholder_assignment
 from scheduler.export import write_schedule_outputs
 from scheduler.model import build_model
-from scheduler.requirements import QueueStaffing, compute_requirements
+from scheduler.requirements import QueueStaffing
 from scheduler.roster import activities_frame, roster_coverage, roster_frame
 from scheduler.rules import ScheduleRules
 from scheduler.solve import solve
@@ -30,22 +30,24 @@ _HOUR = pd.Timedelta(hours=1)
 
 
 def forecast_volume(forecast: pd.DataFrame, volume_quantile: str = "mean",
-                    model: str | None = None) -> pd.DataFrame:
+                    model: str | None = None, source: str = "the forecast") -> pd.DataFrame:
     """The volume frame `unique_id, ds, volume` (contacts per forecast row) to staff for.
 
     `volume_quantile` picks the forecast column: 'mean' -> yhat, '80' -> yhat_hi_80 (the
     upper end of the 80% interval, a risk-aware plan), '95' -> yhat_hi_95. With several
     models in the frame, `model` picks one. Negative values are staffed as zero contacts.
+    `source` names the forecast in errors.
     """
     if volume_quantile not in QUANTILE_COLUMNS:
         raise ValueError(f"volume_quantile must be one of {', '.join(QUANTILE_COLUMNS)}, "
                          f"got {volume_quantile!r}")
     models = sorted(forecast["model"].unique())
     if model is None and len(models) > 1:
-        raise ValueError(f"the forecast holds several models ({', '.join(models)}); pick one")
+        raise ValueError(f"{source} holds several models ({', '.join(models)}); pick one "
+                         "with --model")
     if model is not None:
         if model not in models:
-            raise ValueError(f"the forecast has no rows for model {model!r}; models: "
+            raise ValueError(f"{source} has no rows for model {model!r}; models: "
                              f"{', '.join(models)}")
         forecast = forecast[forecast["model"] == model]
     return pd.DataFrame({

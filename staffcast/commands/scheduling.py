@@ -13,16 +13,7 @@ from scheduler.roster import read_roster
 from scheduler.solve import DEFAULT_SOLVER, SOLVERS
 from staffcast.config import dump_resolved, load_config
 from staffcast.pipeline import ScheduleRun, run_schedule, schedule_rules
-
-REQUIREMENT_COLUMNS = ("unique_id", "ds", "agents_required")
-
-
-class RequirementError(ValueError):
-    """The requirement CSV breaks its contract; the message names file, row, column, value."""
-
-
-def _at(path: Path, i: int, column: str) -> str:
-    return f"{path}: data row {i + 1} (line {i + 2}), column {column!r}"
+from staffcast.tables import TableError, check_unique_keys, numeric_column, read_keyed_csv, row_at
 
 
 def read_requirements(path: str | Path, interval_minutes: int) -> pd.DataFrame:
@@ -33,64 +24,27 @@ def read_requirements(path: str | Path, interval_minutes: int) -> pd.DataFrame:
     the data row (1 = first row under the header), the column and the value.
     """
     path = Path(path)
-    if not path.is_file():
-        raise RequirementError(f"{path}: requirement file not found")
-    try:
-        raw = pd.read_csv(path, dtype=str, keep_default_na=False)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise RequirementError(f"{path}: not a readable CSV: {' '.join(str(exc).split())}") from exc
-    missing = [c for c in REQUIREMENT_COLUMNS if c not in raw.columns]
-    if missing:
-        raise RequirementError(f"{path}: missing column(s) {', '.join(missing)}; the "
-                               f"requirement needs {', '.join(REQUIREMENT_COLUMNS)}")
-    if raw.empty:
-        raise RequirementError(f"{path}: no data rows")
-    frame = raw.copy()
-    blank = frame["unique_id"].str.strip() == ""
-    if blank.any():
-        raise RequirementError(f"{_at(path, int(np.flatnonzero(blank)[0]), 'unique_id')}: "
-                               "must not be blank")
-    ds = pd.to_datetime(frame["ds"], errors="coerce", format="mixed")
-    if ds.isna().any():
-        i = int(np.flatnonzero(ds.isna())[0])
-        raise RequirementError(f"{_at(path, i, 'ds')}: cannot read {frame['ds'].iloc[i]!r} as "
-                               "a timestamp (use YYYY-MM-DD HH:MM, naive local time)")
-    if ds.dt.tz is not None:
-        raise RequirementError(f"{path}: column 'ds' must be naive local time, got "
-                               f"{frame['ds'].iloc[0]!r} with a UTC offset")
-    frame["ds"] = ds
+    frame = read_keyed_csv(path, "requirement file", ["agents_required"])
     for col in [c for c in frame.columns if c not in ("unique_id", "ds")]:
-        values = pd.to_numeric(frame[col].str.strip().replace("", np.nan), errors="coerce")
-        bad = values.isna() & (frame[col].str.strip() != "")
-        if col == "agents_required":
-            bad |= values.isna() | (values < 0)
-        if bad.any():
-            i = int(np.flatnonzero(bad)[0])
-            rule = "a number >= 0" if col == "agents_required" else "a number"
-            raise RequirementError(f"{_at(path, i, col)}: must be {rule}, got "
-                                   f"{frame[col].iloc[i]!r}")
-        frame[col] = values.astype(float)
-    frame["unique_id"] = frame["unique_id"].str.strip().astype("string")
-    dup = frame.duplicated(["unique_id", "ds"])
-    if dup.any():
-        i = int(np.flatnonzero(dup)[0])
-        raise RequirementError(f"{_at(path, i, 'ds')}: queue {frame['unique_id'].iloc[i]!r} "
-                               f"has {frame['ds'].iloc[i]:%Y-%m-%d %H:%M} twice")
+        frame[col] = (numeric_column(frame, path, col, min_value=0)
+                      if col == "agents_required"
+                      else numeric_column(frame, path, col, required=False))
+    check_unique_keys(frame, path)
     step = pd.Timedelta(minutes=interval_minutes)
     origin = frame["ds"].min().normalize()
     off_grid = ((frame["ds"] - origin) % step) != pd.Timedelta(0)
     if off_grid.any():
         i = int(np.flatnonzero(off_grid)[0])
-        raise RequirementError(f"{_at(path, i, 'ds')}: irregular interval: "
-                               f"{frame['ds'].iloc[i]:%Y-%m-%d %H:%M} is off the "
-                               f"{interval_minutes}-minute grid (schedule.interval_minutes)")
+        raise TableError(f"{row_at(path, i, 'ds')}: irregular interval: "
+                         f"{frame['ds'].iloc[i]:%Y-%m-%d %H:%M} is off the "
+                         f"{interval_minutes}-minute grid (schedule.interval_minutes)")
     for queue, rows in frame.groupby("unique_id", sort=True):
         gaps = rows["ds"].sort_values().diff().dropna()
         if len(gaps) and gaps.min() != step:
             i = int(rows.index[0])
-            raise RequirementError(f"{_at(path, i, 'ds')}: irregular interval: queue "
-                                   f"{queue!r} has rows {gaps.min()} apart, but "
-                                   f"schedule.interval_minutes is {interval_minutes}")
+            raise TableError(f"{row_at(path, i, 'ds')}: irregular interval: queue "
+                             f"{queue!r} has rows {gaps.min()} apart, but "
+                             f"schedule.interval_minutes is {interval_minutes}")
     return frame
 
 

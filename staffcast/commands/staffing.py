@@ -7,89 +7,31 @@ import math
 from pathlib import Path
 
 import click
-import numpy as np
 import pandas as pd
 
 from scheduler.export import atomic_write_csv, atomic_write_text
 from scheduler.requirements import QueueStaffing, compute_requirements, staff_interval
 from staffcast.config import dump_resolved, load_config
-
-FORECAST_KEYS = ("unique_id", "ds", "model")
-QUANTILE_COLUMNS = {"mean": "yhat", "80": "yhat_hi_80", "95": "yhat_hi_95"}
-
-
-class ForecastFileError(ValueError):
-    """The forecast CSV breaks its contract; the message names file, row, column and value."""
-
-
-def _at(path: Path, i: int, column: str) -> str:
-    return f"{path}: data row {i + 1} (line {i + 2}), column {column!r}"
+from staffcast.pipeline import QUANTILE_COLUMNS, forecast_volume, staffing_settings
+from staffcast.tables import check_unique_keys, numeric_column, read_keyed_csv
 
 
 def forecast_to_volume(path: str | Path, volume_quantile: str = "mean",
                        model: str | None = None) -> pd.DataFrame:
     """Read a forecast CSV (``unique_id, ds, model, yhat, yhat_lo_80, yhat_hi_80, ...``) and
-    return the volume frame ``unique_id, ds, volume`` the scheduler staffs.
-
-    `volume_quantile` picks the column: 'mean' -> yhat, '80' -> yhat_hi_80 (staff to the
-    upper end of the 80% interval, a risk-aware plan), '95' -> yhat_hi_95. With several
-    models in the file, `model` picks one. Negative forecasts (linear models can dip below
-    zero in quiet hours) are staffed as zero contacts.
-    """
+    return the volume frame ``unique_id, ds, volume`` the scheduler staffs (see
+    `staffcast.pipeline.forecast_volume` for the column choice)."""
     path = Path(path)
     if volume_quantile not in QUANTILE_COLUMNS:
-        raise ForecastFileError(f"volume_quantile must be one of "
-                                f"{', '.join(QUANTILE_COLUMNS)}, got {volume_quantile!r}")
+        raise ValueError(f"volume_quantile must be one of {', '.join(QUANTILE_COLUMNS)}, "
+                         f"got {volume_quantile!r}")
     column = QUANTILE_COLUMNS[volume_quantile]
-    if not path.is_file():
-        raise ForecastFileError(f"{path}: forecast file not found")
-    try:
-        raw = pd.read_csv(path, dtype=str, keep_default_na=False)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise ForecastFileError(f"{path}: not a readable CSV: {' '.join(str(exc).split())}") \
-            from exc
-    missing = [c for c in (*FORECAST_KEYS, column) if c not in raw.columns]
-    if missing:
-        raise ForecastFileError(f"{path}: missing column {missing[0]!r} (needed for "
-                                f"--volume-quantile {volume_quantile}); has "
-                                f"{', '.join(raw.columns)}")
-    if raw.empty:
-        raise ForecastFileError(f"{path}: no data rows")
-    models = sorted(raw["model"].unique())
-    if model is None and len(models) > 1:
-        raise ForecastFileError(f"{path}: holds several models ({', '.join(models)}); pick "
-                                "one with --model")
-    if model is not None:
-        if model not in models:
-            raise ForecastFileError(f"{path}: no rows for model {model!r}; models in the file: "
-                                    f"{', '.join(models)}")
-        raw = raw[raw["model"] == model]
-    blank = raw["unique_id"].str.strip() == ""
-    if blank.any():
-        raise ForecastFileError(f"{_at(path, int(raw.index[blank.to_numpy()][0]), 'unique_id')}"
-                                ": must not be blank")
-    ds = pd.to_datetime(raw["ds"], errors="coerce", format="mixed")
-    if ds.isna().any():
-        i = int(raw.index[ds.isna().to_numpy()][0])
-        raise ForecastFileError(f"{_at(path, i, 'ds')}: cannot read {raw['ds'].loc[i]!r} as a "
-                                "timestamp (use YYYY-MM-DD HH:MM, naive local time)")
-    if ds.dt.tz is not None:
-        raise ForecastFileError(f"{path}: column 'ds' must be naive local time, got "
-                                f"{raw['ds'].iloc[0]!r} with a UTC offset")
-    values = pd.to_numeric(raw[column].str.strip(), errors="coerce")
-    bad = values.isna() | ~np.isfinite(values.to_numpy(dtype=float))
-    if bad.any():
-        i = int(raw.index[bad.to_numpy()][0])
-        raise ForecastFileError(f"{_at(path, i, column)}: must be a finite number, got "
-                                f"{raw[column].loc[i]!r}")
-    volume = pd.DataFrame({"unique_id": raw["unique_id"].str.strip().astype("string"),
-                           "ds": ds, "volume": values.clip(lower=0.0).astype(float)})
-    dup = volume.duplicated(["unique_id", "ds"])
-    if dup.any():
-        i = int(volume.index[dup.to_numpy()][0])
-        raise ForecastFileError(f"{_at(path, i, 'ds')}: queue {volume['unique_id'].loc[i]!r} "
-                                f"has {volume['ds'].loc[i]:%Y-%m-%d %H:%M} twice")
-    return volume.reset_index(drop=True)
+    raw = read_keyed_csv(path, "forecast file", ["model", column],
+                         hint=f" (needed for --volume-quantile {volume_quantile})")
+    raw[column] = numeric_column(raw, path, column)
+    volume = forecast_volume(raw, volume_quantile, model, source=str(path))
+    check_unique_keys(volume, path)
+    return volume
 
 
 def _fmt(value: float, spec: str) -> str:
@@ -179,12 +121,7 @@ def requirements_command(forecast_path, config_path, out_path, interval_minutes,
     quantile = volume_quantile or config.forecast.volume_quantile
     volume = forecast_to_volume(forecast_path, quantile, model)
     names = sorted(volume["unique_id"].unique())
-    # Every configured queue, so an unknown queue's error lists them all; queues missing from
-    # the config take the `default` queue's settings when there is one.
-    queues = {n: q.staffing for n, q in config.queues.items() if q.staffing is not None}
-    queues.update({n: config.queue(n).staffing for n in names
-                   if n not in queues and config.queue(n).staffing is not None})
-    hours = {n: config.queue(n).opening_hours for n in names}
+    queues, hours = staffing_settings(config, names)
     req = compute_requirements(volume, queues, interval_minutes=int(interval_minutes),
                                opening_hours=hours)
     out = atomic_write_csv(req, out_path)

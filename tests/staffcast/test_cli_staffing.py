@@ -140,7 +140,7 @@ def test_requirements_bad_inputs(forecast_csv, tmp_path):
     fc.drop(columns="yhat_hi_80").to_csv(bad := tmp_path / "nohi.csv", index=False)
     line = one_error_line(run("requirements", "--forecast", str(bad), "--config", str(cfg),
                               "--out", out, "--volume-quantile", "80"))
-    assert "nohi.csv: missing column 'yhat_hi_80'" in line
+    assert "nohi.csv: missing column(s) yhat_hi_80 (needed for --volume-quantile 80)" in line
 
     broken = fc.astype({"yhat": object})
     broken.loc[5, "yhat"] = "lots"
