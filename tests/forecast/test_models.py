@@ -170,7 +170,7 @@ def test_arima_uses_promotion_effects_proportionally():
     # A recurring promotion doubles volume; history holds it twice, the future once more.
     weeks = 6
     ds = pd.date_range(START, periods=weeks * 168 + 168, freq="h")
-    promo = np.isin(ds.normalize(), [START + pd.Timedelta(days=d) for d in (9, 23, 44)])
+    promo = ds.normalize().isin([START + pd.Timedelta(days=d) for d in (9, 23, 44)])
     mean = true_mean(ds) * np.where(promo, 2.0, 1.0)
     y = np.random.default_rng(3).poisson(mean[:weeks * 168]).astype(float)
     table = plain_day_table(ds.normalize().unique())
