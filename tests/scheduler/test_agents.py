@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import yaml
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -92,10 +93,13 @@ def test_missing_column_and_missing_file(tmp_path):
 
 
 def test_example_agents_file_is_valid():
-    agents = load_agents(ROOT / "examples" / "data" / "agents.csv",
-                         contracts={"full_time", "part_time"})
-    assert 60 <= len(agents) <= 100
-    assert {a.contract for a in agents} == {"full_time", "part_time"}
+    # The example config's families name the contracts, and its headcount is the number of
+    # agents of each contract in the file.
+    config = yaml.safe_load((ROOT / "configs" / "example.yaml").read_text())["schedule"]
+    contracts = {f["contract"] for f in config["families"]}
+    agents = load_agents(ROOT / "examples" / "data" / "agents.csv", contracts=contracts)
+    counts = pd.Series([a.contract for a in agents]).value_counts().to_dict()
+    assert counts == config["headcount"]
     skills = set().union(*(a.queues for a in agents))
     assert skills == {"presales", "aftersales"}
 
