@@ -24,11 +24,10 @@ from forecast.core import (
     split_queues,
 )
 from forecast.errors import InputError
-from forecast.features import DAYS_PER_WEEK, HOURS_PER_DAY, span_features
+from forecast.features import HOURS_PER_WEEK, span_features
 from forecast.metrics import METRICS, seasonal_naive_scale
 from forecast.models import make_model
 
-HOURS_PER_WEEK = HOURS_PER_DAY * DAYS_PER_WEEK
 METRIC_COLUMNS = ("unique_id", "model", "metric", "value")
 
 

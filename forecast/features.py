@@ -23,6 +23,7 @@ from forecast import data
 
 HOURS_PER_DAY = 24
 DAYS_PER_WEEK = 7
+HOURS_PER_WEEK = HOURS_PER_DAY * DAYS_PER_WEEK
 WORKING_WEEK = (0, 1, 2, 3, 4)  # Monday..Friday: the official working week of calendars
 # with adjusted workdays (China and others), used to pick the day an adjusted workday copies
 

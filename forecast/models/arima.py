@@ -31,10 +31,9 @@ import warnings
 import numpy as np
 from scipy.stats import norm
 
-from forecast.features import DAYS_PER_WEEK, HOURS_PER_DAY, Features
-from forecast.models.base import LEVELS, Model, Prediction
+from forecast.features import DAYS_PER_WEEK, HOURS_PER_DAY, HOURS_PER_WEEK, Features
+from forecast.models.base import LEVELS, Model, Prediction, recent_open_window
 
-HOURS_PER_WEEK = HOURS_PER_DAY * DAYS_PER_WEEK
 MIN_RAMP_DAYS = 3  # a window must have lasted this long in history to estimate its ramp
 
 
@@ -109,12 +108,8 @@ class DynamicHarmonicRegression(Model):
         return np.linalg.solve(gram, design.T @ (weight * z))
 
     def _fit(self, y: np.ndarray, X: Features) -> None:
-        start = max(0, len(y) - self.max_weeks * HOURS_PER_WEEK)
-        y, X = y[start:], X[start:]
+        y, X = recent_open_window(self.name, y, X, self.max_weeks)
         open_ = X.open
-        if open_.sum() < 2 * HOURS_PER_DAY:
-            raise ValueError(f"{self.name}: needs at least 48 open hours of history, "
-                             f"got {int(open_.sum())}")
         active = X.events[open_].any(axis=0) if X.events.shape[1] else np.zeros(0, bool)
         self.events_ = [int(i) for i in np.flatnonzero(active)]
         self.event_names_ = tuple(X.event_names[i] for i in self.events_)

@@ -28,10 +28,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from forecast.features import DAYS_PER_WEEK, HOURS_PER_DAY, Features
+from forecast.features import HOURS_PER_WEEK, Features
 from forecast.models.base import KEYS, Model, Prediction
 
-HOURS_PER_WEEK = HOURS_PER_DAY * DAYS_PER_WEEK
 MIN_TRAIN_WEEKS = 2
 
 

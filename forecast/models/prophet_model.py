@@ -29,10 +29,15 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from forecast.features import DAYS_PER_WEEK, HOURS_PER_DAY, Features
-from forecast.models.base import Model, Prediction, apply_log_ratio, log_ratio_quantiles
+from forecast.features import DAYS_PER_WEEK, Features
+from forecast.models.base import (
+    Model,
+    Prediction,
+    apply_log_ratio,
+    log_ratio_quantiles,
+    recent_open_window,
+)
 
-HOURS_PER_WEEK = HOURS_PER_DAY * DAYS_PER_WEEK
 MIN_RAMP_DAYS = 3  # as in arima: a window must have lasted this long to estimate a ramp
 
 
@@ -106,12 +111,8 @@ class ProphetModel(Model):
 
     def _fit(self, y: np.ndarray, X: Features) -> None:
         Prophet = _quiet_prophet()
-        start = max(0, len(y) - self.max_weeks * HOURS_PER_WEEK)
-        y, X = y[start:], X[start:]
+        y, X = recent_open_window(self.name, y, X, self.max_weeks)
         open_ = X.open
-        if open_.sum() < 2 * HOURS_PER_DAY:
-            raise ValueError(f"{self.name}: needs at least 48 open hours of history, "
-                             f"got {int(open_.sum())}")
         self.day_types_ = sorted(set(X.day_type[open_].tolist()))
         self.common_type_ = int(np.bincount(X.day_type[open_]).argmax())
         active = X.events[open_].any(axis=0) if X.events.shape[1] else np.zeros(0, bool)
