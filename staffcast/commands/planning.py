@@ -38,7 +38,8 @@ from staffcast.pipeline import (
                    "uses tour ids as placeholder agent ids].")
 @click.option("--out-dir", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Folder for forecast.csv, requirements.csv, roster.csv, activities.csv, "
-                   "coverage.csv, summary.json and config.resolved.yaml.")
+                   "coverage.csv, summary.json, config.resolved.yaml, and the recent "
+                   "history.csv and calendar.csv the report draws.")
 @solver_options
 def plan_command(history_path, events, timestamp_col, queue_col, fill_missing, calendar_path,
                  country, config_path, week, model, volume_quantile, agents_path, out_dir,
@@ -78,6 +79,13 @@ def plan_command(history_path, events, timestamp_col, queue_col, fill_missing, c
                                        opening_hours=hours)
     click.echo(f"plan: solving shifts for peak {int(requirement['agents_required'].max())} "
                f"agents ({solver}, time limit {time_limit:g} s)...", err=True)
+    # The last four weeks of history and the calendar events around the plan, so a report
+    # can draw history, forecast and festival windows from the plan folder alone.
+    shown_from = start - dt.timedelta(days=28)
+    recent = history[history["ds"] >= shown_from]
+    events = calendar.events
+    events = events[(events["end"] >= shown_from)
+                    & (events["start"] < start + dt.timedelta(days=7))]
     run = run_schedule(
         requirement, rules, out_dir, agents=agents, agents_source=str(agents_path),
         solver=solver, time_limit_s=time_limit, gap=gap,
@@ -85,6 +93,8 @@ def plan_command(history_path, events, timestamp_col, queue_col, fill_missing, c
             "forecast.csv": predicted.to_csv(index=False, date_format="%Y-%m-%d %H:%M:%S"),
             "requirements.csv": requirement.to_csv(index=False,
                                                    date_format="%Y-%m-%d %H:%M:%S"),
+            "history.csv": recent.to_csv(index=False, date_format="%Y-%m-%d %H:%M:%S"),
+            "calendar.csv": events.to_csv(index=False, date_format="%Y-%m-%d %H:%M:%S"),
             "config.resolved.yaml": _resolved(config, settings, "plan"),
         },
         summary_extra={"week_start": f"{start:%Y-%m-%d}", "forecast_model": settings["model"],

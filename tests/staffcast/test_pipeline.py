@@ -93,7 +93,9 @@ def test_plan_round_trip_writes_every_output(small_shop):
     assert result.exit_code == 0, result.output
     names = {p.name for p in out.iterdir()}
     assert {"forecast.csv", "requirements.csv", "roster.csv", "activities.csv", "coverage.csv",
-            "summary.json", "config.resolved.yaml"} <= names
+            "summary.json", "config.resolved.yaml", "history.csv", "calendar.csv"} <= names
+    shown = pd.read_csv(out / "history.csv", parse_dates=["ds"])
+    assert shown["ds"].min() == pd.Timestamp("2026-10-12") and len(shown) == 28 * 24
     fc = pd.read_csv(out / "forecast.csv", parse_dates=["ds"])
     assert fc["ds"].min() == pd.Timestamp("2026-11-09") and len(fc) == 168
     # Closed hours forecast zero; histavg reproduces the noiseless weekly shape exactly.
