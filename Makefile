@@ -25,6 +25,7 @@ demo: $(STAMP)
 		--out-dir out/demo
 
 test: $(STAMP)
+	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium) || echo "note: chromium could not be installed; browser tests will be skipped"
 	$(BIN)/python -m pytest -q
 
 clean:

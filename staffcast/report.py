@@ -362,7 +362,7 @@ def comparison_figure(comparison: pd.DataFrame) -> go.Figure:
     """One bar panel per metric in comparison.csv, the base scenario first and grey."""
     metrics = [(c, t, f) for c, t, f in COMPARISON_METRICS
                if c in comparison.columns and comparison[c].notna().any()]
-    cols = 3
+    cols = 4
     rows = math.ceil(len(metrics) / cols)
     fig = make_subplots(rows=rows, cols=cols, subplot_titles=[t for _, t, _ in metrics],
                         vertical_spacing=0.18 if rows > 1 else 0.1, horizontal_spacing=0.08)
@@ -422,7 +422,7 @@ def _comparison_table(comparison: pd.DataFrame) -> str:
 _CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;
 background:#fafafa;color:#212121}
-main{max-width:1200px;margin:0 auto;padding:16px 24px 48px}
+main{max-width:1200px;box-sizing:border-box;margin:0 auto;padding:16px 24px 48px}
 h1{font-size:1.5rem;margin:8px 0 4px}h2{font-size:1.15rem;margin:28px 0 4px}
 .src,.cap{color:#616161;font-size:.9rem;margin:2px 0 8px}
 .kpis{display:flex;flex-wrap:wrap;gap:10px;margin:8px 0}
@@ -508,7 +508,7 @@ def build_report(folder: str | Path, day: str | dt.date | None = None,
     parts = [f"<h1>{title}</h1>",
              _summary_html(plan.summary, plan_dir)]
     if comparison is not None:
-        parts.append(_comparison_table(comparison))
+        parts.append(f'<div style="overflow-x:auto">{_comparison_table(comparison)}</div>')
     parts += [_section(*s) for s in sections]
     page = ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
