@@ -9,7 +9,7 @@ The step commands (`forecast`, `requirements`, `schedule`) and `plan` share thes
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -83,11 +83,13 @@ def schedule_rules(config: Config) -> ScheduleRules:
 @dataclass(frozen=True)
 class ScheduleRun:
     """What `run_schedule` solved and wrote: the summary (as in summary.json), the
-    tours no agent could take, and the output folder."""
+    tours no agent could take, the output folder, and the shift plan's coverage (as in
+    coverage.csv; no rows when the solve found no plan)."""
 
     summary: dict[str, Any]
     unassigned: pd.DataFrame
     out_dir: Path
+    coverage: pd.DataFrame
 
     @property
     def has_plan(self) -> bool:
@@ -108,7 +110,7 @@ def run_schedule(requirement: pd.DataFrame, rules: ScheduleRules, out_dir: Path,
     summary = {**result.summary(), **(summary_extra or {})}
     if not result.has_plan:
         write_schedule_outputs(out_dir, summary=summary, extra_files=extra)
-        return ScheduleRun(summary, pd.DataFrame(), out_dir)
+        return ScheduleRun(summary, pd.DataFrame(), out_dir, result.coverage)
 
     origin = requirement["ds"].min().normalize()
     if agents is None:
@@ -136,7 +138,7 @@ def run_schedule(requirement: pd.DataFrame, rules: ScheduleRules, out_dir: Path,
         summary["roster_shortfall_agent_hours"] = float(short * rules.interval_minutes / 60)
     write_schedule_outputs(out_dir, roster=roster, activities=activities,
                            coverage=result.coverage, summary=summary, extra_files=extra)
-    return ScheduleRun(summary, unassigned, out_dir)
+    return ScheduleRun(summary, unassigned, out_dir, result.coverage)
 
 
 def plan_week(history_end: pd.Timestamp, week: dt.date | None) -> tuple[pd.Timestamp, int]:
@@ -157,3 +159,76 @@ def plan_week(history_end: pd.Timestamp, week: dt.date | None) -> tuple[pd.Times
                              f"(last hour {history_end:%Y-%m-%d %H:%M})")
     end = start + pd.Timedelta(days=7)
     return start, int((end - after) / _HOUR)
+
+
+@dataclass(frozen=True)
+class WeekForecast:
+    """The forecast stage of a plan: the inputs it read and the forecast of the week.
+
+    `history` is the loaded history, `calendar` the merged calendar (forecast.calendar
+    Calendar), `start` the first hour of the planned week, `predicted` the forecast rows of
+    that week (STYLE.md forecast frame) and `model` the forecast model used.
+    """
+
+    history: pd.DataFrame
+    calendar: Any
+    start: pd.Timestamp
+    predicted: pd.DataFrame
+    model: str
+
+
+_forecast_stage_runs = 0
+
+
+def forecast_stage_runs() -> int:
+    """How many times `forecast_week` has fitted a forecast in this process; `whatif`'s
+    tests read it to check that scenarios share one forecast."""
+    return _forecast_stage_runs
+
+
+def forecast_week(config: Config, load: Callable[[int], tuple[pd.DataFrame, Any]], *,
+                  week: dt.date | None, model: str,
+                  on_start: Callable[[pd.Timestamp, int], None] | None = None) -> WeekForecast:
+    """Load the inputs and forecast the planned week with `model`.
+
+    `load(horizon_hours)` returns (history, calendar) with the calendar covering the
+    horizon; it is called twice, first with 0 to find where history ends. `on_start(start,
+    horizon)` is told the week and horizon before the (slow) fit.
+    """
+    global _forecast_stage_runs
+    from forecast.core import forecast
+
+    probe, _ = load(0)
+    start, horizon = plan_week(probe.groupby("unique_id")["ds"].max().min(), week)
+    history, calendar = load(horizon)
+    if on_start is not None:
+        on_start(start, horizon)
+    predicted = forecast(history, horizon=horizon, models=[model], calendar=calendar,
+                         queue_settings=config.queue)
+    _forecast_stage_runs += 1
+    in_week = (predicted["ds"] >= start) & (predicted["ds"] < start + dt.timedelta(days=7))
+    return WeekForecast(history, calendar, start, predicted[in_week].reset_index(drop=True),
+                        model)
+
+
+_DATE_FORMAT = "%Y-%m-%d %H:%M:%S"
+
+
+def plan_files(week: WeekForecast, predicted: pd.DataFrame, requirement: pd.DataFrame,
+               resolved_config: str) -> dict[str, str]:
+    """The text files a plan folder holds besides the schedule outputs: forecast.csv,
+    requirements.csv, config.resolved.yaml, and the last four weeks of history and the
+    calendar events around the week (history.csv, calendar.csv), so a report can draw
+    history, forecast and festival windows from the folder alone."""
+    shown_from = week.start - dt.timedelta(days=28)
+    recent = week.history[week.history["ds"] >= shown_from]
+    events = week.calendar.events
+    events = events[(events["end"] >= shown_from)
+                    & (events["start"] < week.start + dt.timedelta(days=7))]
+    return {
+        "forecast.csv": predicted.to_csv(index=False, date_format=_DATE_FORMAT),
+        "requirements.csv": requirement.to_csv(index=False, date_format=_DATE_FORMAT),
+        "history.csv": recent.to_csv(index=False, date_format=_DATE_FORMAT),
+        "calendar.csv": events.to_csv(index=False, date_format=_DATE_FORMAT),
+        "config.resolved.yaml": resolved_config,
+    }

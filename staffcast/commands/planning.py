@@ -15,7 +15,8 @@ from staffcast.config import load_config
 from staffcast.pipeline import (
     QUANTILE_COLUMNS,
     forecast_volume,
-    plan_week,
+    forecast_week,
+    plan_files,
     run_schedule,
     schedule_rules,
     staffing_settings,
@@ -45,7 +46,7 @@ def plan_command(history_path, events, timestamp_col, queue_col, fill_missing, c
                  country, config_path, week, model, volume_quantile, agents_path, out_dir,
                  time_limit, gap, solver):
     """Forecast, staff and schedule one week: history in, named roster out."""
-    from forecast.core import check_models, forecast
+    from forecast.core import check_models
 
     if config_path is None:
         raise click.UsageError("plan needs --config (queues, staffing targets and shift rules)")
@@ -60,46 +61,38 @@ def plan_command(history_path, events, timestamp_col, queue_col, fill_missing, c
     agents = (load_agents(agents_path, contracts={f.contract for f in rules.families})
               if agents_path is not None else None)
 
-    probe, _ = _load_inputs(config, history_path, events, timestamp_col, queue_col,
-                            settings["fill_missing"], calendar_path, settings["country"], 0)
-    week_day = None if week is None else week.date()
-    start, horizon = plan_week(probe.groupby("unique_id")["ds"].max().min(), week_day)
-    history, calendar = _load_inputs(config, history_path, events, timestamp_col, queue_col,
-                                     settings["fill_missing"], calendar_path,
-                                     settings["country"], horizon)
-    click.echo(f"plan: week {start:%Y-%m-%d} to {start + dt.timedelta(days=6):%Y-%m-%d}; "
-               f"forecasting {horizon} hours with {settings['model']}...", err=True)
-    predicted = forecast(history, horizon=horizon, models=[settings["model"]],
-                         calendar=calendar, queue_settings=config.queue)
-    in_week = (predicted["ds"] >= start) & (predicted["ds"] < start + dt.timedelta(days=7))
-    predicted = predicted[in_week].reset_index(drop=True)
-    volume = forecast_volume(predicted, settings["volume_quantile"])
+    def announce(start, horizon):
+        click.echo(f"plan: week {start:%Y-%m-%d} to {start + dt.timedelta(days=6):%Y-%m-%d}; "
+                   f"forecasting {horizon} hours with {settings['model']}...", err=True)
+
+    week_forecast = forecast_week(
+        config, input_loader(config, history_path, events, timestamp_col, queue_col,
+                             settings["fill_missing"], calendar_path, settings["country"]),
+        week=None if week is None else week.date(), model=settings["model"], on_start=announce)
+    start = week_forecast.start
+    volume = forecast_volume(week_forecast.predicted, settings["volume_quantile"])
     queues, hours = staffing_settings(config, sorted(volume["unique_id"].unique()))
     requirement = compute_requirements(volume, queues, interval_minutes=rules.interval_minutes,
                                        opening_hours=hours)
     click.echo(f"plan: solving shifts for peak {int(requirement['agents_required'].max())} "
                f"agents ({solver}, time limit {time_limit:g} s)...", err=True)
-    # The last four weeks of history and the calendar events around the plan, so a report
-    # can draw history, forecast and festival windows from the plan folder alone.
-    shown_from = start - dt.timedelta(days=28)
-    recent = history[history["ds"] >= shown_from]
-    events = calendar.events
-    events = events[(events["end"] >= shown_from)
-                    & (events["start"] < start + dt.timedelta(days=7))]
     run = run_schedule(
         requirement, rules, out_dir, agents=agents, agents_source=str(agents_path),
         solver=solver, time_limit_s=time_limit, gap=gap,
-        extra_files={
-            "forecast.csv": predicted.to_csv(index=False, date_format="%Y-%m-%d %H:%M:%S"),
-            "requirements.csv": requirement.to_csv(index=False,
-                                                   date_format="%Y-%m-%d %H:%M:%S"),
-            "history.csv": recent.to_csv(index=False, date_format="%Y-%m-%d %H:%M:%S"),
-            "calendar.csv": events.to_csv(index=False, date_format="%Y-%m-%d %H:%M:%S"),
-            "config.resolved.yaml": _resolved(config, settings, "plan"),
-        },
+        extra_files=plan_files(week_forecast, week_forecast.predicted, requirement,
+                               _resolved(config, settings, "plan")),
         summary_extra={"week_start": f"{start:%Y-%m-%d}", "forecast_model": settings["model"],
                        "volume_quantile": settings["volume_quantile"]})
     report_schedule(run)
+
+
+def input_loader(config, history_path, events, timestamp_col, queue_col, fill_missing,
+                 calendar_path, country):
+    """`load(horizon)` for `forecast_week`: history and calendar read with these options."""
+    def load(horizon: int):
+        return _load_inputs(config, history_path, events, timestamp_col, queue_col,
+                            fill_missing, calendar_path, country, horizon)
+    return load
 
 
 COMMANDS: tuple[click.Command, ...] = (plan_command,)
