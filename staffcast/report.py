@@ -386,7 +386,8 @@ def _money(value: Any) -> str:
     return f"{value:,.2f}" if isinstance(value, (int, float)) else "n/a"
 
 
-def _summary_html(summary: dict[str, Any], source: Path) -> str:
+def _summary_html(summary: dict[str, Any], source: str) -> str:
+    """The key figures of `summary.json`; `source` is HTML naming where they come from."""
     gap = summary.get("mip_gap")
     by_day = summary.get("service_level_by_day") or {}
     sl_values = [v for v in by_day.values() if isinstance(v, (int, float))]
@@ -406,8 +407,7 @@ def _summary_html(summary: dict[str, Any], source: Path) -> str:
     message = summary.get("message")
     note = f'<p class="note">{html.escape(str(message))}</p>' if message else ""
     week = summary.get("week_start")
-    head = (f"plan folder <code>{html.escape(str(source))}</code>"
-            + (f", week starting {html.escape(str(week))}" if week else ""))
+    head = source + (f", week starting {html.escape(str(week))}" if week else "")
     return f'<section id="summary"><p class="src">{head}</p><div class="kpis">{cells}</div>' \
            f"{note}</section>"
 
@@ -483,30 +483,35 @@ def build_report(folder: str | Path, day: str | dt.date | None = None,
     plan = load_plan(plan_dir)
     gantt_day = _parse_day(day) or busiest_day(plan.coverage)
 
+    shifts = int((plan.roster["shift_start"].dt.date == gantt_day).sum())
     sections: list[tuple[str, str, str, go.Figure]] = []
     if comparison is not None:
         sections.append(("chart-comparison", "Scenario comparison",
-                         f"{len(comparison)} scenarios from {COMPARISON_FILE}; the first "
-                         "(grey) is the base.", comparison_figure(comparison)))
+                         (f"{len(comparison)} scenarios from {COMPARISON_FILE}; the first "
+                          "(grey) is the base."), comparison_figure(comparison)))
     sections += [
         ("chart-forecast", "History and forecast",
-         "Contacts per interval: recent history, the forecast and its 80 % / 95 % "
-         "intervals; promotion windows shaded.", forecast_figure(plan)),
+         ("Contacts per interval: recent history, the forecast and its 80 % / 95 % "
+          "intervals; promotion windows shaded."), forecast_figure(plan)),
         ("chart-coverage", "Required vs scheduled agents",
-         "Agents needed by the Erlang model per interval against agents on the roster "
-         "(working, not on break); bars show the shortfall.", coverage_figure(plan)),
+         ("Agents needed by the Erlang model per interval against agents on the roster "
+          "(working, not on break); bars show the shortfall."), coverage_figure(plan)),
         ("chart-sl", "Service level by day and hour",
-         "Planned service level (share of contacts answered within the target time) "
-         "with the scheduled agents; hour = mean of its intervals.",
+         ("Planned service level (share of contacts answered within the target time) "
+          "with the scheduled agents; hour = mean of its intervals."),
          service_level_figure(plan)),
         ("chart-gantt", f"Roster on {gantt_day:%A %Y-%m-%d}",
-         f"{len(plan.roster[plan.roster['shift_start'].dt.date == gantt_day])} shifts "
-         "starting that day, grouped by queue, then by start; work, breaks and lunch.",
-         gantt_figure(plan, gantt_day)),
+         (f"{shifts} shifts starting that day, grouped by queue, then by start; work, "
+          "breaks and lunch."), gantt_figure(plan, gantt_day)),
     ]
-    title = "staffcast plan report" if comparison is None else "staffcast what-if report"
-    parts = [f"<h1>{title}</h1>",
-             _summary_html(plan.summary, plan_dir)]
+    if comparison is None:
+        title = "staffcast plan report"
+        source = f"plan folder <code>{html.escape(str(plan_dir))}</code>"
+    else:
+        title = "staffcast what-if report"
+        source = (f"scenario <b>{html.escape(plan_dir.name)}</b> in detail, from "
+                  f"<code>{html.escape(str(plan_dir))}</code>")
+    parts = [f"<h1>{title}</h1>", _summary_html(plan.summary, source)]
     if comparison is not None:
         parts.append(f'<div style="overflow-x:auto">{_comparison_table(comparison)}</div>')
     parts += [_section(*s) for s in sections]

@@ -166,6 +166,7 @@ def test_whatif_folder_adds_the_comparison_chart(tmp_path):
     report = build_report(folder)
     assert report.charts == ("chart-comparison", *CHART_IDS)
     assert report.scenario == "base" and report.day == dt.date(2026, 11, 9)
+    assert "scenario <b>base</b> in detail" in report.html
     figures = _figures(report.html)
     bars = figures["chart-comparison"]["data"]
     assert len(bars) == 7
