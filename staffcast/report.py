@@ -246,11 +246,13 @@ def forecast_figure(plan: PlanFolder) -> go.Figure:
         times = pd.concat([hist["ds"], fc["ds"]])
         if times.empty:
             continue
-        for event, start, end in _promotion_windows(plan.calendar, queue, times.min(),
-                                                    times.max()):
-            # Label each window once, in the top panel; the shading alone repeats below.
-            label = ({"annotation_text": event, "annotation_position": "top left",
-                      "annotation_font_size": 10} if first else {})
+        windows = _promotion_windows(plan.calendar, queue, times.min(), times.max())
+        for i, (event, start, end) in enumerate(windows):
+            # Label each window once, in the top panel (the shading alone repeats below),
+            # one line lower per window so back-to-back windows' names do not overprint.
+            label = ({"annotation_text": event, "annotation_font_size": 10,
+                      "annotation_position": "top left", "annotation_yshift": -12 * i}
+                     if first else {})
             fig.add_vrect(x0=start, x1=end, fillcolor="#ffb300", opacity=0.18, line_width=0,
                           row=row, col=1, **label)
     fig.update_yaxes(title_text="contacts / interval", rangemode="tozero")
