@@ -303,11 +303,21 @@ def _concave_pieces(points: np.ndarray) -> list[tuple[float, float]]:
             for a, b in zip(hull, hull[1:])]
 
 
+def slots_per_agent(frame: pd.DataFrame) -> np.ndarray:
+    """Contacts each agent works at once per row: the requirement's `concurrency` (1 when
+    absent). Its `erlangs` and `aht_s` are per chat slot, so Erlang measures of n agents are
+    those of n x concurrency slots."""
+    if "concurrency" not in frame.columns:
+        return np.ones(len(frame))
+    slots = pd.to_numeric(frame["concurrency"], errors="coerce").to_numpy(dtype=float)
+    return np.where(np.isfinite(slots) & (slots >= 1), np.floor(slots), 1.0)
+
+
 def _add_service_level(prob, frame, rules, origin, coverage, shortfall, add, stamp):
     """Daily (or weekly) answered-within-T target instead of interval cover.
 
-    Per interval with traffic A erlangs, agents are first held at the stable minimum
-    floor(A) + 1 (soft, through `short_*`). Above it, calls answered within T =
+    Per interval with traffic A erlangs (per chat slot; c slots per agent), agents are first
+    held at the stable minimum floor(A / c) + 1 (soft, through `short_*`). Above it, calls answered within T =
     volume * SL(n) is concave in n: its upper hull is split into pieces `z` whose sum is at
     most the agents scheduled above the floor. Per period, answered calls plus `slmiss` must
     reach target * volume. Returns objective terms.
@@ -317,7 +327,8 @@ def _add_service_level(prob, frame, rules, origin, coverage, shortfall, add, sta
     per_period: dict[tuple[str, str], list] = defaultdict(list)
     volume_by_period: dict[tuple[str, str], float] = defaultdict(float)
     thresholds = sl_seconds_of(frame, rules)
-    for row, sl_seconds in zip(frame.itertuples(index=False), thresholds):
+    for row, sl_seconds, slots in zip(frame.itertuples(index=False), thresholds,
+                                      slots_per_agent(frame)):
         volume = float(row.volume)
         if not volume > 0:
             continue
@@ -326,11 +337,11 @@ def _add_service_level(prob, frame, rules, origin, coverage, shortfall, add, sta
         period = (f"{row.ds:%Y%m%d}" if rules.service_level_period == "day"
                   else f"{row.ds - pd.Timedelta(days=row.ds.weekday()):%Y%m%d}")
         traffic = float(row.erlangs)
-        floor = math.floor(traffic) + 1
+        floor = math.floor(traffic / slots) + 1
         # Staff up to where SL reaches 0.999; beyond it the curve is flat for the model.
-        counts = np.arange(floor, floor + int(4 * math.sqrt(traffic)) + 12)
-        levels = np.asarray(service_level(counts, traffic, float(row.aht_s), sl_seconds),
-                            dtype=float)
+        counts = np.arange(floor, floor + int(4 * math.sqrt(traffic) / slots) + 12)
+        levels = np.asarray(service_level((counts * slots).astype(int), traffic,
+                                          float(row.aht_s), sl_seconds), dtype=float)
         reach = np.flatnonzero(levels >= 0.999)
         levels = levels[: reach[0] + 1] if len(reach) else levels
         short = prob.add_variable(f"short_{q}_{stamp(idx)}", lowBound=0)

@@ -25,7 +25,7 @@ import pulp
 
 from scheduler.breaks import stagger_breaks
 from scheduler.erlang import service_level
-from scheduler.model import ShiftModel, sl_seconds_of
+from scheduler.model import ShiftModel, sl_seconds_of, slots_per_agent
 from scheduler.shifts import start_bands
 
 STATUSES = ("optimal", "feasible", "infeasible", "error")
@@ -478,8 +478,8 @@ def _coverage_frame(model: ShiftModel) -> pd.DataFrame:
 
 
 def _service_levels(model: ShiftModel, scheduled: np.ndarray) -> np.ndarray:
-    """Erlang C service level of the scheduled agents (1.0 at zero volume), NaN where
-    volume, aht_s or erlangs is unknown."""
+    """Erlang C service level of the scheduled agents, each working `concurrency` chat
+    slots (1.0 at zero volume), NaN where volume, aht_s or erlangs is unknown."""
     req = model.requirement
     if not {"volume", "aht_s", "erlangs"} <= set(req.columns):
         return np.full(len(req), np.nan)
@@ -493,8 +493,10 @@ def _service_levels(model: ShiftModel, scheduled: np.ndarray) -> np.ndarray:
     low = np.floor(scheduled[known] + 1e-9)
     frac = np.clip(scheduled[known] - low, 0.0, 1.0)
     seconds = sl_seconds_of(req, model.rules)[known]
-    at_low = service_level(low.astype(int), traffic[known], aht[known], seconds)
-    at_high = service_level(low.astype(int) + 1, traffic[known], aht[known], seconds)
+    slots = slots_per_agent(req)[known]
+    at_low = service_level((low * slots).astype(int), traffic[known], aht[known], seconds)
+    at_high = service_level(((low + 1) * slots).astype(int), traffic[known], aht[known],
+                            seconds)
     out[known] = at_low + frac * (at_high - at_low)
     out[volume == 0] = 1.0
     return out

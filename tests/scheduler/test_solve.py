@@ -310,3 +310,18 @@ def test_service_level_objective_meets_the_daily_target_for_less():
     assert daily >= 0.8 - 1e-9
     assert result.service_level_by_day["2026-11-09"] == pytest.approx(daily, abs=1e-9)
     assert result.labour_cost <= cover.labour_cost
+
+
+def test_service_level_of_chat_agents_counts_their_slots():
+    # 10 Erlangs of chat slots at concurrency 2: 7 agents are 14 slots, the textbook case
+    # (100 chats per 30 min, 180 s, 80/20 -> 14 servers give SL 0.8884).
+    req = pd.DataFrame({"unique_id": "chat", "ds": pd.date_range("2026-11-09 08:00",
+                                                                 periods=1, freq="30min"),
+                        "agents_required": 7.0, "volume": 100.0, "aht_s": 180.0,
+                        "erlangs": 10.0, "concurrency": 2.0, "sl_seconds": 20.0})
+    rules = ScheduleRules(interval_minutes=30, shortfall_penalty=1000, families=(
+        ShiftFamily(name="half", paid_hours=0.5, earliest_start="08:00",
+                    latest_start="08:00"),))
+    result = solve(build_model(req, rules), solver="highs", time_limit_s=10)
+    assert result.coverage["scheduled"].iloc[0] == 7
+    assert result.coverage["service_level"].iloc[0] == pytest.approx(0.8884, abs=5e-4)
