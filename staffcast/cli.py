@@ -33,9 +33,15 @@ def main() -> None:
 
 def _register() -> None:
     # Imported here so `staffcast --help` stays fast and each command module stays small.
-    from staffcast.commands import forecasting, planning, scheduling, simulation, staffing
-    from staffcast.commands import whatif
-    from staffcast.commands import reporting
+    from staffcast.commands import (
+        forecasting,
+        planning,
+        reporting,
+        scheduling,
+        simulation,
+        staffing,
+        whatif,
+    )
 
     for command in (*forecasting.COMMANDS, *staffing.COMMANDS, *scheduling.COMMANDS,
                     *planning.COMMANDS, *simulation.COMMANDS, *reporting.COMMANDS,

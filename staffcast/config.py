@@ -38,7 +38,7 @@ def _type_name(tp: Any) -> str:
     return getattr(tp, "__name__", None) or str(tp).replace("typing.", "")
 
 
-def _coerce(tp: Any, value: Any, where: str) -> Any:
+def coerce(tp: Any, value: Any, where: str) -> Any:
     """Convert `value` to the annotated type `tp` or raise ConfigError naming `where`."""
     origin = typing.get_origin(tp)
     args = typing.get_args(tp)
@@ -50,7 +50,7 @@ def _coerce(tp: Any, value: Any, where: str) -> Any:
         errors = []
         for option in (a for a in args if a is not type(None)):
             try:
-                return _coerce(option, value, where)
+                return coerce(option, value, where)
             except ConfigError as exc:
                 errors.append(str(exc))
         raise ConfigError(errors[0] if len(errors) == 1 else f"{where}: {value!r} fits none of "
@@ -65,13 +65,13 @@ def _coerce(tp: Any, value: Any, where: str) -> Any:
         if isinstance(value, (str, bytes)) or not isinstance(value, (list, tuple)):
             raise ConfigError(f"{where}: must be a list, got {value!r}")
         item_tp = args[0] if args else Any
-        items = [_coerce(item_tp, v, f"{where}[{i}]") for i, v in enumerate(value)]
+        items = [coerce(item_tp, v, f"{where}[{i}]") for i, v in enumerate(value)]
         return tuple(items) if origin is tuple else items
     if origin in (dict, Mapping) or tp is dict:
         if not isinstance(value, Mapping):
             raise ConfigError(f"{where}: must be a mapping, got {value!r}")
         key_tp, val_tp = args if args else (Any, Any)
-        return {_coerce(key_tp, k, f"{where}"): _coerce(val_tp, v, f"{where}.{k}")
+        return {coerce(key_tp, k, f"{where}"): coerce(val_tp, v, f"{where}.{k}")
                 for k, v in value.items()}
     if tp is bool:
         if isinstance(value, bool):
@@ -107,7 +107,7 @@ def build(cls: type, data: Any, where: str) -> Any:
     kwargs = {}
     for name, fld in fields.items():
         if name in data:
-            kwargs[name] = _coerce(hints[name], data[name], f"{where}.{name}")
+            kwargs[name] = coerce(hints[name], data[name], f"{where}.{name}")
         elif fld.default is dataclasses.MISSING and fld.default_factory is dataclasses.MISSING:
             raise ConfigError(f"{where}: missing required key {name!r}")
     try:

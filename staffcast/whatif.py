@@ -38,8 +38,8 @@ from scheduler.solve import DEFAULT_SOLVER, SOLVERS
 from staffcast.config import (
     Config,
     ConfigError,
-    _coerce,
     build,
+    coerce,
     dump_resolved,
 )
 from staffcast.pipeline import (
@@ -292,7 +292,7 @@ def _replace(obj: Any, overrides: Mapping[str, Any], where: str) -> Any:
     """`dataclasses.replace(obj, ...)` with each value coerced to the field's type first, so
     the object's own checks run; errors name `where` and the key."""
     hints = typing.get_type_hints(type(obj))
-    values = {k: _coerce(hints[k], v, f"{where}.{k}") for k, v in overrides.items()}
+    values = {k: coerce(hints[k], v, f"{where}.{k}") for k, v in overrides.items()}
     try:
         return dataclasses.replace(obj, **values)
     except (ValueError, TypeError) as exc:
@@ -326,7 +326,7 @@ def apply_scenario(config: Config, scenario: Scenario, where: str) -> Config:
             if "aht_s" in overrides:
                 raise ScenarioError(f"{at}: give aht_s (a new value) or {AHT_FACTOR} (a "
                                     "factor), not both")
-            factor = _coerce(float, factor, f"{at}.{AHT_FACTOR}")
+            factor = coerce(float, factor, f"{at}.{AHT_FACTOR}")
             if not (math.isfinite(factor) and factor > 0):
                 raise ScenarioError(f"{at}.{AHT_FACTOR}: must be > 0, got {factor!r}")
             overrides["aht_s"] = _scaled_aht(staffing.aht_s, factor)
