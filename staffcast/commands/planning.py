@@ -11,6 +11,7 @@ from scheduler.agents import load_agents
 from scheduler.requirements import compute_requirements
 from staffcast.commands.forecasting import _input_options, _load_inputs, _resolved
 from staffcast.commands.scheduling import report_schedule, solver_options
+from staffcast.commands.simulation import run_simulation, simulate_option
 from staffcast.config import load_config
 from staffcast.pipeline import (
     QUANTILE_COLUMNS,
@@ -42,9 +43,10 @@ from staffcast.pipeline import (
                    "coverage.csv, summary.json, config.resolved.yaml, and the recent "
                    "history.csv and calendar.csv the report draws.")
 @solver_options
+@simulate_option
 def plan_command(history_path, events, timestamp_col, queue_col, fill_missing, calendar_path,
                  country, config_path, week, model, volume_quantile, agents_path, out_dir,
-                 time_limit, gap, solver):
+                 time_limit, gap, solver, simulate_replications):
     """Forecast, staff and schedule one week: history in, named roster out."""
     from forecast.core import check_models
 
@@ -84,6 +86,8 @@ def plan_command(history_path, events, timestamp_col, queue_col, fill_missing, c
         summary_extra={"week_start": f"{start:%Y-%m-%d}", "forecast_model": settings["model"],
                        "volume_quantile": settings["volume_quantile"]})
     report_schedule(run)
+    if simulate_replications:
+        click.echo(run_simulation(out_dir, replications=simulate_replications), err=True)
 
 
 def input_loader(config, history_path, events, timestamp_col, queue_col, fill_missing,

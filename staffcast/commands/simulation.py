@@ -95,8 +95,24 @@ def simulate_command(plan_dir: Path, replications: int, seed: int, handle_dist: 
     """Simulate the plan's queues contact by contact and report the service level, ASA and
     abandonment it really delivers, per interval and per day, with 95% confidence
     intervals and the Erlang figure next to each."""
-    started = time.perf_counter()
     forecast = None if forecast_path is None else read_forecast_band(forecast_path, model)
+    click.echo(run_simulation(plan_dir, replications=replications, seed=seed,
+                              handle_dist=handle_dist, handle_cv=handle_cv,
+                              sl_seconds=sl_seconds, patience_s=patience_s, forecast=forecast,
+                              forecast_path=forecast_path, model=model,
+                              volume_shock=volume_shock, out_dir=out_dir))
+
+
+def run_simulation(plan_dir: Path, *, replications: int, seed: int = 0,
+                   handle_dist: str = "exponential", handle_cv: float = 1.0,
+                   sl_seconds: float | None = None, patience_s: float | None = None,
+                   forecast: pd.DataFrame | None = None, forecast_path: Path | None = None,
+                   model: str | None = None, volume_shock: str = "day",
+                   out_dir: Path | None = None) -> str:
+    """Simulate a plan folder, write simulation_intervals.csv, simulation_days.csv and
+    simulation.json into `out_dir` (default: the plan folder) and return the day table as
+    text. Shared by `simulate` and the `--simulate` option of `plan` and `whatif`."""
+    started = time.perf_counter()
     res = simulate_plan(plan_dir, replications=replications, seed=seed,
                         handle_dist=handle_dist, handle_cv=handle_cv, sl_seconds=sl_seconds,
                         patience_s=patience_s, forecast=forecast, volume_shock=volume_shock)
@@ -127,7 +143,17 @@ def simulate_command(plan_dir: Path, replications: int, seed: int, handle_dist: 
     for queue, reason in res.skipped.items():
         lines.append(f"  skipped {queue}: {reason}")
     lines.append(f"  outputs in {target}")
-    click.echo("\n".join(lines))
+    return "\n".join(lines)
+
+
+def simulate_option(command):
+    """--simulate N for `plan` and `whatif`: check each written plan by simulation."""
+    return click.option(
+        "--simulate", "simulate_replications", default=0, show_default=True,
+        type=click.IntRange(min=0),
+        help="Also simulate each plan with this many replications (0 = no simulation); "
+             "writes simulation_days.csv, simulation_intervals.csv and simulation.json "
+             "into the plan folder.")(command)
 
 
 COMMANDS: tuple[click.Command, ...] = (simulate_command,)

@@ -11,6 +11,7 @@ import click
 from scheduler.agents import load_agents
 from scheduler.export import atomic_write_csv
 from staffcast.commands.planning import input_loader
+from staffcast.commands.simulation import run_simulation, simulate_option
 from staffcast.config import load_config
 from staffcast.pipeline import forecast_week
 from staffcast.whatif import (
@@ -30,7 +31,8 @@ from staffcast.whatif import (
 @click.option("--out-dir", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Folder for one plan folder per scenario (base first) and "
                    "comparison.csv.")
-def whatif_command(scenarios_path: Path, out_dir: Path) -> None:
+@simulate_option
+def whatif_command(scenarios_path: Path, out_dir: Path, simulate_replications: int) -> None:
     """Plan the base week and every scenario from ONE forecast and compare them."""
     from forecast.core import check_models
 
@@ -67,6 +69,11 @@ def whatif_command(scenarios_path: Path, out_dir: Path) -> None:
     click.echo(format_comparison(table))
     click.echo(f"whatif: {len(outcomes)} scenario(s) solved in "
                f"{time.perf_counter() - started:.0f} s; outputs in {out_dir}", err=True)
+    if simulate_replications:
+        for outcome in outcomes:
+            if outcome.run.has_plan:
+                click.echo(f"scenario {outcome.name}:\n" + run_simulation(
+                    outcome.run.out_dir, replications=simulate_replications), err=True)
 
 
 COMMANDS: tuple[click.Command, ...] = (whatif_command,)

@@ -114,3 +114,18 @@ def test_plan_needs_a_config(small_shop):
     result = CliRunner().invoke(main, ["plan", "--history", str(small_shop / "history.csv"),
                                        "--out-dir", str(small_shop / "o")])
     assert result.exit_code != 0 and "plan needs --config" in result.output
+
+
+def test_plan_with_simulate_writes_the_simulation_next_to_the_plan(small_shop):
+    out = small_shop / "sim"
+    result = CliRunner().invoke(main, [
+        "plan", "--history", str(small_shop / "history.csv"), "--config",
+        str(small_shop / "config.yaml"), "--out-dir", str(out), "--solver", "highs",
+        "--time-limit", "30", "--simulate", "3"])
+    assert result.exit_code == 0, result.output
+    days = pd.read_csv(out / "simulation_days.csv")
+    assert sorted(days["day"].unique()) == [f"2026-11-{d:02d}" for d in range(9, 16)]
+    assert json.loads((out / "simulation.json").read_text())["replications"] == 3
+    # Simulated offered contacts match the planned volume within Poisson noise (7 days).
+    req = pd.read_csv(out / "requirements.csv")
+    assert days["offered"].sum() == pytest.approx(req["volume"].sum(), rel=0.05)
