@@ -274,18 +274,22 @@ def parse_config(data: Any, source: str = "config") -> Config:
     )
 
 
+def read_yaml(path: Path, what: str, error: type[ConfigError] = ConfigError) -> Any:
+    """The YAML document at `path`; a missing file or bad YAML raises `error` naming it."""
+    if not path.is_file():
+        raise error(f"{path}: {what} not found")
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise error(f"{path}: not valid YAML: {exc}") from exc
+
+
 def load_config(path: str | Path | None) -> Config:
     """Load and validate a YAML config file; `None` gives the defaults."""
     if path is None:
         return parse_config({}, "defaults")
     path = Path(path)
-    if not path.is_file():
-        raise ConfigError(f"{path}: config file not found")
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
-    config = parse_config(data, str(path))
+    config = parse_config(read_yaml(path, "config file"), str(path))
     if config.agents is not None and not config.agents.is_absolute():
         agents = (path.parent / config.agents).resolve()
         # The resolved config is written next to outputs elsewhere: keep its path usable.

@@ -41,6 +41,7 @@ from staffcast.config import (
     build,
     coerce,
     dump_resolved,
+    read_yaml,
 )
 from staffcast.pipeline import (
     QUANTILE_COLUMNS,
@@ -279,13 +280,7 @@ def _check_keys(overrides: Mapping[str, Any], valid: set[str], where: str) -> No
 def load_scenarios(path: str | Path) -> ScenarioFile:
     """Read and validate a scenario YAML file."""
     path = Path(path)
-    if not path.is_file():
-        raise ScenarioError(f"{path}: scenario file not found")
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise ScenarioError(f"{path}: not valid YAML: {exc}") from exc
-    return parse_scenarios(data, path)
+    return parse_scenarios(read_yaml(path, "scenario file", ScenarioError), path)
 
 
 def _replace(obj: Any, overrides: Mapping[str, Any], where: str) -> Any:

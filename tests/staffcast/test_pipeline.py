@@ -3,13 +3,13 @@
 import datetime as dt
 import json
 
-import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
 
 from staffcast.cli import main
 from staffcast.pipeline import forecast_volume, plan_week
+from tests.staffcast.shop import write_small_shop
 
 
 @pytest.mark.parametrize(
@@ -73,14 +73,7 @@ schedule:
 
 @pytest.fixture
 def small_shop(tmp_path):
-    # Four weeks of a queue open 08:00-20:00 with a fixed daily shape and a quieter weekend.
-    ds = pd.date_range("2026-10-12", "2026-11-08 23:00", freq="h")
-    hour, weekday = ds.hour.to_numpy(), ds.day_of_week.to_numpy()
-    y = np.where((hour >= 8) & (hour < 20), 20 + 10 * np.sin((hour - 8) / 12 * np.pi), 0.0)
-    y = y * np.where(weekday >= 5, 0.5, 1.0)
-    pd.DataFrame({"unique_id": "chat", "ds": ds, "y": y.round()}).to_csv(
-        tmp_path / "history.csv", index=False)
-    (tmp_path / "config.yaml").write_text(CONFIG)
+    write_small_shop(tmp_path, CONFIG)
     return tmp_path
 
 

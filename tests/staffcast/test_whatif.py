@@ -21,6 +21,7 @@ from staffcast.whatif import (
     parse_scenarios,
     uplift_forecast,
 )
+from tests.staffcast.shop import write_small_shop
 
 CONFIG = """
 queues:
@@ -47,14 +48,7 @@ schedule:
 
 @pytest.fixture
 def shop(tmp_path):
-    # Four weeks of one queue open 08:00-20:00 with a fixed daily shape, quieter weekends.
-    ds = pd.date_range("2026-10-12", "2026-11-08 23:00", freq="h")
-    hour, weekday = ds.hour.to_numpy(), ds.day_of_week.to_numpy()
-    y = np.where((hour >= 8) & (hour < 20), 20 + 10 * np.sin((hour - 8) / 12 * np.pi), 0.0)
-    y = y * np.where(weekday >= 5, 0.5, 1.0)
-    pd.DataFrame({"unique_id": "chat", "ds": ds, "y": y.round()}).to_csv(
-        tmp_path / "history.csv", index=False)
-    (tmp_path / "config.yaml").write_text(CONFIG)
+    write_small_shop(tmp_path, CONFIG)
     pd.DataFrame({"event": ["sale"], "start": ["2026-11-11"], "end": ["2026-11-11"],
                   "kind": ["promotion"], "unique_id": [""]}).to_csv(
         tmp_path / "calendar.csv", index=False)
