@@ -385,13 +385,26 @@ def _read_plan(model: ShiftModel, status: str, objective: float, lp_bound: float
         n_constraints=model.n_constraints)
 
 
+def _headcount_used(model: ShiftModel, tours: pd.DataFrame) -> dict[str, int]:
+    """Agents per contract as the headcount constraint counts them: every weekly tour, plus
+    the daily shifts (families without tours) of the busiest day."""
+    if not len(tours):
+        return {}
+    daily = tours["family"].map(lambda f: model.families[f].days_per_week is None)
+    weekly = tours[~daily].groupby("contract")["tour_id"].nunique()
+    per_day = tours[daily].groupby(["contract", "date"]).size()
+    busiest = per_day.groupby(level="contract").max() if len(per_day) else per_day
+    return {c: int(weekly.get(c, 0)) + int(busiest.get(c, 0))
+            for c in set(weekly.index) | set(busiest.index)}
+
+
 def _shortfall_causes(model: ShiftModel, tours: pd.DataFrame) -> str:
     """Name the rules that leave a plan short: headcount caps in full use, and requirement
     intervals no shift of any family reaches."""
     causes = []
-    used = tours.groupby("contract")["tour_id"].nunique() if len(tours) else pd.Series(dtype=int)
-    full = [f"{c} {int(used.get(c, 0))}/{cap}" for c, cap in model.rules.headcount.items()
-            if int(used.get(c, 0)) >= cap]
+    used = _headcount_used(model, tours)
+    full = [f"{c} {used.get(c, 0)}/{cap}" for c, cap in model.rules.headcount.items()
+            if used.get(c, 0) >= cap]
     if full:
         causes.append("headcount cap reached: " + ", ".join(full))
     unreachable = sum(1 for q in model.queues for i in np.flatnonzero(model.required[q] > 0)

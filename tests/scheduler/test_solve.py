@@ -325,3 +325,17 @@ def test_service_level_of_chat_agents_counts_their_slots():
     result = solve(build_model(req, rules), solver="highs", time_limit_s=10)
     assert result.coverage["scheduled"].iloc[0] == 7
     assert result.coverage["service_level"].iloc[0] == pytest.approx(0.8884, abs=5e-4)
+
+
+def test_headcount_message_counts_daily_shift_agents_per_day():
+    # Three days needing 5 agents against a cap of 2 daily temps: 6 shifts, but never more
+    # than 2 temps on one day, which is what the cap limits.
+    req = pd.DataFrame({"unique_id": "chat",
+                        "ds": pd.date_range("2026-11-09 08:00", periods=3, freq="D"),
+                        "agents_required": 5.0})
+    rules = ScheduleRules(interval_minutes=60, shortfall_penalty=1000, headcount={"temp": 2},
+                          families=(ShiftFamily(name="temp", contract="temp", paid_hours=1,
+                                                earliest_start="08:00", latest_start="08:00"),))
+    result = solve(build_model(req, rules), solver="highs", time_limit_s=10)
+    assert len(result.tours) == 6
+    assert "headcount cap reached: temp 2/2" in result.message
