@@ -6,6 +6,28 @@ import numpy as np
 import pandas as pd
 
 
+# One chat queue, histavg forecasts (fast), hourly intervals, one 6 h shift family.
+SMALL_SHOP_CONFIG = """
+queues:
+  chat:
+    opening_hours: "08:00-20:00"
+    aht_s: 300
+    sl_target: 0.8
+    sl_seconds: 20
+    min_agents: 1
+forecast: {model: histavg, country: none}
+schedule:
+  interval_minutes: 60
+  shortfall_penalty: 500
+  headcount: {full_time: 30}
+  families:
+    - {name: day, contract: full_time, paid_hours: 6, earliest_start: "08:00",
+       latest_start: "14:00", start_step_minutes: 60, cost_per_hour: 20, days_per_week: 5,
+       breaks: [{name: break, length_minutes: 60, earliest_offset_minutes: 120,
+                 latest_offset_minutes: 240, paid: true}]}
+"""
+
+
 def write_small_shop(folder: Path, config_text: str) -> Path:
     """Write `history.csv` (fixed daily shape, quieter weekends; ends Sunday 2026-11-08
     23:00) and `config.yaml` into `folder`; return the folder."""

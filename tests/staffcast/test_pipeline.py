@@ -9,7 +9,7 @@ from click.testing import CliRunner
 
 from staffcast.cli import main
 from staffcast.pipeline import forecast_volume, plan_week
-from tests.staffcast.shop import write_small_shop
+from tests.staffcast.shop import SMALL_SHOP_CONFIG, write_small_shop
 
 
 @pytest.mark.parametrize(
@@ -50,25 +50,7 @@ def test_forecast_volume_picks_the_quantile_column_and_clips_negatives():
     assert len(forecast_volume(two, model="snaive")) == 2
 
 
-CONFIG = """
-queues:
-  chat:
-    opening_hours: "08:00-20:00"
-    aht_s: 300
-    sl_target: 0.8
-    sl_seconds: 20
-    min_agents: 1
-forecast: {model: histavg, country: none}
-schedule:
-  interval_minutes: 60
-  shortfall_penalty: 500
-  headcount: {full_time: 30}
-  families:
-    - {name: day, contract: full_time, paid_hours: 6, earliest_start: "08:00",
-       latest_start: "14:00", start_step_minutes: 60, cost_per_hour: 20, days_per_week: 5,
-       breaks: [{name: break, length_minutes: 60, earliest_offset_minutes: 120,
-                 latest_offset_minutes: 240, paid: true}]}
-"""
+CONFIG = SMALL_SHOP_CONFIG
 
 
 @pytest.fixture

@@ -21,29 +21,11 @@ from staffcast.whatif import (
     parse_scenarios,
     uplift_forecast,
 )
-from tests.staffcast.shop import write_small_shop
+from tests.staffcast.shop import SMALL_SHOP_CONFIG, write_small_shop
 
-CONFIG = """
-queues:
-  chat:
-    opening_hours: "08:00-20:00"
-    aht_s: 300
-    sl_target: 0.8
-    sl_seconds: 20
-    patience_s: 60
-    min_agents: 1
-    shrinkage: {absence: 0.1}
-forecast: {model: histavg, country: none}
-schedule:
-  interval_minutes: 60
-  shortfall_penalty: 500
-  headcount: {full_time: 30}
-  families:
-    - {name: day, contract: full_time, paid_hours: 6, earliest_start: "08:00",
-       latest_start: "14:00", start_step_minutes: 60, cost_per_hour: 20, days_per_week: 5,
-       breaks: [{name: break, length_minutes: 60, earliest_offset_minutes: 120,
-                 latest_offset_minutes: 240, paid: true}]}
-"""
+# The small shop with patience (so abandonment is reported) and some shrinkage.
+CONFIG = SMALL_SHOP_CONFIG.replace("    min_agents: 1\n", "    patience_s: 60\n    min_agents: 1\n"
+                                   "    shrinkage: {absence: 0.1}\n")
 
 
 @pytest.fixture
