@@ -307,7 +307,9 @@ def test_erlang_a_sl_rises_and_abandonment_falls_with_agents(a, h, patience, t):
     # The Erlang A search bisects on N, which is only valid if every measure is monotone.
     agents = np.arange(0, int(a * 1.5) + 25)
     m = erlang_a_metrics(agents, a, h, patience, t)
-    assert (np.diff(m["service_level"]) >= -1e-12).all()
+    # Where SL is already 1.0 its rounding error reaches 2.1e-12 (worst of 40,000 random
+    # cases in these ranges), so "rises" is checked to 1e-10, far below any SL that matters.
+    assert (np.diff(m["service_level"]) >= -1e-10).all()
     assert (np.diff(m["abandon_rate"]) <= 1e-12).all()
     assert (np.diff(m["asa_s"][1:]) <= 1e-9).all()  # N = 0 answers nobody: ASA inf
     assert (np.diff(m["queue_time_s"]) <= 1e-9).all()
