@@ -17,7 +17,7 @@ import re
 import reprlib
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -206,6 +206,37 @@ class Calendar:
         if self.country is None or not missing:
             return self.events
         return pd.concat([builtin_events(self.country, missing), self.events], ignore_index=True)
+
+    def with_years(self, years: Iterable[int]) -> Calendar:
+        """This calendar with the built-in country data of `years` (the years a run needs:
+        history start to horizon end) merged in. When the built-in data lacks the official
+        schedule of one of them, a `CalendarCoverageWarning` says so and whether the files
+        supply that year: never a silent guess."""
+        wanted = sorted(set(years))
+        if self.country is None or not wanted:
+            return self
+        cal = replace(self, events=self._with_builtin(wanted),
+                      builtin_years=tuple(sorted(set(self.builtin_years) | set(wanted))))
+        gaps = [y for y in cal.coverage_gaps(pd.Timestamp(year=wanted[0], month=1, day=1),
+                                             pd.Timestamp(year=wanted[-1], month=1, day=1))
+                if y in wanted]
+        if gaps:
+            code = self.country
+            supplied = set(cal.file_years())
+            have = [y for y in gaps if y in supplied]
+            lack = [y for y in gaps if y not in supplied]
+            msg = (f"the built-in {code} calendar has no official holiday schedule for "
+                   f"{', '.join(map(str, gaps))}")
+            if code == "CN":
+                msg += " (statutory holidays only: no substitute days off or adjusted workdays)"
+            if have:
+                msg += ("; the calendar file supplies holiday/workday events for "
+                        f"{', '.join(map(str, have))}")
+            if lack:
+                msg += (f"; add that year's holidays and adjusted workdays to the calendar file "
+                        f"(kind holiday / workday) for {', '.join(map(str, lack))}")
+            warnings.warn(msg, CalendarCoverageWarning, stacklevel=2)
+        return cal
 
     def day_table(self, dates: Any, unique_id: str) -> pd.DataFrame:
         """How each date behaves for queue `unique_id`.
@@ -463,27 +494,5 @@ def load_calendar(path: str | Path | Sequence[str | Path] | None = None, *,
     frames = [read_events(p) for p in paths]
     file_events = pd.concat(frames, ignore_index=True) if frames else _empty_events()
     _check_conflicts(file_events)
-    wanted = sorted(set(years)) if years is not None else []
-    parts = [builtin_events(code, wanted)] if code and wanted else []
-    events = pd.concat([*parts, file_events], ignore_index=True) if parts else file_events
-    cal = Calendar(events=events, country=code,
-                   builtin_years=tuple(wanted) if code else ())
-    if wanted:
-        gaps = cal.coverage_gaps(pd.Timestamp(year=wanted[0], month=1, day=1),
-                                 pd.Timestamp(year=wanted[-1], month=1, day=1))
-        gaps = [y for y in gaps if y in wanted]
-        if gaps:
-            supplied = set(cal.file_years())
-            have = [y for y in gaps if y in supplied]
-            lack = [y for y in gaps if y not in supplied]
-            msg = (f"the built-in {code} calendar has no official holiday schedule for "
-                   f"{', '.join(map(str, gaps))}")
-            if code == "CN":
-                msg += " (statutory holidays only: no substitute days off or adjusted workdays)"
-            if have:
-                msg += f"; the calendar file supplies holiday/workday events for {', '.join(map(str, have))}"
-            if lack:
-                msg += (f"; add that year's holidays and adjusted workdays to the calendar file "
-                        f"(kind holiday / workday) for {', '.join(map(str, lack))}")
-            warnings.warn(msg, CalendarCoverageWarning, stacklevel=2)
-    return cal
+    calendar = Calendar(events=file_events, country=code)
+    return calendar.with_years(years) if years is not None else calendar

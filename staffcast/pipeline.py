@@ -186,21 +186,27 @@ def forecast_stage_runs() -> int:
     return _forecast_stage_runs
 
 
-def forecast_week(config: Config, load: Callable[[int], tuple[pd.DataFrame, Any]], *,
+def history_end(history: pd.DataFrame) -> pd.Timestamp:
+    """The last hour every queue's history reaches: a plan starts after it."""
+    return history.groupby("unique_id")["ds"].max().min()
+
+
+def week_horizon(week: dt.date | None) -> Callable[[pd.DataFrame], int]:
+    """`horizon_for(history)` of the planned week: the hours from the history's end to the
+    end of the week (see `plan_week`)."""
+    return lambda history: plan_week(history_end(history), week)[1]
+
+
+def forecast_week(config: Config, history: pd.DataFrame, calendar: Any, *,
                   week: dt.date | None, model: str,
                   on_start: Callable[[pd.Timestamp, int], None] | None = None) -> WeekForecast:
-    """Load the inputs and forecast the planned week with `model`.
-
-    `load(horizon_hours)` returns (history, calendar) with the calendar covering the
-    horizon; it is called twice, first with 0 to find where history ends. `on_start(start,
-    horizon)` is told the week and horizon before the (slow) fit.
+    """Forecast the planned week (see `plan_week`) from loaded history and calendar with
+    `model`. `on_start(start, horizon)` is told the week and horizon before the (slow) fit.
     """
     global _forecast_stage_runs
     from forecast.core import forecast
 
-    probe, _ = load(0)
-    start, horizon = plan_week(probe.groupby("unique_id")["ds"].max().min(), week)
-    history, calendar = load(horizon)
+    start, horizon = plan_week(history_end(history), week)
     if on_start is not None:
         on_start(start, horizon)
     predicted = forecast(history, horizon=horizon, models=[model], calendar=calendar,

@@ -57,10 +57,12 @@ def _input_options(command: Callable) -> Callable:
     return command
 
 
-def _load_inputs(config: Config, history_path: Path, events: bool, timestamp_col: str,
-                 queue_col: str | None, fill_missing: str, calendar_path: Path | None,
-                 country: str, horizon: int):
-    """(history frame, calendar) with the coverage warning echoed to stderr."""
+def load_inputs(config: Config, history_path: Path, events: bool, timestamp_col: str,
+                queue_col: str | None, fill_missing: str, calendar_path: Path | None,
+                country: str, horizon_for: Callable[[pd.DataFrame], int]):
+    """(history frame, calendar), each file read once. `horizon_for(history)` gives the
+    hours the run will forecast after the history, so the calendar covers them; a year the
+    built-in data lacks is warned about on stderr."""
     from forecast.calendar import load_calendar
     from forecast.data import load_events, load_history
 
@@ -74,13 +76,10 @@ def _load_inputs(config: Config, history_path: Path, events: bool, timestamp_col
                               **kwargs)
     else:
         history = load_history(history_path, **kwargs)
-    last = history["ds"].max() + pd.Timedelta(hours=horizon)
-    years = range(history["ds"].min().year, last.year + 1)
-    # Reload with the years the run needs, so the built-in data is merged once and a year
-    # without an official schedule is reported (never guessed silently).
+    last = history["ds"].max() + pd.Timedelta(hours=horizon_for(history))
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        calendar = load_calendar(calendar_path, country=country, years=years)
+        calendar = calendar.with_years(range(history["ds"].min().year, last.year + 1))
     for warning in caught:
         click.echo(f"Warning: {warning.message}", err=True)
     return history, calendar
@@ -116,9 +115,9 @@ def forecast_command(history_path, events, timestamp_col, queue_col, fill_missin
                 "horizon": horizon or config.forecast.horizon,
                 "fill_missing": fill_missing or config.forecast.fill_missing}
     check_models([settings["model"]])
-    history, calendar = _load_inputs(config, history_path, events, timestamp_col, queue_col,
-                                     settings["fill_missing"], calendar_path,
-                                     settings["country"], settings["horizon"])
+    history, calendar = load_inputs(config, history_path, events, timestamp_col, queue_col,
+                                    settings["fill_missing"], calendar_path,
+                                    settings["country"], lambda _: settings["horizon"])
     result = forecast(history, horizon=settings["horizon"], models=[settings["model"]],
                       calendar=calendar, queue_settings=config.queue)
     atomic_write_csv(result, out_path)
@@ -155,8 +154,8 @@ def backtest_command(history_path, events, timestamp_col, queue_col, fill_missin
     models = check_models([*ALWAYS_SHOWN, *(m for m in requested if m not in ALWAYS_SHOWN)])
     country = country or config.forecast.country
     fill_missing = fill_missing or config.forecast.fill_missing
-    history, calendar = _load_inputs(config, history_path, events, timestamp_col, queue_col,
-                                     fill_missing, calendar_path, country, 0)
+    history, calendar = load_inputs(config, history_path, events, timestamp_col, queue_col,
+                                    fill_missing, calendar_path, country, lambda _: 0)
     _, metrics = backtest(history, models=models, horizon=horizon, windows=windows, step=step,
                           calendar=calendar, queue_settings=config.queue, progress=True)
     atomic_write_csv(metrics, out_path)

@@ -9,7 +9,7 @@ import click
 
 from scheduler.agents import load_agents
 from scheduler.requirements import compute_requirements
-from staffcast.commands.forecasting import _input_options, _load_inputs, _resolved
+from staffcast.commands.forecasting import _input_options, _resolved, load_inputs
 from staffcast.commands.scheduling import report_schedule, solver_options
 from staffcast.commands.simulation import run_simulation, simulate_option
 from staffcast.config import load_config
@@ -21,6 +21,7 @@ from staffcast.pipeline import (
     run_schedule,
     schedule_rules,
     staffing_settings,
+    week_horizon,
 )
 
 
@@ -67,10 +68,12 @@ def plan_command(history_path, events, timestamp_col, queue_col, fill_missing, c
         click.echo(f"plan: week {start:%Y-%m-%d} to {start + dt.timedelta(days=6):%Y-%m-%d}; "
                    f"forecasting {horizon} hours with {settings['model']}...", err=True)
 
-    week_forecast = forecast_week(
-        config, input_loader(config, history_path, events, timestamp_col, queue_col,
-                             settings["fill_missing"], calendar_path, settings["country"]),
-        week=None if week is None else week.date(), model=settings["model"], on_start=announce)
+    week_day = None if week is None else week.date()
+    history, calendar = load_inputs(
+        config, history_path, events, timestamp_col, queue_col, settings["fill_missing"],
+        calendar_path, settings["country"], week_horizon(week_day))
+    week_forecast = forecast_week(config, history, calendar, week=week_day,
+                                  model=settings["model"], on_start=announce)
     start = week_forecast.start
     volume = forecast_volume(week_forecast.predicted, settings["volume_quantile"])
     queues, hours = staffing_settings(config, sorted(volume["unique_id"].unique()))
@@ -88,15 +91,6 @@ def plan_command(history_path, events, timestamp_col, queue_col, fill_missing, c
     report_schedule(run)
     if simulate_replications:
         click.echo(run_simulation(out_dir, replications=simulate_replications), err=True)
-
-
-def input_loader(config, history_path, events, timestamp_col, queue_col, fill_missing,
-                 calendar_path, country):
-    """`load(horizon)` for `forecast_week`: history and calendar read with these options."""
-    def load(horizon: int):
-        return _load_inputs(config, history_path, events, timestamp_col, queue_col,
-                            fill_missing, calendar_path, country, horizon)
-    return load
 
 
 COMMANDS: tuple[click.Command, ...] = (plan_command,)

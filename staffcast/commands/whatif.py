@@ -10,10 +10,10 @@ import click
 
 from scheduler.agents import load_agents
 from scheduler.export import atomic_write_csv
-from staffcast.commands.planning import input_loader
+from staffcast.commands.forecasting import load_inputs
 from staffcast.commands.simulation import run_simulation, simulate_option
 from staffcast.config import load_config
-from staffcast.pipeline import forecast_week
+from staffcast.pipeline import forecast_week, week_horizon
 from staffcast.whatif import (
     comparison,
     format_comparison,
@@ -52,10 +52,11 @@ def whatif_command(scenarios_path: Path, out_dir: Path, simulate_replications: i
         click.echo(f"whatif: week {start:%Y-%m-%d}; forecasting {horizon} hours with {model} "
                    f"once for {len(runs)} scenario(s)...", err=True)
 
-    week = forecast_week(config, input_loader(config, base.history, False, "ds", None,
-                                              config.forecast.fill_missing, base.calendar,
-                                              config.forecast.country),
-                         week=base.week, model=model, on_start=announce)
+    history, calendar = load_inputs(config, base.history, False, "ds", None,
+                                    config.forecast.fill_missing, base.calendar,
+                                    config.forecast.country, week_horizon(base.week))
+    week = forecast_week(config, history, calendar, week=base.week, model=model,
+                         on_start=announce)
     outcomes = []
     started = time.perf_counter()
     with click.progressbar(runs, label="whatif", file=sys.stderr,
