@@ -88,6 +88,18 @@ class Report:
     scenario: str | None
 
 
+def _numbers(frame: pd.DataFrame, path: Path, column: str) -> pd.Series:
+    """Column `column` as float64 (blank cells NaN); anything else is an error naming the
+    file, the data row and the value."""
+    values = pd.to_numeric(frame[column], errors="coerce")
+    bad = values.isna() & frame[column].notna()
+    if bad.any():
+        i = int(np.flatnonzero(bad.to_numpy())[0])
+        raise ReportInputError(f"{path}: data row {i + 1}, column {column!r}: must be a "
+                               f"number, got {frame[column].iloc[i]!r}")
+    return values.astype(float)
+
+
 def _read_csv(folder: Path, name: str, columns: Sequence[str],
               times: Sequence[str] = ()) -> pd.DataFrame:
     path = folder / name
@@ -111,15 +123,8 @@ def _read_csv(folder: Path, name: str, columns: Sequence[str],
                                    f"{frame[column].iloc[i]!r} as a date/time")
         frame[column] = parsed
     for column in columns:
-        if column in times or column in _TEXT_COLUMNS:
-            continue
-        values = pd.to_numeric(frame[column], errors="coerce")
-        bad = values.isna() & frame[column].notna()
-        if bad.any():
-            i = int(np.flatnonzero(bad.to_numpy())[0])
-            raise ReportInputError(f"{path}: data row {i + 1}, column {column!r}: must be a "
-                                   f"number, got {frame[column].iloc[i]!r}")
-        frame[column] = values.astype(float)
+        if column not in times and column not in _TEXT_COLUMNS:
+            frame[column] = _numbers(frame, path, column)
     if "unique_id" in frame.columns:
         frame["unique_id"] = frame["unique_id"].astype("string")
     return frame
@@ -179,13 +184,7 @@ def load_comparison(folder: str | Path) -> pd.DataFrame | None:
         raise ReportInputError(f"{path}: none of the metric columns "
                                f"{', '.join(c for c, _, _ in COMPARISON_METRICS)}")
     for column in present:
-        values = pd.to_numeric(frame[column], errors="coerce")
-        bad = values.isna() & frame[column].notna()
-        if bad.any():
-            i = int(np.flatnonzero(bad.to_numpy())[0])
-            raise ReportInputError(f"{path}: data row {i + 1}, column {column!r}: must be a "
-                                   f"number, got {frame[column].iloc[i]!r}")
-        frame[column] = values
+        frame[column] = _numbers(frame, path, column)
     return frame
 
 
