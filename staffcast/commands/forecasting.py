@@ -85,6 +85,13 @@ def load_inputs(config: Config, history_path: Path, events: bool, timestamp_col:
     return history, calendar
 
 
+def forecast_settings(config: Config, **given) -> dict:
+    """Each named forecast setting from its command-line option, or from the config's
+    `forecast:` section when the option was not given (None)."""
+    return {key: getattr(config.forecast, key) if value is None else value
+            for key, value in given.items()}
+
+
 def _resolved(config: Config, settings: dict, command: str) -> str:
     """The config with the options this run used, as YAML headed by the command line."""
     raw = dict(config.raw)
@@ -110,10 +117,8 @@ def forecast_command(history_path, events, timestamp_col, queue_col, fill_missin
     from forecast.core import check_models, forecast
 
     config = load_config(config_path)
-    settings = {"model": model or config.forecast.model,
-                "country": country or config.forecast.country,
-                "horizon": horizon or config.forecast.horizon,
-                "fill_missing": fill_missing or config.forecast.fill_missing}
+    settings = forecast_settings(config, model=model, country=country, horizon=horizon,
+                                 fill_missing=fill_missing)
     check_models([settings["model"]])
     history, calendar = load_inputs(config, history_path, events, timestamp_col, queue_col,
                                     settings["fill_missing"], calendar_path,
@@ -152,14 +157,14 @@ def backtest_command(history_path, events, timestamp_col, queue_col, fill_missin
     config = load_config(config_path)
     requested = [m.strip() for m in models_text.split(",") if m.strip()]
     models = check_models([*ALWAYS_SHOWN, *(m for m in requested if m not in ALWAYS_SHOWN)])
-    country = country or config.forecast.country
-    fill_missing = fill_missing or config.forecast.fill_missing
+    settings = forecast_settings(config, country=country, fill_missing=fill_missing)
     history, calendar = load_inputs(config, history_path, events, timestamp_col, queue_col,
-                                    fill_missing, calendar_path, country, lambda _: 0)
+                                    settings["fill_missing"], calendar_path,
+                                    settings["country"], lambda _: 0)
     _, metrics = backtest(history, models=models, horizon=horizon, windows=windows, step=step,
                           calendar=calendar, queue_settings=config.queue, progress=True)
     atomic_write_csv(metrics, out_path)
-    settings = {"country": country, "fill_missing": fill_missing, "horizon": horizon}
+    settings["horizon"] = horizon
     atomic_write_text(f"{out_path}.config.yaml", _resolved(config, settings, "backtest"))
     click.echo(format_metrics(metrics))
     click.echo(f"wrote {len(metrics)} metric rows to {out_path}")

@@ -9,7 +9,12 @@ import click
 
 from scheduler.agents import load_agents
 from scheduler.requirements import compute_requirements
-from staffcast.commands.forecasting import _input_options, _resolved, load_inputs
+from staffcast.commands.forecasting import (
+    _input_options,
+    _resolved,
+    forecast_settings,
+    load_inputs,
+)
 from staffcast.commands.scheduling import report_schedule, solver_options
 from staffcast.commands.simulation import run_simulation, simulate_option
 from staffcast.config import load_config
@@ -55,10 +60,8 @@ def plan_command(history_path, events, timestamp_col, queue_col, fill_missing, c
         raise click.UsageError("plan needs --config (queues, staffing targets and shift rules)")
     config = load_config(config_path)
     rules = schedule_rules(config)
-    settings = {"model": model or config.forecast.model,
-                "country": country or config.forecast.country,
-                "fill_missing": fill_missing or config.forecast.fill_missing,
-                "volume_quantile": volume_quantile or config.forecast.volume_quantile}
+    settings = forecast_settings(config, model=model, country=country,
+                                 fill_missing=fill_missing, volume_quantile=volume_quantile)
     check_models([settings["model"]])
     agents_path = agents_path or config.agents
     agents = (load_agents(agents_path, contracts={f.contract for f in rules.families})

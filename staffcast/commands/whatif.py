@@ -10,7 +10,7 @@ import click
 
 from scheduler.agents import load_agents
 from scheduler.export import atomic_write_csv
-from staffcast.commands.forecasting import load_inputs
+from staffcast.commands.forecasting import forecast_settings, load_inputs
 from staffcast.commands.simulation import run_simulation, simulate_option
 from staffcast.config import load_config
 from staffcast.pipeline import forecast_week, week_horizon
@@ -39,8 +39,8 @@ def whatif_command(scenarios_path: Path, out_dir: Path, simulate_replications: i
     spec = load_scenarios(scenarios_path)
     base = spec.base
     config = load_config(base.config)
-    model = base.model or config.forecast.model
-    quantile = base.volume_quantile or config.forecast.volume_quantile
+    settings = forecast_settings(config, model=base.model, volume_quantile=base.volume_quantile)
+    model, quantile = settings["model"], settings["volume_quantile"]
     check_models([model])
     # Every override is applied and checked before the slow forecast and solves.
     runs = scenario_configs(spec, config)
