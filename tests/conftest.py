@@ -20,3 +20,11 @@ def shared_data() -> Path:
         pytest.skip(f"real call-centre data not found at {SHARED_DATA} (only in the "
                     "developers' workspace, never copied into the repo)")
     return SHARED_DATA
+
+
+@pytest.fixture(autouse=True)
+def _run_store(tmp_path_factory, monkeypatch) -> None:
+    """Commands record runs in the default store; tests keep it out of the repo (a test
+    that needs its own store passes --store)."""
+    monkeypatch.setenv("STAFFCAST_STORE",
+                       str(tmp_path_factory.mktemp("store") / "runs.duckdb"))
