@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TextIO
 
 import numpy as np
 import pandas as pd
 
 from forecast.core import (
+    QueueSettings,
     QueueSettingsSource,
     check_models,
     prediction_frame,
@@ -50,6 +51,58 @@ class Progress:
         self.stream.flush()
 
 
+def check_windows(horizon: int, windows: int, step: int | None) -> int:
+    """Validate the rolling-origin arguments; returns the step (default: `horizon`)."""
+    step = horizon if step is None else step
+    for label, value in (("horizon", horizon), ("windows", windows), ("step", step)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+            raise InputError(f"{label} must be a whole number >= 1, got {value!r}")
+    return step
+
+
+def backtest_queue(unique_id: str, ds: pd.DatetimeIndex, y: np.ndarray, *,
+                   models: Iterable[str], horizon: int, windows: int, step: int,
+                   calendar=None, settings: QueueSettings | None = None,
+                   on_model: Callable[[str], None] | None = None
+                   ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Rolling-origin evaluation of `models` on one queue (hourly `ds`, `y` in contacts
+    per hour, as `split_queues` gives them); arguments as in `backtest`, already checked
+    (`check_windows`). Returns this queue's (forecasts, metrics). `on_model(label)` is
+    told each model as it finishes."""
+    settings = settings or QueueSettings()
+    first = len(y) - horizon - (windows - 1) * step
+    if first < HOURS_PER_WEEK + 1:
+        raise InputError(f"backtest: queue {unique_id!r} has {len(y)} hours; {windows} windows "
+                         f"of {horizon} hours {step} hours apart need at least "
+                         f"{HOURS_PER_WEEK + 1 + horizon + (windows - 1) * step}")
+    features, _ = span_features(ds, y[:first], unique_id, calendar=calendar,
+                                opening_hours=settings.opening_hours,
+                                rest_day=settings.rest_day)
+    scale = seasonal_naive_scale(y[:first], features.open[:first], HOURS_PER_WEEK)
+    forecasts, rows = [], []
+    for name in models:
+        cv = make_model(name).cross_validation(y, features, h=horizon, windows=windows,
+                                               step=step)
+        for window in cv:
+            frame = prediction_frame(unique_id, ds[window.cutoff:window.cutoff + horizon], name,
+                                     window.prediction)
+            frame.insert(2, "cutoff", ds[window.cutoff - 1])
+            frame["y"] = window.y_true
+            forecasts.append(frame)
+        rows.extend(_metrics(unique_id, name, cv, features.open, horizon, scale))
+        if on_model is not None:
+            on_model(f"{unique_id} {name}")
+    return pd.concat(forecasts, ignore_index=True), metrics_frame(rows)
+
+
+def metrics_frame(rows: list[tuple[str, str, str, float]]) -> pd.DataFrame:
+    """The long metrics table `unique_id, model, metric, value` from its rows."""
+    metrics = pd.DataFrame(rows, columns=list(METRIC_COLUMNS))
+    metrics["unique_id"] = metrics["unique_id"].astype("string")
+    metrics["model"] = metrics["model"].astype("string")
+    return metrics
+
+
 def backtest(history: pd.DataFrame, *, models: Iterable[str], horizon: int, windows: int,
              step: int | None = None, calendar=None, queue_settings: QueueSettingsSource = None,
              progress: bool | TextIO = False) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -60,45 +113,22 @@ def backtest(history: pd.DataFrame, *, models: Iterable[str], horizon: int, wind
     history hour of the window) and `y` (actual contacts); and the long table `unique_id,
     model, metric, value` with every metric of `forecast.metrics.METRICS` (pooled over the
     open hours of all windows) plus `fit_seconds` (mean fit + forecast time per window).
-    `progress` True draws a bar on stderr (or pass a text stream).
+    `progress` True draws a bar on stderr (or pass a text stream). Queue by queue in this
+    process; `staffcast.pipeline.backtest_many` runs queues in parallel.
     """
     names = check_models(models)
-    step = horizon if step is None else step
-    for label, value in (("horizon", horizon), ("windows", windows), ("step", step)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-            raise InputError(f"{label} must be a whole number >= 1, got {value!r}")
+    step = check_windows(horizon, windows, step)
     queues = list(split_queues(history))
     bar = None
     if progress:
         bar = Progress(len(queues) * len(names), None if progress is True else progress)
-    forecasts, rows = [], []
-    for uid, ds, y in queues:
-        first = len(y) - horizon - (windows - 1) * step
-        if first < HOURS_PER_WEEK + 1:
-            raise InputError(f"backtest: queue {uid!r} has {len(y)} hours; {windows} windows of "
-                             f"{horizon} hours {step} hours apart need at least "
-                             f"{HOURS_PER_WEEK + 1 + horizon + (windows - 1) * step}")
-        settings = settings_for(queue_settings, uid)
-        features, _ = span_features(ds, y[:first], uid, calendar=calendar,
-                                    opening_hours=settings.opening_hours,
-                                    rest_day=settings.rest_day)
-        scale = seasonal_naive_scale(y[:first], features.open[:first], HOURS_PER_WEEK)
-        for name in names:
-            cv = make_model(name).cross_validation(y, features, h=horizon, windows=windows,
-                                                   step=step)
-            for window in cv:
-                frame = prediction_frame(uid, ds[window.cutoff:window.cutoff + horizon], name,
-                                         window.prediction)
-                frame.insert(2, "cutoff", ds[window.cutoff - 1])
-                frame["y"] = window.y_true
-                forecasts.append(frame)
-            rows.extend(_metrics(uid, name, cv, features.open, horizon, scale))
-            if bar is not None:
-                bar.step(f"{uid} {name}")
-    metrics = pd.DataFrame(rows, columns=list(METRIC_COLUMNS))
-    metrics["unique_id"] = metrics["unique_id"].astype("string")
-    metrics["model"] = metrics["model"].astype("string")
-    return pd.concat(forecasts, ignore_index=True), metrics
+    parts = [backtest_queue(uid, ds, y, models=names, horizon=horizon, windows=windows,
+                            step=step, calendar=calendar,
+                            settings=settings_for(queue_settings, uid),
+                            on_model=None if bar is None else bar.step)
+             for uid, ds, y in queues]
+    return (pd.concat([f for f, _ in parts], ignore_index=True),
+            pd.concat([m for _, m in parts], ignore_index=True))
 
 
 def _metrics(uid: str, name: str, cv, open_: np.ndarray, horizon: int,

@@ -85,32 +85,111 @@ def check_models(models: Iterable[str]) -> tuple[str, ...]:
     return names
 
 
+FALLBACK_MODEL = "snaive"
+
+
+class QueueForecastError(ValueError):
+    """A queue's requested model failed and so did its fallback; the message names the
+    queue and both reasons."""
+
+
+@dataclass(frozen=True)
+class Fallback:
+    """A queue whose `requested_model` failed (`reason`: "ExceptionType: message") and
+    was forecast with `used_model` instead; its rows carry `used_model` in `model`."""
+
+    unique_id: str
+    requested_model: str
+    used_model: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class QueueForecast:
+    """One queue's forecast rows (the forecast contract) and the fallbacks it needed."""
+
+    unique_id: str
+    frame: pd.DataFrame
+    fallbacks: tuple[Fallback, ...] = ()
+
+
+def failure_reason(exc: BaseException) -> str:
+    """The exception as one line, "ExceptionType: message"."""
+    return f"{type(exc).__name__}: {' '.join(str(exc).split())}"
+
+
+def check_horizon(horizon: Any) -> int:
+    """The horizon as an int, or an InputError naming the rule and the value."""
+    if isinstance(horizon, bool) or not isinstance(horizon, (int, np.integer)) or horizon < 1:
+        raise InputError(f"horizon must be a whole number of hours >= 1, got {horizon!r}")
+    return int(horizon)
+
+
+def forecast_queue(unique_id: str, ds: pd.DatetimeIndex, y: np.ndarray, *, horizon: int,
+                   models: Iterable[str], calendar=None,
+                   settings: QueueSettings = QueueSettings(),
+                   fallback: str | None = None) -> QueueForecast:
+    """Forecast one queue (hourly `ds`, `y` in contacts per hour, as `split_queues` gives
+    them) with each of `models` for the `horizon` hours after its last hour.
+
+    Without `fallback` a failing model raises. With it (e.g. `FALLBACK_MODEL`), a model
+    whose fit or forecast raises is replaced by `fallback` for this queue: its rows carry
+    the fallback's name in `model` and a `Fallback` record says why. A fallback already
+    among `models` is not repeated. If the fallback fails too, `QueueForecastError`.
+    """
+    from forecast.features import span_features
+
+    horizon = check_horizon(horizon)
+    future = pd.date_range(ds[-1] + _HOUR, periods=horizon, freq="h")
+    features, _ = span_features(ds.append(future), y, unique_id, calendar=calendar,
+                                opening_hours=settings.opening_hours,
+                                rest_day=settings.rest_day)
+    n = len(y)
+    predictions: dict[str, Mapping[str, np.ndarray]] = {}
+    failed: dict[str, str] = {}
+    for name in models:
+        try:
+            predictions[name] = make_model(name).forecast(y, features[:n], features[n:])
+        except Exception as exc:  # any model error: this queue falls back, others go on
+            if fallback is None:
+                raise
+            failed[name] = failure_reason(exc)
+    fallbacks = []
+    if failed:
+        reasons = "; ".join(f"{m}: {r}" for m, r in failed.items())
+        if fallback in failed:
+            raise QueueForecastError(f"queue {unique_id!r}: {reasons}")
+        if fallback not in predictions:
+            try:
+                predictions[fallback] = make_model(fallback).forecast(y, features[:n],
+                                                                      features[n:])
+            except Exception as exc:
+                raise QueueForecastError(
+                    f"queue {unique_id!r}: {reasons}; fallback {fallback}: "
+                    f"{failure_reason(exc)}") from exc
+        fallbacks = [Fallback(unique_id, name, fallback, reason)
+                     for name, reason in failed.items()]
+    frames = [prediction_frame(unique_id, future, name, prediction)
+              for name, prediction in predictions.items()]
+    return QueueForecast(unique_id, pd.concat(frames, ignore_index=True), tuple(fallbacks))
+
+
 def forecast(history: pd.DataFrame, *, horizon: int, models: Iterable[str] = ("auto",),
              calendar=None, queue_settings: QueueSettingsSource = None) -> pd.DataFrame:
     """Forecast every queue of `history` (`unique_id, ds, y`; `y` in contacts per hour)
-    for the `horizon` hours after its last hour.
+    for the `horizon` hours after its last hour; a failing model raises.
 
     `calendar` is a `forecast.calendar.Calendar` or None; `queue_settings` gives each
     queue's opening hours and rest day (see `settings_for`). Returns `unique_id, ds, model,
     yhat, yhat_lo_80, yhat_hi_80, yhat_lo_95, yhat_hi_95` in contacts per hour, one row per
-    queue, model and hour; closed hours and closure days are zero.
+    queue, model and hour; closed hours and closure days are zero. Queue by queue in this
+    process; `staffcast.pipeline.forecast_many` runs queues in parallel with fallbacks.
     """
-    from forecast.features import span_features
-
-    if isinstance(horizon, bool) or not isinstance(horizon, (int, np.integer)) or horizon < 1:
-        raise InputError(f"horizon must be a whole number of hours >= 1, got {horizon!r}")
+    horizon = check_horizon(horizon)
     names = check_models(models)
-    frames = []
-    for uid, ds, y in split_queues(history):
-        settings = settings_for(queue_settings, uid)
-        future = pd.date_range(ds[-1] + _HOUR, periods=int(horizon), freq="h")
-        features, _ = span_features(ds.append(future), y, uid, calendar=calendar,
-                                    opening_hours=settings.opening_hours,
-                                    rest_day=settings.rest_day)
-        n = len(y)
-        for name in names:
-            prediction = make_model(name).forecast(y, features[:n], features[n:])
-            frames.append(prediction_frame(uid, future, name, prediction))
+    frames = [forecast_queue(uid, ds, y, horizon=horizon, models=names, calendar=calendar,
+                             settings=settings_for(queue_settings, uid)).frame
+              for uid, ds, y in split_queues(history)]
     return pd.concat(frames, ignore_index=True)
 
 

@@ -8,8 +8,10 @@ The step commands (`forecast`, `requirements`, `schedule`) and `plan` share thes
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
-from collections.abc import Callable, Mapping
+import reprlib
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,11 +21,17 @@ import pandas as pd
 from scheduler.agents import Agent, assign_agents, placeholder_assignment
 from scheduler.export import write_schedule_outputs
 from scheduler.model import build_model
-from scheduler.requirements import QueueStaffing
+from scheduler.requirements import (
+    REQUIREMENT_COLUMNS,
+    TARGET_COLUMNS,
+    QueueStaffing,
+    compute_requirements,
+)
 from scheduler.roster import activities_frame, roster_coverage, roster_frame
 from scheduler.rules import ScheduleRules
 from scheduler.solve import solve
 from staffcast.config import Config, ConfigError, WeeklyHours
+from staffcast.parallel import Engine, TaskFailure
 
 QUANTILE_COLUMNS = {"mean": "yhat", "80": "yhat_hi_80", "95": "yhat_hi_95"}
 _HOUR = pd.Timedelta(hours=1)
@@ -43,8 +51,12 @@ def forecast_volume(forecast: pd.DataFrame, volume_quantile: str = "mean",
                          f"got {volume_quantile!r}")
     models = sorted(forecast["model"].unique())
     if model is None and len(models) > 1:
-        raise ValueError(f"{source} holds several models ({', '.join(models)}); pick one "
-                         "with --model")
+        # One model per queue (a queue that fell back to snaive) is a single forecast.
+        per_queue = forecast.groupby("unique_id", observed=True)["model"].nunique()
+        if (per_queue > 1).any():
+            raise ValueError(f"{source} holds several models ({', '.join(models)}) for "
+                             f"queue(s) {reprlib.repr(sorted(per_queue[per_queue > 1].index))}"
+                             "; pick one with --model")
     if model is not None:
         if model not in models:
             raise ValueError(f"{source} has no rows for model {model!r}; models: "
@@ -167,7 +179,8 @@ class WeekForecast:
 
     `history` is the loaded history, `calendar` the merged calendar (forecast.calendar
     Calendar), `start` the first hour of the planned week, `predicted` the forecast rows of
-    that week (STYLE.md forecast frame) and `model` the forecast model used.
+    that week (STYLE.md forecast frame), `model` the forecast model requested, and
+    `problems` the queues that fell back to another model or failed (`PROBLEM_COLUMNS`).
     """
 
     history: pd.DataFrame
@@ -175,6 +188,7 @@ class WeekForecast:
     start: pd.Timestamp
     predicted: pd.DataFrame
     model: str
+    problems: pd.DataFrame = dataclasses.field(default_factory=lambda: problems_frame((), ()))
 
 
 _forecast_stage_runs = 0
@@ -199,22 +213,157 @@ def week_horizon(week: dt.date | None) -> Callable[[pd.DataFrame], int]:
 
 def forecast_week(config: Config, history: pd.DataFrame, calendar: Any, *,
                   week: dt.date | None, model: str,
-                  on_start: Callable[[pd.Timestamp, int], None] | None = None) -> WeekForecast:
+                  on_start: Callable[[pd.Timestamp, int], None] | None = None,
+                  engine: Engine | None = None) -> WeekForecast:
     """Forecast the planned week (see `plan_week`) from loaded history and calendar with
-    `model`. `on_start(start, horizon)` is told the week and horizon before the (slow) fit.
+    `model`, queue by queue on `engine` (inline by default; see `forecast_many` for
+    fallbacks and failures). `on_start(start, horizon)` is told the week and horizon
+    before the (slow) fit.
     """
     global _forecast_stage_runs
-    from forecast.core import forecast
 
     start, horizon = plan_week(history_end(history), week)
     if on_start is not None:
         on_start(start, horizon)
-    predicted = forecast(history, horizon=horizon, models=[model], calendar=calendar,
-                         queue_settings=config.queue)
+    many = forecast_many(history, horizon=horizon, models=[model], calendar=calendar,
+                         queue_settings=config.queue, engine=engine)
     _forecast_stage_runs += 1
+    predicted = many.predicted
     in_week = (predicted["ds"] >= start) & (predicted["ds"] < start + dt.timedelta(days=7))
     return WeekForecast(history, calendar, start, predicted[in_week].reset_index(drop=True),
-                        model)
+                        model, many.problems)
+
+
+PROBLEM_COLUMNS = ("unique_id", "stage", "requested_model", "used_model", "reason")
+
+
+class AllQueuesFailed(ValueError):
+    """Every queue (or scenario) of a run failed; the message lists each one's reason."""
+
+
+def problems_frame(fallbacks: Sequence[Any], failures: Sequence[TaskFailure],
+                   requested_model: str = "") -> pd.DataFrame:
+    """`unique_id, stage, requested_model, used_model, reason`: one row per fallback
+    (`forecast.core.Fallback`; stage "fallback") and per failed queue (`used_model`
+    empty: nothing was used)."""
+    rows = [(f.unique_id, "fallback", f.requested_model, f.used_model, f.reason)
+            for f in fallbacks]
+    rows += [(f.key, f.stage, requested_model, "", f.reason) for f in failures]
+    return pd.DataFrame(rows, columns=list(PROBLEM_COLUMNS), dtype="string")
+
+
+def check_some_done(done: int, failures: Sequence[TaskFailure], what: str = "queue") -> None:
+    """`AllQueuesFailed` listing the reasons when nothing succeeded."""
+    if done == 0 and failures:
+        reasons = "; ".join(f"{f.key}: {f.reason}" for f in failures[:5])
+        more = f" (and {len(failures) - 5} more)" if len(failures) > 5 else ""
+        raise AllQueuesFailed(f"every {what} failed ({len(failures)}): {reasons}{more}")
+
+
+@dataclass(frozen=True)
+class ManyForecast:
+    """`forecast_many`'s result: the forecast rows of the queues that succeeded (the
+    `model` column holds the model each queue actually used), the fallbacks
+    (`forecast.core.Fallback`) and the failed queues (`TaskFailure`)."""
+
+    predicted: pd.DataFrame
+    fallbacks: tuple[Any, ...]
+    failures: tuple[TaskFailure, ...]
+    requested: str
+
+    @property
+    def problems(self) -> pd.DataFrame:
+        """Fallbacks and failures as `PROBLEM_COLUMNS` rows (see `problems_frame`)."""
+        return problems_frame(self.fallbacks, self.failures, self.requested)
+
+
+def _forecast_task(item: tuple, *, horizon: int, models: tuple[str, ...], calendar: Any):
+    from forecast.core import FALLBACK_MODEL, forecast_queue
+
+    uid, ds, y, settings = item
+    return forecast_queue(uid, ds, y, horizon=horizon, models=models, calendar=calendar,
+                          settings=settings, fallback=FALLBACK_MODEL)
+
+
+def forecast_many(history: pd.DataFrame, *, horizon: int, models: Sequence[str],
+                  calendar: Any = None, queue_settings: Any = None,
+                  engine: Engine | None = None,
+                  on_done: Callable[[str], None] | None = None) -> ManyForecast:
+    """Forecast every queue of `history` as `forecast.core.forecast` does, one task per
+    queue on `engine` (inline by default). A model that fails for a queue falls back to
+    `forecast.core.FALLBACK_MODEL` (recorded); a queue whose fallback fails too is a
+    failure and the other queues complete. `AllQueuesFailed` when no queue succeeds."""
+    from forecast.core import check_horizon, check_models, settings_for, split_queues
+
+    horizon, names = check_horizon(horizon), check_models(models)
+    items = [(uid, ds, y, settings_for(queue_settings, uid))
+             for uid, ds, y in split_queues(history)]
+    mapped = (engine or Engine()).map(
+        _forecast_task, items, keys=[item[0] for item in items], stage="forecast",
+        shared={"horizon": horizon, "models": names, "calendar": calendar}, on_done=on_done)
+    check_some_done(len(mapped.done), mapped.failures)
+    results = mapped.values
+    return ManyForecast(pd.concat([r.frame for r in results], ignore_index=True),
+                        tuple(f for r in results for f in r.fallbacks), mapped.failures,
+                        ",".join(names))
+
+
+def _backtest_task(item: tuple, *, calendar: Any, **arguments: Any):
+    from forecast.backtest import backtest_queue
+
+    uid, ds, y, settings = item
+    return backtest_queue(uid, ds, y, calendar=calendar, settings=settings, **arguments)
+
+
+def backtest_many(history: pd.DataFrame, *, models: Sequence[str], horizon: int, windows: int,
+                  step: int | None = None, calendar: Any = None, queue_settings: Any = None,
+                  engine: Engine | None = None,
+                  on_done: Callable[[str], None] | None = None
+                  ) -> tuple[pd.DataFrame, pd.DataFrame, tuple[TaskFailure, ...]]:
+    """`forecast.backtest.backtest` with one task per queue on `engine`: (forecasts,
+    metrics, failed queues). A model failing in a window fails its queue (a backtest
+    scores the models asked for, so there is no fallback); the other queues complete."""
+    from forecast.backtest import check_windows
+    from forecast.core import check_models, settings_for, split_queues
+
+    names = check_models(models)
+    step = check_windows(horizon, windows, step)
+    items = [(uid, ds, y, settings_for(queue_settings, uid))
+             for uid, ds, y in split_queues(history)]
+    mapped = (engine or Engine()).map(
+        _backtest_task, items, keys=[item[0] for item in items], stage="backtest",
+        shared={"calendar": calendar, "models": names, "horizon": horizon,
+                "windows": windows, "step": step}, on_done=on_done)
+    check_some_done(len(mapped.done), mapped.failures)
+    return (pd.concat([f for f, _ in mapped.values], ignore_index=True),
+            pd.concat([m for _, m in mapped.values], ignore_index=True), mapped.failures)
+
+
+def _requirements_task(volume: pd.DataFrame, **arguments: Any) -> pd.DataFrame:
+    return compute_requirements(volume, **arguments)
+
+
+def requirements_many(volume: pd.DataFrame, queues: Mapping[str, QueueStaffing], *,
+                      interval_minutes: int,
+                      opening_hours: Mapping[str, WeeklyHours | None] | None = None,
+                      engine: Engine | None = None
+                      ) -> tuple[pd.DataFrame, tuple[TaskFailure, ...]]:
+    """`scheduler.requirements.compute_requirements` with one task per queue on `engine`:
+    (the requirement frame of the queues that succeeded, failed queues)."""
+    ids = volume["unique_id"].astype("string")
+    names = sorted(ids.unique())
+    parts = [volume[(ids == name).to_numpy()] for name in names]
+    mapped = (engine or Engine()).map(
+        _requirements_task, parts, keys=names, stage="requirements",
+        shared={"queues": dict(queues), "interval_minutes": interval_minutes,
+                "opening_hours": opening_hours})
+    check_some_done(len(mapped.done), mapped.failures)
+    out = pd.concat(mapped.values, ignore_index=True)
+    # Each queue's frame has abandon_rate only when it uses Erlang A; keep the column when
+    # any queue does, as one compute_requirements call over all queues would.
+    with_abandon = "abandon_rate" in out and out["abandon_rate"].notna().any()
+    abandon = ["abandon_rate"] if with_abandon else []
+    return out[[*REQUIREMENT_COLUMNS, *abandon, *TARGET_COLUMNS]], mapped.failures
 
 
 _DATE_FORMAT = "%Y-%m-%d %H:%M:%S"

@@ -5,7 +5,16 @@ import pandas as pd
 import pytest
 
 from forecast.calendar import load_calendar
-from forecast.core import FORECAST_COLUMNS, QueueSettings, forecast
+from forecast.core import (
+    FALLBACK_MODEL,
+    FORECAST_COLUMNS,
+    Fallback,
+    QueueForecastError,
+    QueueSettings,
+    forecast,
+    forecast_queue,
+    split_queues,
+)
 from tests.forecast.test_models import synthetic_history
 
 
@@ -58,3 +67,56 @@ def test_bad_horizon_is_rejected(history, horizon):
 def test_gappy_history_is_rejected(history):
     with pytest.raises(ValueError, match="queue 'chat' must be a complete hourly grid"):
         forecast(history.drop(index=[4]), horizon=24, models=["snaive"])
+
+
+# A new queue open three hours a day for nine days: 27 open hours are too few for arima's
+# regression (it needs 48), while snaive has two days of each weekday type to copy.
+_MORNINGS = QueueSettings(opening_hours=tuple([((480, 660),)] * 7))
+
+
+def _queue(history, uid, hours):
+    frame = history[history["unique_id"] == uid].iloc[:hours]
+    return next(split_queues(frame))
+
+
+def test_failing_model_falls_back_to_snaive_and_says_so(history):
+    uid, ds, y = _queue(history, "chat", 9 * 24)
+    with pytest.raises(ValueError, match="arima: needs at least 48 open hours"):
+        forecast_queue(uid, ds, y, horizon=24, models=["arima"], settings=_MORNINGS)
+    result = forecast_queue(uid, ds, y, horizon=24, models=["arima"], settings=_MORNINGS,
+                            fallback=FALLBACK_MODEL)
+    assert result.fallbacks == (Fallback("chat", "arima", "snaive",
+                                         "ValueError: arima: needs at least 48 open hours of "
+                                         "history, got 27"),)
+    direct = forecast_queue(uid, ds, y, horizon=24, models=["snaive"], settings=_MORNINGS)
+    assert direct.fallbacks == ()
+    pd.testing.assert_frame_equal(result.frame, direct.frame)
+    assert set(result.frame["model"]) == {"snaive"} and len(result.frame) == 24
+
+
+def test_fallback_already_requested_is_not_repeated(history):
+    uid, ds, y = _queue(history, "chat", 9 * 24)
+    result = forecast_queue(uid, ds, y, horizon=24, models=["snaive", "arima"],
+                            settings=_MORNINGS, fallback=FALLBACK_MODEL)
+    assert [(f.requested_model, f.used_model) for f in result.fallbacks] == [("arima",
+                                                                               "snaive")]
+    assert len(result.frame) == 24 and not result.frame.duplicated(["ds", "model"]).any()
+
+
+def test_queue_fails_when_the_fallback_fails_too(history):
+    # 40 hours: under two days, so no weekday type is seen twice and snaive cannot fit.
+    uid, ds, y = _queue(history, "phone", 40)
+    with pytest.raises(QueueForecastError) as caught:
+        forecast_queue(uid, ds, y, horizon=24, models=["arima"], fallback=FALLBACK_MODEL)
+    message = str(caught.value)
+    assert message.startswith("queue 'phone': arima: ValueError: arima: needs at least 48")
+    assert "fallback snaive: ValueError: snaive: needs at least two days" in message
+
+
+def test_forecast_uses_the_per_queue_function(history):
+    queues = {uid: (ds, y) for uid, ds, y in split_queues(history)}
+    whole = forecast(history, horizon=24, models=["histavg"])
+    for uid, (ds, y) in queues.items():
+        part = forecast_queue(uid, ds, y, horizon=24, models=["histavg"]).frame
+        pd.testing.assert_frame_equal(
+            whole[whole["unique_id"] == uid].reset_index(drop=True), part)

@@ -1,0 +1,248 @@
+"""Run one task per queue (or per scenario) on Dask, or inline when there is nothing to share.
+
+`open_engine(workers, scheduler, tasks)` gives an `Engine` whose `map(func, items, ...)`
+calls `func(item, **shared)` once per item and returns the results in input order plus a
+typed `TaskFailure` for every item that raised: one bad queue never stops the others.
+
+- Inline: one task, or `workers == 1` without a scheduler. Nothing from Dask is imported
+  and no process is started, so a single-queue run costs what it did before.
+- Local cluster: `workers` processes (default: the machine's cores), one thread each, so
+  each task has a core and statsmodels' BLAS calls do not fight over them (the workers get
+  OPENBLAS/OMP/MKL_NUM_THREADS=1).
+- Existing cluster: `scheduler="tcp://host:port"`; the workers there must have this
+  package installed, and outputs written by tasks (whatif's plan folders) land on the
+  workers' file system.
+
+Large objects every task needs (calendar, config, the shared forecast) are sent to the
+workers once (`shared=`, scattered with broadcast), not pickled again with every task.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import re
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+import click
+
+T = TypeVar("T")
+CONNECT_TIMEOUT_S = 5.0
+SINGLE_THREADED = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
+                   "MKL_NUM_THREADS": "1"}
+_ADDRESS = re.compile(r"^(tcp|tls|ws|wss|ucx)://[^\s:/]+(:\d+)?/?$")
+
+
+class EngineError(ValueError):
+    """The engine cannot start: a bad worker count or scheduler address (the message
+    names the option and the value)."""
+
+
+@dataclass(frozen=True)
+class TaskFailure:
+    """One item that failed: its `key` (the queue's unique_id or the scenario's name),
+    the `stage` it failed in (forecast, backtest, requirements, whatif) and the `reason`,
+    "ExceptionType: message" on one line."""
+
+    key: str
+    stage: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Mapped(Generic[T]):
+    """What `Engine.map` returns: (key, result) of the items that succeeded, in input
+    order, and the failures, also in input order."""
+
+    done: tuple[tuple[str, T], ...]
+    failures: tuple[TaskFailure, ...]
+
+    @property
+    def values(self) -> list[T]:
+        return [value for _, value in self.done]
+
+
+@dataclass(frozen=True)
+class _Raised:
+    # A task's exception travels back as a value, so Dask neither retries nor logs it.
+    reason: str
+
+
+def _reason(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {' '.join(str(exc).split())}"
+
+
+def _guarded(func: Callable[..., T], item: Any, **shared: Any) -> T | _Raised:
+    try:
+        return func(item, **shared)
+    except Exception as exc:  # noqa: BLE001 - reported per item; the others go on
+        return _Raised(_reason(exc))
+
+
+class Engine:
+    """Maps tasks inline or on a Dask client; see the module docstring."""
+
+    def __init__(self, client=None, workers: int = 1):
+        self.client = client
+        self.workers = workers
+
+    @property
+    def parallel(self) -> bool:
+        return self.client is not None
+
+    def describe(self) -> str:
+        """One line for the user: where the tasks run."""
+        if self.client is None:
+            return "inline (no cluster)"
+        return f"Dask, {self.workers} worker(s) at {self.client.scheduler.address}"
+
+    def map(self, func: Callable[..., T], items: Sequence[Any], *, keys: Sequence[Hashable],
+            stage: str, shared: Mapping[str, Any] | None = None,
+            on_done: Callable[[str], None] | None = None) -> Mapped[T]:
+        """`func(item, **shared)` for every item; `keys` name the items in failures (e.g.
+        the queue ids), `stage` says what was being done. `func` must be importable by
+        name (a module-level function) for the workers to load it. `on_done(key)` is
+        called as each item finishes, in completion order."""
+        keys = [str(k) for k in keys]
+        if len(keys) != len(items):
+            raise ValueError(f"map: {len(items)} items but {len(keys)} keys")
+        shared = dict(shared or {})
+        if self.client is None:
+            outcomes = []
+            for key, item in zip(keys, items):
+                outcomes.append(_guarded(func, item, **shared))
+                if on_done is not None:
+                    on_done(key)
+        else:
+            outcomes = self._run(func, items, keys, stage, shared, on_done)
+        done, failures = [], []
+        for key, outcome in zip(keys, outcomes):
+            if isinstance(outcome, _Raised):
+                failures.append(TaskFailure(key, stage, outcome.reason))
+            else:
+                done.append((key, outcome))
+        return Mapped(tuple(done), tuple(failures))
+
+    def _run(self, func, items, keys, stage, shared, on_done) -> list[Any]:
+        from distributed import as_completed
+
+        handles = {}
+        if shared:
+            names = list(shared)
+            futures = self.client.scatter([shared[n] for n in names], broadcast=True,
+                                          hash=False)
+            handles = dict(zip(names, futures))
+        futures = [self.client.submit(_guarded, func, item, pure=False,
+                                      key=f"{stage}-{i}-{os.urandom(4).hex()}", **handles)
+                   for i, item in enumerate(items)]
+        index = {future.key: i for i, future in enumerate(futures)}
+        outcomes: list[Any] = [None] * len(futures)
+        try:
+            for future in as_completed(futures, loop=self.client.loop):
+                i = index[future.key]
+                try:
+                    outcomes[i] = future.result()
+                except Exception as exc:  # noqa: BLE001 - a worker died, the task was lost
+                    outcomes[i] = _Raised(_reason(exc))
+                if on_done is not None:
+                    on_done(keys[i])
+        finally:
+            self.client.cancel(futures + list(handles.values()))
+        return outcomes
+
+
+def _check_workers(workers: int | None) -> None:
+    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int)
+                                or workers < 1):
+        raise EngineError(f"--workers must be a whole number >= 1, got {workers!r}")
+
+
+@contextlib.contextmanager
+def open_engine(workers: int | None = None, scheduler: str | None = None, *,
+                tasks: int, connect_timeout_s: float = CONNECT_TIMEOUT_S) -> Iterator[Engine]:
+    """An `Engine` for `tasks` tasks: inline for one task or `workers == 1` without a
+    scheduler; else a client of the cluster at `scheduler`, or of a new local cluster of
+    `workers` single-threaded worker processes (default: the machine's cores). The
+    cluster and client are closed on exit, also after an error or Ctrl-C. A scheduler
+    that does not answer within `connect_timeout_s` seconds is an `EngineError`."""
+    _check_workers(workers)
+    if scheduler is None and (tasks <= 1 or workers == 1):
+        yield Engine()
+        return
+    if scheduler is not None:
+        with _connect(scheduler, connect_timeout_s) as client:
+            yield Engine(client, len(client.scheduler_info().get("workers", {})))
+        return
+    with _local_cluster(workers or os.cpu_count() or 1) as client:
+        yield Engine(client, len(client.scheduler_info()["workers"]))
+
+
+@contextlib.contextmanager
+def _connect(scheduler: str, timeout_s: float) -> Iterator[Any]:
+    if not _ADDRESS.match(scheduler):
+        raise EngineError(f"--scheduler must look like tcp://host:port, got {scheduler!r}")
+    from distributed import Client
+
+    try:
+        client = Client(scheduler, timeout=timeout_s, set_as_default=False)
+    except (OSError, TimeoutError) as exc:
+        raise EngineError(f"--scheduler {scheduler}: no Dask scheduler answered within "
+                          f"{timeout_s:g} s ({_reason(exc)})") from None
+    try:
+        yield client
+    finally:
+        client.close()
+
+
+@contextlib.contextmanager
+def _local_cluster(workers: int) -> Iterator[Any]:
+    import dask
+    from distributed import Client, LocalCluster
+
+    # Single-threaded BLAS in the workers; numpy reads these at import, so they must be
+    # set before the worker processes spawn (Dask's defaults agree; a user config may not).
+    environ = {**dask.config.get("distributed.nanny.pre-spawn-environ", {}),
+               **SINGLE_THREADED}
+    with dask.config.set({"distributed.nanny.pre-spawn-environ": environ}):
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                               dashboard_address=None, silence_logs=logging.ERROR)
+    try:
+        client = Client(cluster, set_as_default=False)
+        try:
+            yield client
+        finally:
+            client.close()
+    finally:
+        cluster.close()
+
+
+def engine_options(command: Callable) -> Callable:
+    """`--workers N` and `--scheduler ADDRESS`, passed as `workers` and `scheduler`."""
+    command = click.option(
+        "--scheduler", default=None, metavar="tcp://HOST:PORT",
+        help="Run the per-queue work on an existing Dask cluster instead of a local one.",
+    )(command)
+    return click.option(
+        "--workers", type=click.IntRange(min=1), default=None,
+        help="Worker processes of the local Dask cluster; 1 runs inline without Dask "
+             "[default: the machine's cores when there is more than one queue].",
+    )(command)
+
+
+def report_failures(failures: Iterable[Any], what: str = "queue") -> int:
+    """Print each failure or fallback on stderr, one line each after a count line;
+    returns the count. Items are `TaskFailure` or `forecast.core.Fallback` records."""
+    failures = list(failures)
+    if not failures:
+        return 0
+    click.echo(f"{len(failures)} {what}(s) failed or fell back:", err=True)
+    for record in failures:
+        if isinstance(record, TaskFailure):
+            click.echo(f"  {record.key}: {record.stage} failed: {record.reason}", err=True)
+        else:
+            click.echo(f"  {record.unique_id}: {record.requested_model} failed, used "
+                       f"{record.used_model}: {record.reason}", err=True)
+    return len(failures)

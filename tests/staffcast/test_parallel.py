@@ -1,0 +1,103 @@
+"""The engine: inline without Dask for one task, a real local cluster for several."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+from staffcast.parallel import EngineError, TaskFailure, open_engine
+from staffcast.pipeline import forecast_many
+from tests.forecast.test_models import synthetic_history
+
+
+def _pid_and_scaled(item: int, *, factor: int) -> tuple[int, int, str | None]:
+    if item < 0:
+        raise ValueError(f"item must be >= 0, got {item}")
+    return os.getpid(), item * factor, os.environ.get("OPENBLAS_NUM_THREADS")
+
+
+def test_inline_path_imports_no_dask():
+    # A fresh interpreter: this test process may already have imported distributed.
+    code = ("import sys\n"
+            "from staffcast.parallel import open_engine\n"
+            "from tests.staffcast.test_parallel import _pid_and_scaled\n"
+            "with open_engine(None, None, tasks=1) as engine:\n"
+            "    out = engine.map(_pid_and_scaled, [2, -1], keys=['a', 'b'], stage='t',\n"
+            "                     shared={'factor': 3})\n"
+            "assert not engine.parallel\n"
+            "print(out.values[0][1], out.failures[0].reason,\n"
+            "      any(m.split('.')[0] in ('dask', 'distributed') for m in sys.modules))\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True, cwd=os.getcwd())
+    assert done.stdout.strip() == "6 ValueError: item must be >= 0, got -1 False"
+
+
+def test_one_worker_runs_inline_in_this_process():
+    with open_engine(1, None, tasks=3) as engine:
+        out = engine.map(_pid_and_scaled, [1, 2], keys=["a", "b"], stage="t",
+                         shared={"factor": 2})
+    assert not engine.parallel and engine.describe() == "inline (no cluster)"
+    assert [v[:2] for v in out.values] == [(os.getpid(), 2), (os.getpid(), 4)]
+
+
+def test_two_worker_cluster_matches_the_serial_forecast_and_lists_a_failed_queue():
+    history = pd.concat([synthetic_history(2, seed=s, queue=f"q{s}") for s in range(4)],
+                        ignore_index=True)
+    # q9 has 40 hours: under two days, so neither histavg nor its snaive fallback can fit.
+    short = synthetic_history(1, seed=9, queue="q9").iloc[-40:]
+    short = short.assign(ds=short["ds"] + (history["ds"].max() - short["ds"].max()))
+    history = pd.concat([history, short], ignore_index=True)
+    serial = forecast_many(history, horizon=24, models=["histavg"])
+    with open_engine(2, None, tasks=5) as engine:
+        assert engine.parallel and engine.workers == 2
+        parallel = forecast_many(history, horizon=24, models=["histavg"], engine=engine)
+        pids = engine.map(_pid_and_scaled, list(range(8)), keys=list("abcdefgh"), stage="t",
+                          shared={"factor": 1})
+    pd.testing.assert_frame_equal(parallel.predicted, serial.predicted)
+    assert sorted(parallel.predicted["unique_id"].unique()) == ["q0", "q1", "q2", "q3"]
+    assert len(parallel.failures) == 1
+    failure = parallel.failures[0]
+    assert (failure.key, failure.stage) == ("q9", "forecast")
+    assert failure.reason.startswith("QueueForecastError: queue 'q9': histavg: ValueError:")
+    assert parallel.failures == serial.failures
+    assert [v[1] for v in pids.values] == list(range(8))  # input order kept
+    assert {v[0] for v in pids.values} - {os.getpid()}  # ran in worker processes
+    assert {v[2] for v in pids.values} == {"1"}  # single-threaded BLAS in the workers
+    problems = parallel.problems
+    assert problems.to_dict("records") == [{
+        "unique_id": "q9", "stage": "forecast", "requested_model": "histavg",
+        "used_model": "", "reason": failure.reason}]
+
+
+def test_failures_keep_input_order_and_name_each_item():
+    with open_engine(1, None, tasks=4) as engine:
+        out = engine.map(_pid_and_scaled, [3, -2, 5, -7], keys=["a", "b", "c", "d"],
+                         stage="demo", shared={"factor": 1})
+    assert [key for key, _ in out.done] == ["a", "c"]
+    assert out.failures == (TaskFailure("b", "demo", "ValueError: item must be >= 0, got -2"),
+                            TaskFailure("d", "demo", "ValueError: item must be >= 0, got -7"))
+
+
+def test_unreachable_scheduler_is_a_clear_error():
+    expected = r"--scheduler tcp://127\.0\.0\.1:9: no Dask scheduler answered within 1 s"
+    with (pytest.raises(EngineError, match=expected),
+          open_engine(None, "tcp://127.0.0.1:9", tasks=3, connect_timeout_s=1.0)):
+        pass
+
+
+@pytest.mark.parametrize("address", ["localhost:8786", "http://host:8786", "tcp://"])
+def test_malformed_scheduler_address_is_rejected(address):
+    with (pytest.raises(EngineError, match="--scheduler must look like tcp://host:port"),
+          open_engine(None, address, tasks=3)):
+        pass
+
+
+@pytest.mark.parametrize("workers", [0, -2, True, 1.5])
+def test_bad_worker_count_is_rejected(workers):
+    with (pytest.raises(EngineError, match="--workers must be a whole number >= 1"),
+          open_engine(workers, None, tasks=3)):
+        pass
