@@ -316,11 +316,29 @@ class RunStore:
             except duckdb.Error as exc:
                 raise StoreError(f"run store {self.path} cannot be opened (is it a DuckDB "
                                  f"file?): {' '.join(str(exc).split())}") from exc
-        if not read_only:
-            self._con.execute(_SCHEMA)
-            self._con.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)",
-                              [SCHEMA_VERSION])
-        self._check_schema()
+        try:
+            if not read_only:
+                self._refuse_foreign_file()
+                self._con.execute(_SCHEMA)
+                self._con.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)",
+                                  [SCHEMA_VERSION])
+            self._check_schema()
+        except BaseException:
+            self._con.close()
+            raise
+
+    def _tables(self) -> set[str]:
+        return {row[0] for row in self._con.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'"
+        ).fetchall()}
+
+    def _refuse_foreign_file(self) -> None:
+        # Opening for writing creates the schema: never add it to someone else's database.
+        tables = self._tables()
+        if tables and "meta" not in tables:
+            shown = ", ".join(sorted(tables)[:5]) + (", ..." if len(tables) > 5 else "")
+            raise StoreError(f"run store {self.path} is not a staffcast run store (it holds "
+                             f"other tables: {shown}); pass --store to pick another file")
 
     def _check_schema(self) -> None:
         import duckdb
@@ -329,7 +347,8 @@ class RunStore:
             found = self._con.execute(
                 "SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
         except duckdb.Error as exc:
-            raise StoreError(f"run store {self.path} is not a staffcast run store") from exc
+            raise StoreError(f"run store {self.path} is not a staffcast run store (no "
+                             "schema_version in a meta table)") from exc
         if found is None or found[0] != SCHEMA_VERSION:
             raise StoreError(f"run store {self.path} has schema version "
                              f"{None if found is None else found[0]!r}; this staffcast "
@@ -422,12 +441,17 @@ class RunStore:
         """The `runs` row of `run_id` as a dict; an unknown id lists the known range."""
         found = self.query("SELECT * FROM runs WHERE run_id = ?", [int(run_id)])
         if found.empty:
-            known = self.query("SELECT min(run_id) AS lo, max(run_id) AS hi, count(*) AS n "
-                               "FROM runs").iloc[0]
-            span = ("the store holds no runs" if known["n"] == 0 else
-                    f"the store holds runs {int(known['lo'])} to {int(known['hi'])}")
-            raise StoreError(f"run store {self.path}: no run {run_id}; {span}")
+            raise StoreError(f"run store {self.path}: no run {run_id}; {self._known_ids()}")
         return found.iloc[0].to_dict()
+
+    def _known_ids(self) -> str:
+        """The valid run ids in words: all of them when few, else the range."""
+        ids = [int(i) for i in self.query("SELECT run_id FROM runs ORDER BY run_id")["run_id"]]
+        if not ids:
+            return "the store holds no runs"
+        if len(ids) <= 10:
+            return f"valid run ids: {', '.join(map(str, ids))}"
+        return f"valid run ids: {ids[0]} to {ids[-1]} ({len(ids)} runs)"
 
     def table(self, name: str, run_id: int) -> pd.DataFrame:
         """One run's rows of `name` (run_inputs, forecasts, requirements, schedules,
