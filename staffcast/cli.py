@@ -37,6 +37,7 @@ def _register() -> None:
         forecasting,
         planning,
         reporting,
+        runs,
         scheduling,
         simulation,
         staffing,
@@ -45,7 +46,7 @@ def _register() -> None:
 
     for command in (*forecasting.COMMANDS, *staffing.COMMANDS, *scheduling.COMMANDS,
                     *planning.COMMANDS, *simulation.COMMANDS, *reporting.COMMANDS,
-                    *whatif.COMMANDS):
+                    *whatif.COMMANDS, *runs.COMMANDS):
         main.add_command(command)
 
 
