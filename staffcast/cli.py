@@ -34,6 +34,7 @@ def main() -> None:
 def _register() -> None:
     # Imported here so `staffcast --help` stays fast and each command module stays small.
     from staffcast.commands import (
+        accuracy,
         forecasting,
         planning,
         reporting,
@@ -46,7 +47,7 @@ def _register() -> None:
 
     for command in (*forecasting.COMMANDS, *staffing.COMMANDS, *scheduling.COMMANDS,
                     *planning.COMMANDS, *simulation.COMMANDS, *reporting.COMMANDS,
-                    *whatif.COMMANDS, *runs.COMMANDS):
+                    *whatif.COMMANDS, *runs.COMMANDS, *accuracy.COMMANDS):
         main.add_command(command)
 
 
