@@ -143,7 +143,7 @@ _SCHEDULE_SHOWN = ["scenario", "status", "solver", "labour_cost", "paid_hours",
 def _block(title: str, frame: pd.DataFrame, empty: str = "none") -> str:
     if frame.empty:
         return f"{title}: {empty}"
-    body = frame.to_string(index=False, float_format=lambda v: f"{v:,.2f}")
+    body = frame.to_string(index=False, na_rep="-", float_format=lambda v: f"{v:,.2f}")
     return f"{title}:\n" + "\n".join(f"  {line}" for line in body.splitlines())
 
 
@@ -190,12 +190,25 @@ def _side_by_side(left: pd.DataFrame, right: pd.DataFrame, keys: list[str], valu
                   a: int, b: int) -> pd.DataFrame:
     """`keys`, value in run a, value in run b, change and change % (NaN where a side has
     no row or run a's value is zero)."""
-    merged = left[keys + [value]].merge(right[keys + [value]], on=keys, how="outer",
-                                        suffixes=(f" run {a}", f" run {b}"))
-    before, after = merged[f"{value} run {a}"], merged[f"{value} run {b}"]
+    merged = left[keys + [value]].rename(columns={value: f"run {a}"}).merge(
+        right[keys + [value]].rename(columns={value: f"run {b}"}), on=keys, how="outer")
+    before, after = merged[f"run {a}"], merged[f"run {b}"]
     merged["change"] = after - before
     merged["change %"] = (100.0 * merged["change"] / before.where(before != 0)).round(2)
     return merged.sort_values(keys).reset_index(drop=True)
+
+
+_DIFFED_METRICS = ("labour_cost", "paid_hours", "shortfall_agent_hours")
+
+
+def _schedule_metrics(schedules: pd.DataFrame) -> pd.DataFrame:
+    """`scenario, metric, value`: each schedule's cost, paid hours and shortfall
+    (agent-hours), metrics in that order within a scenario."""
+    long = schedules.melt(id_vars="scenario", value_vars=list(_DIFFED_METRICS),
+                          var_name="metric", value_name="value")
+    # Ordered categories keep the metrics in this order when the diff sorts its rows.
+    return long.astype({"value": float, "metric": pd.CategoricalDtype(_DIFFED_METRICS,
+                                                                      ordered=True)})
 
 
 def _input_changes(left: pd.DataFrame, right: pd.DataFrame, a: int, b: int) -> list[str]:
@@ -221,6 +234,8 @@ def _input_changes(left: pd.DataFrame, right: pd.DataFrame, a: int, b: int) -> l
 def diff_command(run_a, run_b, store_path):
     """Compare two runs on what they share: inputs (by sha256), resolved config (unified
     diff), forecast totals, requirement agent-hours and schedules, run A then run B."""
+    if run_a == run_b:
+        raise click.UsageError(f"runs diff compares two different runs, got run {run_a} twice")
     with _open(store_path) as store:
         runs = {rid: store.run(rid) for rid in (run_a, run_b)}
         tables = {rid: {name: store.table(name, rid) for name in
@@ -245,9 +260,9 @@ def diff_command(run_a, run_b, store_path):
             requirement_hours(ta["requirements"]), requirement_hours(tb["requirements"]),
             ["scenario", "unique_id"], "agent_hours", run_a, run_b)))
     if len(ta["schedules"]) and len(tb["schedules"]):
-        for value in ("labour_cost", "paid_hours", "shortfall_agent_hours"):
-            out.append(_block(f"schedules: {value}", _side_by_side(
-                ta["schedules"], tb["schedules"], ["scenario"], value, run_a, run_b)))
+        out.append(_block("schedules", _side_by_side(
+            _schedule_metrics(ta["schedules"]), _schedule_metrics(tb["schedules"]),
+            ["scenario", "metric"], "value", run_a, run_b)))
     click.echo("\n".join(out))
 
 

@@ -116,7 +116,7 @@ def test_runs_diff_shows_changed_inputs_config_and_totals(store, tmp_path):
     mixed = invoke("runs", "diff", "2", "3", "--store", store).output
     assert "  history: same" in mixed
     assert "config:\n" in mixed
-    assert re.search(r"mail histavg\s+[\d,.]+\s+NaN", mixed)
+    assert re.search(r"mail histavg\s+[\d,.]+\s+-\s+-\s+-\n", mixed)
     assert "requirements" not in mixed and "schedules" not in mixed
 
 
@@ -129,7 +129,12 @@ def test_runs_diff_of_two_plans_compares_agent_hours_and_schedules(tmp_path):
     out = invoke("runs", "diff", "1", "2", "--store", path).output
     assert "config: identical" in out
     assert re.search(r"base\s+chat\s+5.00\s+6.00\s+1.00\s+20.00", out)
-    assert re.search(r"base\s+1,000.00\s+1,100.00\s+100.00\s+10.00", out)
+    assert re.search(r"scenario\s+metric\s+run 1\s+run 2\s+change\s+change %", out)
+    assert re.search(r"base\s+labour_cost\s+1,000.00\s+1,100.00\s+100.00\s+10.00", out)
+    assert re.search(r"base\s+paid_hours\s+50.00\s+50.00\s+0.00\s+0.00", out)
+    assert re.search(r"base\s+shortfall_agent_hours\s+0.00\s+0.00\s+0.00\s+-\n", out)
+    same = invoke("runs", "diff", "2", "2", "--store", path)
+    assert same.exit_code == 2 and "got run 2 twice" in same.output
 
 
 def test_missing_store_and_unknown_run_are_one_line_errors(store, tmp_path):
