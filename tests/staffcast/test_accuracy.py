@@ -274,3 +274,61 @@ def test_bank_data_replayed_week_by_week_matches_an_independent_computation(shar
     print("replay WAPE per week:", {REPLAY_ORIGINS[i - 1][:10]: round(v, 4)
                                     for i, v in weekly.items()})
     assert (weekly < 0.15).all()
+
+
+def test_a_recorded_small_shop_plan_against_busier_actuals(tmp_path):
+    """A real plan (histavg forecast, Erlang C requirement, CBC shift plan) recorded as
+    `plan` records it; the week then runs 30% above the forecast."""
+    from forecast.calendar import load_calendar
+    from forecast.data import load_history
+    from staffcast.config import dump_resolved, load_config
+    from staffcast.pipeline import (
+        forecast_volume,
+        forecast_week,
+        run_schedule,
+        schedule_rules,
+        staffing_settings,
+    )
+    from staffcast.recording import record_plan_run
+    from tests.staffcast.shop import SMALL_SHOP_CONFIG, write_small_shop
+
+    folder = write_small_shop(tmp_path, SMALL_SHOP_CONFIG)
+    config = load_config(folder / "config.yaml")
+    week = forecast_week(config, load_history(folder / "history.csv"),
+                         load_calendar(None, country=None), week=None, model="histavg")
+    queues, opening = staffing_settings(config, ["chat"])
+    requirement = compute_requirements(forecast_volume(week.predicted), queues,
+                                       interval_minutes=60, opening_hours=opening)
+    plan = run_schedule(requirement, schedule_rules(config), folder / "plan", solver="cbc",
+                        time_limit_s=20, gap=0.0)
+    resolved = "# resolved config of: staffcast plan --config config.yaml\n" + \
+        dump_resolved(config)
+    store_path = tmp_path / "runs.duckdb"
+    record_plan_run(store_path, command="staffcast plan", week_forecast=week,
+                    requirement=requirement, run=plan, config_yaml=resolved,
+                    inputs={"history": folder / "history.csv"})
+    actual = week.predicted[["unique_id", "ds"]].assign(
+        y=(1.3 * week.predicted["yhat"]).round())
+    with RunStore(store_path) as store:
+        store.add_actuals(actual)
+        report = accuracy(store)
+
+    # Independent: the actual volume staffed with the same settings, against the plan.
+    needed = compute_requirements(actual.rename(columns={"y": "volume"}), queues,
+                                  interval_minutes=60, opening_hours=opening)
+    both = requirement[["ds", "agents_required"]].merge(
+        needed[["ds", "agents_required"]], on="ds", suffixes=("_plan", "_needed")).merge(
+        plan.coverage[["ds", "scheduled"]], on="ds")
+    gap = both["agents_required_needed"] - both["agents_required_plan"]
+    roster_gap = both["agents_required_needed"] - both["scheduled"]
+    m = report.metrics
+    assert _value(m, 1, "under_staffed_agent_hours") == pytest.approx(gap.clip(lower=0).sum())
+    assert _value(m, 1, "over_staffed_agent_hours") == pytest.approx((-gap).clip(lower=0).sum())
+    assert _value(m, 1, "roster_under_agent_hours") == pytest.approx(
+        roster_gap.clip(lower=0).sum())
+    assert _value(m, 1, "roster_over_agent_hours") == pytest.approx(
+        (-roster_gap).clip(lower=0).sum())
+    assert _value(m, 1, "under_staffed_agent_hours") > 0  # 30% more calls need more agents
+    assert _value(m, 1, "bias") == pytest.approx(
+        (week.predicted["yhat"].sum() - actual["y"].sum()) / actual["y"].sum())
+    assert report.notes == ()
