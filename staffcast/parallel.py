@@ -23,11 +23,13 @@ import contextlib
 import logging
 import os
 import re
-from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 import click
+import pandas as pd
 
 T = TypeVar("T")
 CONNECT_TIMEOUT_S = 5.0
@@ -176,7 +178,7 @@ def open_engine(workers: int | None = None, scheduler: str | None = None, *,
         with _connect(scheduler, connect_timeout_s) as client:
             yield Engine(client, len(client.scheduler_info().get("workers", {})))
         return
-    with _local_cluster(workers or os.cpu_count() or 1) as client:
+    with local_cluster(workers or os.cpu_count() or 1) as client:
         yield Engine(client, len(client.scheduler_info()["workers"]))
 
 
@@ -198,7 +200,9 @@ def _connect(scheduler: str, timeout_s: float) -> Iterator[Any]:
 
 
 @contextlib.contextmanager
-def _local_cluster(workers: int) -> Iterator[Any]:
+def local_cluster(workers: int) -> Iterator[Any]:
+    """A client of a new local cluster of `workers` single-threaded worker processes
+    (even for one worker, unlike `open_engine`); closed on exit."""
     import dask
     from distributed import Client, LocalCluster
 
@@ -207,8 +211,11 @@ def _local_cluster(workers: int) -> Iterator[Any]:
     environ = {**dask.config.get("distributed.nanny.pre-spawn-environ", {}),
                **SINGLE_THREADED}
     with dask.config.set({"distributed.nanny.pre-spawn-environ": environ}):
+        # No dashboard; the scheduler's small HTTP server takes any free port, so a second
+        # cluster on the machine does not warn about port 8787.
         cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                               dashboard_address=None, silence_logs=logging.ERROR)
+                               dashboard_address=None, silence_logs=logging.ERROR,
+                               scheduler_kwargs={"dashboard_address": ":0"})
     try:
         client = Client(cluster, set_as_default=False)
         try:
@@ -220,29 +227,54 @@ def _local_cluster(workers: int) -> Iterator[Any]:
 
 
 def engine_options(command: Callable) -> Callable:
-    """`--workers N` and `--scheduler ADDRESS`, passed as `workers` and `scheduler`."""
+    """`--workers N` and `--scheduler ADDRESS`, passed as `workers` and `scheduler`; the
+    environment variables STAFFCAST_WORKERS and STAFFCAST_SCHEDULER set their defaults."""
     command = click.option(
-        "--scheduler", default=None, metavar="tcp://HOST:PORT",
+        "--scheduler", default=None, metavar="tcp://HOST:PORT", envvar="STAFFCAST_SCHEDULER",
+        show_envvar=True,
         help="Run the per-queue work on an existing Dask cluster instead of a local one.",
     )(command)
     return click.option(
-        "--workers", type=click.IntRange(min=1), default=None,
+        "--workers", type=click.IntRange(min=1), default=None, envvar="STAFFCAST_WORKERS",
+        show_envvar=True,
         help="Worker processes of the local Dask cluster; 1 runs inline without Dask "
              "[default: the machine's cores when there is more than one queue].",
     )(command)
 
 
-def report_failures(failures: Iterable[Any], what: str = "queue") -> int:
-    """Print each failure or fallback on stderr, one line each after a count line;
-    returns the count. Items are `TaskFailure` or `forecast.core.Fallback` records."""
-    failures = list(failures)
-    if not failures:
-        return 0
-    click.echo(f"{len(failures)} {what}(s) failed or fell back:", err=True)
-    for record in failures:
-        if isinstance(record, TaskFailure):
-            click.echo(f"  {record.key}: {record.stage} failed: {record.reason}", err=True)
+PROBLEM_COLUMNS = ("unique_id", "stage", "requested_model", "used_model", "reason")
+
+
+def problems_frame(fallbacks: Sequence[Any] = (), failures: Sequence[TaskFailure] = (),
+                   requested_model: str = "") -> pd.DataFrame:
+    """`unique_id, stage, requested_model, used_model, reason`: one row per fallback
+    (`forecast.core.Fallback`; stage "fallback") and per failed item (`used_model` empty:
+    nothing was used; for a whatif scenario `unique_id` holds the scenario's name)."""
+    rows = [(f.unique_id, "fallback", f.requested_model, f.used_model, f.reason)
+            for f in fallbacks]
+    rows += [(f.key, f.stage, requested_model, "", f.reason) for f in failures]
+    return pd.DataFrame(rows, columns=list(PROBLEM_COLUMNS), dtype="string")
+
+
+def report_problems(problems: pd.DataFrame, path: str | Path | None = None) -> None:
+    """Print fallbacks and failures (`PROBLEM_COLUMNS` rows) on stderr, a count line then
+    one line each, and write them to the CSV `path` when there are any (an older file
+    there is removed when there are none, so it never describes another run)."""
+    from scheduler.export import atomic_write_csv
+
+    if path is not None and not len(problems):
+        Path(path).unlink(missing_ok=True)
+    if not len(problems):
+        return
+    failed = int((problems["stage"] != "fallback").sum())
+    click.echo(f"{failed} failed, {len(problems) - failed} fell back to another model:",
+               err=True)
+    for row in problems.itertuples(index=False):
+        if row.stage == "fallback":
+            click.echo(f"  {row.unique_id}: {row.requested_model} failed, used "
+                       f"{row.used_model}: {row.reason}", err=True)
         else:
-            click.echo(f"  {record.unique_id}: {record.requested_model} failed, used "
-                       f"{record.used_model}: {record.reason}", err=True)
-    return len(failures)
+            click.echo(f"  {row.unique_id}: {row.stage} failed: {row.reason}", err=True)
+    if path is not None:
+        atomic_write_csv(problems, path)
+        click.echo(f"listed in {path}", err=True)

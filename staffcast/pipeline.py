@@ -31,7 +31,7 @@ from scheduler.roster import activities_frame, roster_coverage, roster_frame
 from scheduler.rules import ScheduleRules
 from scheduler.solve import solve
 from staffcast.config import Config, ConfigError, WeeklyHours
-from staffcast.parallel import Engine, TaskFailure
+from staffcast.parallel import Engine, TaskFailure, problems_frame
 
 QUANTILE_COLUMNS = {"mean": "yhat", "80": "yhat_hi_80", "95": "yhat_hi_95"}
 _HOUR = pd.Timedelta(hours=1)
@@ -234,22 +234,8 @@ def forecast_week(config: Config, history: pd.DataFrame, calendar: Any, *,
                         model, many.problems)
 
 
-PROBLEM_COLUMNS = ("unique_id", "stage", "requested_model", "used_model", "reason")
-
-
 class AllQueuesFailed(ValueError):
     """Every queue (or scenario) of a run failed; the message lists each one's reason."""
-
-
-def problems_frame(fallbacks: Sequence[Any], failures: Sequence[TaskFailure],
-                   requested_model: str = "") -> pd.DataFrame:
-    """`unique_id, stage, requested_model, used_model, reason`: one row per fallback
-    (`forecast.core.Fallback`; stage "fallback") and per failed queue (`used_model`
-    empty: nothing was used)."""
-    rows = [(f.unique_id, "fallback", f.requested_model, f.used_model, f.reason)
-            for f in fallbacks]
-    rows += [(f.key, f.stage, requested_model, "", f.reason) for f in failures]
-    return pd.DataFrame(rows, columns=list(PROBLEM_COLUMNS), dtype="string")
 
 
 def check_some_done(done: int, failures: Sequence[TaskFailure], what: str = "queue") -> None:
@@ -352,6 +338,11 @@ def requirements_many(volume: pd.DataFrame, queues: Mapping[str, QueueStaffing],
     (the requirement frame of the queues that succeeded, failed queues)."""
     ids = volume["unique_id"].astype("string")
     names = sorted(ids.unique())
+    # A queue missing from the config is the config's error, not one queue's failure.
+    unknown = sorted(set(names) - set(queues))
+    if unknown:
+        raise ValueError(f"no staffing settings for queue {reprlib.repr(unknown)}; configured "
+                         f"queues: {', '.join(sorted(queues)) or '(none)'}")
     parts = [volume[(ids == name).to_numpy()] for name in names]
     mapped = (engine or Engine()).map(
         _requirements_task, parts, keys=names, stage="requirements",

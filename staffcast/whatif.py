@@ -21,7 +21,7 @@ import datetime as dt
 import math
 import re
 import typing
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -43,10 +43,12 @@ from staffcast.config import (
     dump_resolved,
     read_yaml,
 )
+from staffcast.parallel import Engine, Mapped
 from staffcast.pipeline import (
     QUANTILE_COLUMNS,
     ScheduleRun,
     WeekForecast,
+    check_some_done,
     forecast_volume,
     plan_files,
     run_schedule,
@@ -515,6 +517,29 @@ def run_scenario(name: str, config: Config, scenario: Scenario | None, spec: Sce
         summary_extra={"week_start": f"{week.start:%Y-%m-%d}", "forecast_model": week.model,
                        "volume_quantile": volume_quantile, "scenario": name})
     return ScenarioOutcome(name, run, scenario_metrics(run, requirement))
+
+
+def _scenario_task(run: tuple[str, Config, Scenario | None], *, out_dir: Path,
+                   **arguments: Any) -> ScenarioOutcome:
+    name, config, scenario = run
+    return run_scenario(name, config, scenario, out_dir=out_dir / name, **arguments)
+
+
+def run_scenarios(runs: list[tuple[str, Config, Scenario | None]], spec: ScenarioFile,
+                  week: WeekForecast, out_dir: Path, *, agents: tuple[Agent, ...] | None,
+                  agents_source: str, volume_quantile: str, engine: Engine | None = None,
+                  on_done: Callable[[str], None] | None = None) -> Mapped[ScenarioOutcome]:
+    """`run_scenario` for each of `runs` (`scenario_configs`), one task per scenario on
+    `engine` (inline by default), each writing its plan folder `out_dir / name`. The
+    shared forecast, spec and agents go to the workers once. A failing scenario is a
+    failure (stage "whatif") and the others complete; `AllQueuesFailed` if all fail."""
+    mapped = (engine or Engine()).map(
+        _scenario_task, runs, keys=[name for name, _, _ in runs], stage="whatif",
+        shared={"spec": spec, "week": week, "out_dir": out_dir, "agents": agents,
+                "agents_source": agents_source, "volume_quantile": volume_quantile},
+        on_done=on_done)
+    check_some_done(len(mapped.done), mapped.failures, what="scenario")
+    return mapped
 
 
 def scenario_configs(spec: ScenarioFile, config: Config) -> list[tuple[str, Config,

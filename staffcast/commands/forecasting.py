@@ -1,8 +1,10 @@
 """`staffcast` commands: forecasting (`forecast`, `backtest`).
 
-A thin shell over `forecast.core.forecast` and `forecast.backtest.backtest`: resolve the
-options against the config file, load history and calendar, call the library, write the
-outputs atomically with the resolved config next to them.
+A thin shell over `staffcast.pipeline.forecast_many` and `backtest_many` (the per-queue
+functions of `forecast.core` and `forecast.backtest` on the engine of
+`staffcast.parallel`): resolve the options against the config file, load history and
+calendar, call the library, write the outputs atomically with the resolved config next to
+them.
 """
 
 from __future__ import annotations
@@ -19,6 +21,13 @@ import pandas as pd
 
 from scheduler.export import atomic_write_csv, atomic_write_text
 from staffcast.config import Config, dump_resolved, load_config
+from staffcast.parallel import (
+    engine_options,
+    open_engine,
+    problems_frame,
+    report_problems,
+)
+from staffcast.pipeline import backtest_many, forecast_many
 
 _PATH = click.Path(dir_okay=False, path_type=Path)
 _EXISTING = click.Path(exists=True, dir_okay=False, path_type=Path)
@@ -85,6 +94,11 @@ def load_inputs(config: Config, history_path: Path, events: bool, timestamp_col:
     return history, calendar
 
 
+def queue_count(history: pd.DataFrame) -> int:
+    """How many queues a loaded history holds (the number of per-queue tasks)."""
+    return int(history["unique_id"].nunique()) if "unique_id" in history else 1
+
+
 def forecast_settings(config: Config, **given) -> dict:
     """Each named forecast setting from its command-line option, or from the config's
     `forecast:` section when the option was not given (None)."""
@@ -110,11 +124,18 @@ def _resolved(config: Config, settings: dict, command: str) -> str:
                    "forecast.model, else auto].")
 @click.option("--out", "out_path", type=_PATH, required=True,
               help="Output CSV: unique_id, ds, model, yhat, yhat_lo_80, yhat_hi_80, "
-                   "yhat_lo_95, yhat_hi_95; the resolved config goes to <out>.config.yaml.")
+                   "yhat_lo_95, yhat_hi_95; the resolved config goes to <out>.config.yaml, "
+                   "failed queues and model fallbacks to <out>.failures.csv.")
+@engine_options
 def forecast_command(history_path, events, timestamp_col, queue_col, fill_missing,
-                     calendar_path, country, config_path, horizon, model, out_path):
-    """Forecast hourly contact volume per queue with 80% and 95% intervals."""
-    from forecast.core import check_models, forecast
+                     calendar_path, country, config_path, horizon, model, out_path, workers,
+                     scheduler):
+    """Forecast hourly contact volume per queue with 80% and 95% intervals.
+
+    Queues run in parallel on Dask when there are several; a queue whose model fails falls
+    back to snaive (its rows say so in `model`), a queue that cannot be forecast at all is
+    listed and the others complete."""
+    from forecast.core import check_models
 
     config = load_config(config_path)
     settings = forecast_settings(config, model=model, country=country, horizon=horizon,
@@ -123,10 +144,13 @@ def forecast_command(history_path, events, timestamp_col, queue_col, fill_missin
     history, calendar = load_inputs(config, history_path, events, timestamp_col, queue_col,
                                     settings["fill_missing"], calendar_path,
                                     settings["country"], lambda _: settings["horizon"])
-    result = forecast(history, horizon=settings["horizon"], models=[settings["model"]],
-                      calendar=calendar, queue_settings=config.queue)
+    with open_engine(workers, scheduler, tasks=queue_count(history)) as engine:
+        many = forecast_many(history, horizon=settings["horizon"], models=[settings["model"]],
+                             calendar=calendar, queue_settings=config.queue, engine=engine)
+    result = many.predicted
     atomic_write_csv(result, out_path)
     atomic_write_text(f"{out_path}.config.yaml", _resolved(config, settings, "forecast"))
+    report_problems(many.problems, f"{out_path}.failures.csv")
     queues = result["unique_id"].nunique()
     click.echo(f"wrote {len(result)} rows ({queues} queue(s) x {settings['horizon']} hours, "
                f"model {settings['model']}) to {out_path}")
@@ -146,12 +170,14 @@ ALWAYS_SHOWN = ("snaive", "histavg")
 @click.option("--models", "models_text", default="snaive,histavg,arima,auto", show_default=True,
               help="Comma-separated models; snaive and histavg are always added as benchmarks.")
 @click.option("--out", "out_path", type=_PATH, required=True,
-              help="Output CSV of metrics in long form: unique_id, model, metric, value.")
+              help="Output CSV of metrics in long form: unique_id, model, metric, value; "
+                   "failed queues go to <out>.failures.csv.")
+@engine_options
 def backtest_command(history_path, events, timestamp_col, queue_col, fill_missing,
                      calendar_path, country, config_path, horizon, windows, step, models_text,
-                     out_path):
+                     out_path, workers, scheduler):
     """Rolling-origin backtest: MASE, WAPE, bias, 80% coverage and fit time per model."""
-    from forecast.backtest import backtest
+    from forecast.backtest import Progress
     from forecast.core import check_models
 
     config = load_config(config_path)
@@ -161,9 +187,15 @@ def backtest_command(history_path, events, timestamp_col, queue_col, fill_missin
     history, calendar = load_inputs(config, history_path, events, timestamp_col, queue_col,
                                     settings["fill_missing"], calendar_path,
                                     settings["country"], lambda _: 0)
-    _, metrics = backtest(history, models=models, horizon=horizon, windows=windows, step=step,
-                          calendar=calendar, queue_settings=config.queue, progress=True)
+    queues = queue_count(history)
+    with open_engine(workers, scheduler, tasks=queues) as engine:
+        _, metrics, failures = backtest_many(
+            history, models=models, horizon=horizon, windows=windows, step=step,
+            calendar=calendar, queue_settings=config.queue, engine=engine,
+            on_done=Progress(queues).step)
     atomic_write_csv(metrics, out_path)
+    report_problems(problems_frame(failures=failures, requested_model=",".join(models)),
+                    f"{out_path}.failures.csv")
     settings["horizon"] = horizon
     atomic_write_text(f"{out_path}.config.yaml", _resolved(config, settings, "backtest"))
     click.echo(format_metrics(metrics))

@@ -6,23 +6,31 @@ import datetime as dt
 from pathlib import Path
 
 import click
+import pandas as pd
 
 from scheduler.agents import load_agents
-from scheduler.requirements import compute_requirements
 from staffcast.commands.forecasting import (
     _input_options,
     _resolved,
     forecast_settings,
     load_inputs,
+    queue_count,
 )
 from staffcast.commands.scheduling import report_schedule, solver_options
 from staffcast.commands.simulation import run_simulation, simulate_option
 from staffcast.config import load_config
+from staffcast.parallel import (
+    engine_options,
+    open_engine,
+    problems_frame,
+    report_problems,
+)
 from staffcast.pipeline import (
     QUANTILE_COLUMNS,
     forecast_volume,
     forecast_week,
     plan_files,
+    requirements_many,
     run_schedule,
     schedule_rules,
     staffing_settings,
@@ -50,10 +58,15 @@ from staffcast.pipeline import (
                    "history.csv and calendar.csv the report draws.")
 @solver_options
 @simulate_option
+@engine_options
 def plan_command(history_path, events, timestamp_col, queue_col, fill_missing, calendar_path,
                  country, config_path, week, model, volume_quantile, agents_path, out_dir,
-                 time_limit, gap, solver, simulate_replications):
-    """Forecast, staff and schedule one week: history in, named roster out."""
+                 time_limit, gap, solver, simulate_replications, workers, scheduler):
+    """Forecast, staff and schedule one week: history in, named roster out.
+
+    Forecast and requirements run per queue, in parallel on Dask when there are several
+    queues; failed queues and model fallbacks are listed on stderr and in failures.csv in
+    the output folder, and the plan covers the other queues."""
     from forecast.core import check_models
 
     if config_path is None:
@@ -75,13 +88,17 @@ def plan_command(history_path, events, timestamp_col, queue_col, fill_missing, c
     history, calendar = load_inputs(
         config, history_path, events, timestamp_col, queue_col, settings["fill_missing"],
         calendar_path, settings["country"], week_horizon(week_day))
-    week_forecast = forecast_week(config, history, calendar, week=week_day,
-                                  model=settings["model"], on_start=announce)
-    start = week_forecast.start
-    volume = forecast_volume(week_forecast.predicted, settings["volume_quantile"])
-    queues, hours = staffing_settings(config, sorted(volume["unique_id"].unique()))
-    requirement = compute_requirements(volume, queues, interval_minutes=rules.interval_minutes,
-                                       opening_hours=hours)
+    with open_engine(workers, scheduler, tasks=queue_count(history)) as engine:
+        week_forecast = forecast_week(config, history, calendar, week=week_day,
+                                      model=settings["model"], on_start=announce, engine=engine)
+        start = week_forecast.start
+        volume = forecast_volume(week_forecast.predicted, settings["volume_quantile"])
+        queues, hours = staffing_settings(config, sorted(volume["unique_id"].unique()))
+        requirement, failures = requirements_many(
+            volume, queues, interval_minutes=rules.interval_minutes, opening_hours=hours,
+            engine=engine)
+    report_problems(pd.concat([week_forecast.problems, problems_frame(failures=failures)],
+                              ignore_index=True), out_dir / "failures.csv")
     click.echo(f"plan: solving shifts for peak {int(requirement['agents_required'].max())} "
                f"agents ({solver}, time limit {time_limit:g} s)...", err=True)
     run = run_schedule(

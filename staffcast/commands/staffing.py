@@ -10,9 +10,20 @@ import click
 import pandas as pd
 
 from scheduler.export import atomic_write_csv, atomic_write_text
-from scheduler.requirements import QueueStaffing, compute_requirements, staff_interval
+from scheduler.requirements import QueueStaffing, staff_interval
 from staffcast.config import dump_resolved, load_config
-from staffcast.pipeline import QUANTILE_COLUMNS, forecast_volume, staffing_settings
+from staffcast.parallel import (
+    engine_options,
+    open_engine,
+    problems_frame,
+    report_problems,
+)
+from staffcast.pipeline import (
+    QUANTILE_COLUMNS,
+    forecast_volume,
+    requirements_many,
+    staffing_settings,
+)
 from staffcast.tables import check_unique_keys, numeric_column, read_keyed_csv
 
 
@@ -114,18 +125,25 @@ def erlang_command(volume, interval_s, aht_s, sl_target, sl_seconds, max_asa_s, 
                    "forecast.volume_quantile].")
 @click.option("--model", default=None,
               help="Model to staff for when the forecast holds several.")
+@engine_options
 def requirements_command(forecast_path, config_path, out_path, interval_minutes,
-                         volume_quantile, model):
-    """Agents needed per queue and interval, from a forecast and the queue settings."""
+                         volume_quantile, model, workers, scheduler):
+    """Agents needed per queue and interval, from a forecast and the queue settings.
+
+    Queues run in parallel on Dask when there are several; a failing queue is listed on
+    stderr and in <out>.failures.csv, and the others complete."""
     config = load_config(config_path)
     quantile = volume_quantile or config.forecast.volume_quantile
     volume = forecast_to_volume(forecast_path, quantile, model)
     names = sorted(volume["unique_id"].unique())
     queues, hours = staffing_settings(config, names)
-    req = compute_requirements(volume, queues, interval_minutes=int(interval_minutes),
-                               opening_hours=hours)
+    with open_engine(workers, scheduler, tasks=len(names)) as engine:
+        req, failures = requirements_many(volume, queues, interval_minutes=int(interval_minutes),
+                                          opening_hours=hours, engine=engine)
     out = atomic_write_csv(req, out_path)
     atomic_write_text(out.with_name(out.stem + ".config.yaml"), dump_resolved(config))
+    report_problems(problems_frame(failures=failures), f"{out}.failures.csv")
+    names = sorted(req["unique_id"].unique())
     peak = req.groupby("unique_id", observed=True)["agents_required"].max()
     click.echo(f"wrote {out} ({len(req)} rows, {len(names)} queues, volume column "
                f"{QUANTILE_COLUMNS[quantile]}); peak agents required: "

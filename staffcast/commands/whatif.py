@@ -7,18 +7,25 @@ import time
 from pathlib import Path
 
 import click
+import pandas as pd
 
 from scheduler.agents import load_agents
 from scheduler.export import atomic_write_csv
-from staffcast.commands.forecasting import forecast_settings, load_inputs
+from staffcast.commands.forecasting import forecast_settings, load_inputs, queue_count
 from staffcast.commands.simulation import run_simulation, simulate_option
 from staffcast.config import load_config
+from staffcast.parallel import (
+    engine_options,
+    open_engine,
+    problems_frame,
+    report_problems,
+)
 from staffcast.pipeline import forecast_week, week_horizon
 from staffcast.whatif import (
     comparison,
     format_comparison,
     load_scenarios,
-    run_scenario,
+    run_scenarios,
     scenario_configs,
 )
 
@@ -32,8 +39,14 @@ from staffcast.whatif import (
               help="Folder for one plan folder per scenario (base first) and "
                    "comparison.csv.")
 @simulate_option
-def whatif_command(scenarios_path: Path, out_dir: Path, simulate_replications: int) -> None:
-    """Plan the base week and every scenario from ONE forecast and compare them."""
+@engine_options
+def whatif_command(scenarios_path: Path, out_dir: Path, simulate_replications: int,
+                   workers: int | None, scheduler: str | None) -> None:
+    """Plan the base week and every scenario from ONE forecast and compare them.
+
+    The forecast runs per queue and the scenarios one per task, in parallel on Dask when
+    there are several; a failing scenario or queue is listed on stderr and in
+    failures.csv, and the others complete."""
     from forecast.core import check_models
 
     spec = load_scenarios(scenarios_path)
@@ -55,16 +68,18 @@ def whatif_command(scenarios_path: Path, out_dir: Path, simulate_replications: i
     history, calendar = load_inputs(config, base.history, False, "ds", None,
                                     config.forecast.fill_missing, base.calendar,
                                     config.forecast.country, week_horizon(base.week))
-    week = forecast_week(config, history, calendar, week=base.week, model=model,
-                         on_start=announce)
-    outcomes = []
-    started = time.perf_counter()
-    with click.progressbar(runs, label="whatif", file=sys.stderr,
-                           item_show_func=lambda r: r[0] if r else None) as bar:
-        for name, scenario_config, scenario in bar:
-            outcomes.append(run_scenario(
-                name, scenario_config, scenario, spec, week, out_dir / name, agents=agents,
-                agents_source=str(config.agents), volume_quantile=quantile))
+    with (open_engine(workers, scheduler, tasks=max(queue_count(history), len(runs)))
+          as engine):
+        week = forecast_week(config, history, calendar, week=base.week, model=model,
+                             on_start=announce, engine=engine)
+        started = time.perf_counter()
+        with click.progressbar(length=len(runs), label="whatif", file=sys.stderr) as bar:
+            mapped = run_scenarios(runs, spec, week, out_dir, agents=agents,
+                                   agents_source=str(config.agents), volume_quantile=quantile,
+                                   engine=engine, on_done=lambda name: bar.update(1, name))
+    report_problems(pd.concat([week.problems, problems_frame(failures=mapped.failures)],
+                              ignore_index=True), out_dir / "failures.csv")
+    outcomes = mapped.values
     table = comparison(outcomes)
     atomic_write_csv(table, out_dir / "comparison.csv")
     click.echo(format_comparison(table))

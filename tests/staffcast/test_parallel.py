@@ -5,10 +5,13 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pandas as pd
 import pytest
+from click.testing import CliRunner
 
+from staffcast.cli import main
 from staffcast.parallel import EngineError, TaskFailure, open_engine
 from staffcast.pipeline import forecast_many
 from tests.forecast.test_models import synthetic_history
@@ -101,3 +104,67 @@ def test_bad_worker_count_is_rejected(workers):
     with (pytest.raises(EngineError, match="--workers must be a whole number >= 1"),
           open_engine(workers, None, tasks=3)):
         pass
+
+
+def _shop(folder: Path) -> list[str]:
+    """A small shop's files; returns the `forecast` options that read them. Three weeks
+    of history for four queues: 'chat' and 'phone' are healthy; 'mornings' opens 08-11 for
+    its last two weeks only (42 open hours: too few for arima, enough for snaive); 'refit'
+    was closed for a refurbishment all along (a calendar closure: without one normal day
+    its weekly rest day cannot be learned, so it fails before any model)."""
+    history = pd.concat([synthetic_history(3, seed=s, queue=q) for s, q in
+                         enumerate(["chat", "phone", "mornings", "refit"])], ignore_index=True)
+    start, end = history["ds"].min(), history["ds"].max()
+    history.to_csv(folder / "history.csv", index=False)
+    (folder / "calendar.csv").write_text(
+        "event,start,end,kind,unique_id\n"
+        f"refurbishment,{start:%Y-%m-%d},{end:%Y-%m-%d},closure,refit\n"
+        f"not_yet_open,{start:%Y-%m-%d},{start + pd.Timedelta(days=6):%Y-%m-%d},closure,"
+        "mornings\n")
+    (folder / "config.yaml").write_text(
+        "queues:\n  mornings:\n    opening_hours: '08:00-11:00'\n"
+        "forecast:\n  country: none\n")
+    return ["--history", str(folder / "history.csv"), "--calendar",
+            str(folder / "calendar.csv"), "--config", str(folder / "config.yaml")]
+
+
+def test_cli_forecast_on_two_workers_lists_the_failed_queue_and_the_fallback(tmp_path):
+    inputs = _shop(tmp_path)
+    out = tmp_path / "forecast.csv"
+    result = CliRunner().invoke(main, ["forecast", *inputs, "--model", "arima", "--horizon",
+                                       "24", "--workers", "2", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    frame = pd.read_csv(out)
+    assert frame.groupby("unique_id")["model"].unique().map(list).to_dict() == {
+        "chat": ["arima"], "mornings": ["snaive"], "phone": ["arima"]}
+    assert (frame.groupby("unique_id").size() == 24).all()
+    failures = pd.read_csv(tmp_path / "forecast.csv.failures.csv", keep_default_na=False)
+    assert list(failures.columns) == ["unique_id", "stage", "requested_model", "used_model",
+                                      "reason"]
+    rows = failures.set_index("unique_id")
+    assert rows.loc["mornings", ["stage", "requested_model", "used_model"]].tolist() == [
+        "fallback", "arima", "snaive"]
+    assert "needs at least 48 open hours of history, got 42" in rows.loc["mornings", "reason"]
+    assert rows.loc["refit", ["stage", "requested_model", "used_model"]].tolist() == [
+        "forecast", "arima", ""]
+    assert rows.loc["refit", "reason"] == ("ValueError: cannot learn the rest day: history has "
+                                           "no complete normal day; set rest_day in the queue "
+                                           "config")
+    # No queue lost: every queue of the history is forecast or listed as failed.
+    assert set(frame["unique_id"]) | {"refit"} == set(pd.read_csv(tmp_path / "history.csv")
+                                                      ["unique_id"])
+    assert "1 failed, 1 fell back to another model:" in result.stderr
+    assert "  refit: forecast failed: ValueError: cannot learn the rest day" in result.stderr
+
+
+def test_cli_forecast_exits_1_when_every_queue_fails(tmp_path):
+    inputs = _shop(tmp_path)
+    frame = pd.read_csv(tmp_path / "history.csv")
+    frame[frame["unique_id"] == "refit"].to_csv(tmp_path / "history.csv", index=False)
+    out = tmp_path / "forecast.csv"
+    result = CliRunner().invoke(main, ["forecast", *inputs, "--model", "snaive", "--horizon",
+                                       "24", "--out", str(out)])
+    assert result.exit_code == 1
+    assert ("Error: every queue failed (1): refit: ValueError: cannot learn the rest day"
+            in result.output)
+    assert not out.exists()
