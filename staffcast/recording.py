@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import functools
 import os
+import shlex
+import sys
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -50,6 +52,12 @@ def store_option(command: Callable) -> Callable:
     return click.option("--store", "store_path", default=None,
                         type=click.Path(dir_okay=False, path_type=Path),
                         help=STORE_HELP)(wrapper)
+
+
+def command_line() -> str:
+    """This process's command line as the user typed it, e.g. "staffcast plan --history
+    h.csv ...", for a run's `command`."""
+    return shlex.join(["staffcast", *sys.argv[1:]])
 
 
 def recorded_message(run_id: int, store: Path) -> str:

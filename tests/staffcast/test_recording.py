@@ -28,6 +28,7 @@ from staffcast.pipeline import (
     staffing_settings,
 )
 from staffcast.recording import (
+    command_line,
     failures_frame,
     history_ends,
     record_forecast_run,
@@ -236,3 +237,8 @@ def test_store_option_gives_one_store_argument(tmp_path, monkeypatch):
     assert "--store and --no-store contradict each other" in both.output
     assert "Run store (DuckDB) to record this run in" in runner.invoke(
         _echo_store, ["--help"]).output
+
+
+def test_command_line_quotes_what_the_user_typed(monkeypatch):
+    monkeypatch.setattr(sys, "argv", ["/venv/bin/staffcast", "plan", "--out-dir", "my plan"])
+    assert command_line() == "staffcast plan --out-dir 'my plan'"
