@@ -242,3 +242,22 @@ def test_store_option_gives_one_store_argument(tmp_path, monkeypatch):
 def test_command_line_quotes_what_the_user_typed(monkeypatch):
     monkeypatch.setattr(sys, "argv", ["/venv/bin/staffcast", "plan", "--out-dir", "my plan"])
     assert command_line() == "staffcast plan --out-dir 'my plan'"
+
+
+def test_the_engines_problems_frame_is_stored_as_is(shop, tmp_path):
+    from staffcast.parallel import problems_frame
+
+    week = shop[2]
+    problems = problems_frame([Fallback("chat", "arima", "snaive", "LinAlgError: singular")],
+                              [TaskFailure("mail", "forecast", "ValueError: too short")],
+                              requested_model="arima")
+    requirement, run = plan(shop[0], shop[1], week, "p2")
+    store = tmp_path / "runs.duckdb"
+    run_id = record_plan_run(store, command="plan", week_forecast=week, requirement=requirement,
+                             run=run, config_yaml="", inputs={}, failures=problems)
+    with RunStore(store, read_only=True) as opened:
+        assert opened.run(run_id)["status"] == "partial"
+        stored = opened.table("failures", run_id)
+    assert stored[["unique_id", "stage", "used_model"]].to_dict("records") == [
+        {"unique_id": "chat", "stage": "fallback", "used_model": "snaive"},
+        {"unique_id": "mail", "stage": "forecast", "used_model": ""}]
