@@ -227,6 +227,21 @@ def _needed_agents(config_yaml: str, where: str, volume: pd.DataFrame,
                          "needed": needed["agents_required"].to_numpy(float)})
 
 
+def _hourly_volume(actuals: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
+    """`unique_id, ds, volume`: the actual contacts of each hour the requirement `rows`
+    touch, on a gap-free hourly grid per queue. compute_requirements reads the row length
+    from the smallest gap, so a missing hour must not make two hours look like one long
+    row; hours without an actual are zero here and dropped with their intervals later."""
+    parts = []
+    for uid, sub in rows.groupby("unique_id", sort=True):
+        hours = sub["ds"].dt.floor("h")
+        grid = pd.date_range(hours.min(), hours.max(), freq="h")
+        seen = actuals[actuals["unique_id"] == uid].set_index("ds")["y"]
+        parts.append(pd.DataFrame({"unique_id": uid, "ds": grid,
+                                   "volume": seen.reindex(grid, fill_value=0.0).to_numpy()}))
+    return pd.concat(parts, ignore_index=True)
+
+
 def _staffing_intervals(store: RunStore, runs: pd.DataFrame, origins: pd.DataFrame
                         ) -> tuple[pd.DataFrame, list[str]]:
     """Per run, scenario, queue and interval with an actual: implied, needed and scheduled
@@ -265,10 +280,7 @@ def _staffing_intervals(store: RunStore, runs: pd.DataFrame, origins: pd.DataFra
         if not text.strip():
             notes.append(f"{where}: no config recorded, staffing not compared")
             continue
-        hours = rows["ds"].dt.floor("h")
-        volume = actuals.merge(pd.DataFrame({"unique_id": rows["unique_id"], "ds": hours})
-                               .drop_duplicates(), on=["unique_id", "ds"])
-        volume = volume.rename(columns={"y": "volume"})
+        volume = _hourly_volume(actuals, rows)
         parts = []
         try:
             for minutes, by_interval in rows.groupby("interval_minutes", sort=True):

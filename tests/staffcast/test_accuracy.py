@@ -142,6 +142,22 @@ def test_a_scenario_without_any_config_is_noted(tmp_path):
     assert list(report.runs["status"]) == ["waiting"]
 
 
+def test_hours_missing_from_the_actuals_do_not_stretch_the_others(tmp_path):
+    ds = pd.date_range(MON + pd.Timedelta(hours=8), periods=4, freq="h")
+    with RunStore(tmp_path / "g.duckdb") as store:
+        store.record(RunRecord(
+            kind="plan", command="p", model="histavg", config_yaml=CONFIG,
+            requirements=pd.DataFrame({"unique_id": "q1", "ds": ds, "interval_minutes": 60,
+                                       "volume": 1.0, "aht_s": 180.0,
+                                       "agents_required": 10.0, "service_level": 1.0})))
+        # 09:00 and 10:00 never arrived: 08:00 and 11:00 are one hour each, 40 calls.
+        store.add_actuals(pd.DataFrame({"unique_id": "q1", "ds": ds[[0, 3]], "y": 40.0}))
+        report = accuracy(store)
+    # 40 calls of 180 s in an hour = 2 erlangs: 4 agents for 80% within 20 s.
+    assert _value(report.metrics, 1, "over_staffed_agent_hours") == pytest.approx(2 * 6)
+    assert report.staffing["intervals"].tolist() == [2]
+
+
 def test_no_actuals_and_bad_weeks_are_errors(tmp_path):
     with RunStore(tmp_path / "e.duckdb") as store:
         with pytest.raises(AccuracyError, match="holds no actuals yet; load them with "
