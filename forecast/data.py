@@ -192,7 +192,8 @@ def _read_table(path: str | Path, what: str) -> tuple[pd.DataFrame, bool, str]:
 # ---------------------------------------------------------------- validation
 
 def _validate(df: pd.DataFrame, source: str, lines: bool, opening_hours: Mapping[str, WeeklyHours] | None,
-              fill_missing: FillMissing, closed_dates: ClosedHours | None) -> pd.DataFrame:
+              fill_missing: FillMissing, closed_dates: ClosedHours | None,
+              min_hours: int = MIN_HOURS) -> pd.DataFrame:
     _check_fill_missing(fill_missing)
     for name, hours in (opening_hours or {}).items():
         _check_weekly_hours(hours, f"opening_hours[{name!r}]")
@@ -203,7 +204,8 @@ def _validate(df: pd.DataFrame, source: str, lines: bool, opening_hours: Mapping
                          "needs ds (hour start), y (contacts) and optionally unique_id (queue)")
     n = len(df)
     if n == 0:
-        raise InputError(f"{source}: no rows; history needs at least {MIN_HOURS} hours per queue")
+        raise InputError(f"{source}: no rows; history needs at least {min_hours} hour(s) per "
+                         "queue")
     if "unique_id" in df.columns:
         uid = _parse_queue(df["unique_id"], source, "unique_id", lines)
     else:
@@ -256,10 +258,10 @@ def _validate(df: pd.DataFrame, source: str, lines: bool, opening_hours: Mapping
     for queue, sub in frame.groupby("unique_id", sort=True):
         queue = str(queue)
         grid = pd.date_range(sub["ds"].iloc[0], sub["ds"].iloc[-1], freq="h")
-        if len(grid) < MIN_HOURS:
+        if len(grid) < min_hours:
             raise InputError(f"{source}: queue {queue!r} spans only {len(grid)} hours "
-                             f"({grid[0]} to {grid[-1]}); at least {MIN_HOURS} hours (two weeks) "
-                             "are needed")
+                             f"({grid[0]} to {grid[-1]}); at least {min_hours} hours are needed"
+                             + (" (two weeks)" if min_hours == MIN_HOURS else ""))
         values = pd.Series(sub["y"].to_numpy(), index=pd.DatetimeIndex(sub["ds"])).reindex(grid)
         gaps = values.isna().to_numpy()
         if gaps.any():
@@ -302,13 +304,15 @@ def validate_history(df: pd.DataFrame, source: str = "<frame>", *,
 
 def load_history(path: str | Path, *, opening_hours: Mapping[str, WeeklyHours] | None = None,
                  fill_missing: FillMissing = "error",
-                 closed_dates: ClosedHours | None = None) -> pd.DataFrame:
+                 closed_dates: ClosedHours | None = None,
+                 min_hours: int = MIN_HOURS) -> pd.DataFrame:
     """Read hourly contact counts from CSV or Parquet into the history frame.
 
     Columns `ds` (hour start, naive local time; one time zone allowed, converted to its
     naive wall-clock), `y` (contacts, >= 0) and optional `unique_id` (queue; absent means
     one queue named "default"); other columns are ignored. Rows must be sorted by `ds`
-    within each queue, one per (queue, hour), and each queue must span >= 336 hours.
+    within each queue, one per (queue, hour), and each queue must span >= `min_hours`
+    hours (336, two weeks, for a history to forecast from; actuals may be shorter).
 
     Hours missing inside a queue's span are an error, except when they are closed
     (`opening_hours[queue]`, or `opening_hours["default"]`), covered by a calendar closure
@@ -316,7 +320,7 @@ def load_history(path: str | Path, *, opening_hours: Mapping[str, WeeklyHours] |
     `fill_missing="zero"`: those become zero contacts.
     """
     frame, lines, source = _read_table(path, "history")
-    return _validate(frame, source, lines, opening_hours, fill_missing, closed_dates)
+    return _validate(frame, source, lines, opening_hours, fill_missing, closed_dates, min_hours)
 
 
 def load_events(path: str | Path, *, timestamp_col: str = "ds", queue_col: str | None = None,

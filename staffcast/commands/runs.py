@@ -61,7 +61,7 @@ def actuals_command(history_path, store_path, config_path, calendar_path, fill_m
                 if calendar_path is not None else None)
     history = load_history(history_path, opening_hours=opening_hours,
                            fill_missing=fill_missing or config.forecast.fill_missing,
-                           closed_dates=closures)
+                           closed_dates=closures, min_hours=1)
     store = store_path or default_store_path()
     with RunStore(store) as opened:
         load = opened.add_actuals(history, source=fingerprint("history", history_path))

@@ -161,8 +161,8 @@ def test_actuals_loads_then_replaces(tmp_path):
         f"actuals load 1 into {store}: 672 hour(s) read from {tmp_path / 'history.csv'}, "
         "672 new, 0 replaced (0 with a changed value); 1 queue(s), 2026-10-12 00:00 to "
         "2026-11-08 23:00\n")
-    # A later export of the last two weeks (the loader's minimum span), with 3 hours of
-    # the last day corrected, and one more day.
+    # A later export of the last two weeks, with 3 hours of the last day corrected, and
+    # one more day.
     history = pd.read_csv(tmp_path / "history.csv", parse_dates=["ds"])
     history = history[history["ds"] >= "2026-10-26"].copy()
     history.loc[(history["ds"] >= "2026-11-08") & history["ds"].dt.hour.isin([9, 10, 11]),
@@ -181,6 +181,21 @@ def test_actuals_loads_then_replaces(tmp_path):
     np.testing.assert_array_equal(stored["y"].to_numpy()[-360:], later["y"].to_numpy())
     assert loads["sha256"].iloc[1] == hashlib.sha256((tmp_path / "later.csv").read_bytes()
                                                      ).hexdigest()
+
+
+def test_actuals_takes_a_single_morning(tmp_path):
+    # Intraday actuals arrive hours at a time; a forecast's two-week minimum does not apply.
+    write_small_shop(tmp_path, SMALL_SHOP_CONFIG)
+    history = pd.read_csv(tmp_path / "history.csv")
+    morning = history[history["ds"].str.startswith("2026-11-08")].head(10)
+    morning.to_csv(tmp_path / "morning.csv", index=False)
+    store = tmp_path / "runs.duckdb"
+    result = invoke("actuals", "--history", tmp_path / "morning.csv", "--store", store)
+    assert result.exit_code == 0, result.output
+    assert "10 hour(s) read" in result.output and "10 new" in result.output
+    with RunStore(store, read_only=True) as opened:
+        np.testing.assert_array_equal(opened.actuals()["y"].to_numpy(),
+                                      morning["y"].to_numpy(dtype=float))
 
 
 def test_actuals_checks_the_history_like_forecast(tmp_path):
