@@ -81,7 +81,13 @@ def synthetic_queues(n: int, n_short: int, seed: int = 2026) -> pd.DataFrame:
 
 
 def _peak_rss_mib() -> float:
-    # ru_maxrss is in KiB on Linux.
+    """This process's peak resident memory, MiB: VmHWM on Linux. Not ru_maxrss, which a
+    worker inherits from the process that started it (it showed the parent's 1.8 GB)."""
+    status = Path("/proc/self/status")
+    if status.exists():
+        for line in status.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
