@@ -28,6 +28,13 @@ from staffcast.parallel import (
     report_problems,
 )
 from staffcast.pipeline import backtest_many, forecast_many
+from staffcast.recording import (
+    command_line,
+    history_ends,
+    record_forecast_run,
+    recorded_message,
+    store_option,
+)
 
 _PATH = click.Path(dir_okay=False, path_type=Path)
 _EXISTING = click.Path(exists=True, dir_okay=False, path_type=Path)
@@ -127,9 +134,10 @@ def _resolved(config: Config, settings: dict, command: str) -> str:
                    "yhat_lo_95, yhat_hi_95; the resolved config goes to <out>.config.yaml, "
                    "failed queues and model fallbacks to <out>.failures.csv.")
 @engine_options
+@store_option
 def forecast_command(history_path, events, timestamp_col, queue_col, fill_missing,
                      calendar_path, country, config_path, horizon, model, out_path, workers,
-                     scheduler):
+                     scheduler, store):
     """Forecast hourly contact volume per queue with 80% and 95% intervals.
 
     Queues run in parallel on Dask when there are several; a queue whose model fails falls
@@ -148,12 +156,21 @@ def forecast_command(history_path, events, timestamp_col, queue_col, fill_missin
         many = forecast_many(history, horizon=settings["horizon"], models=[settings["model"]],
                              calendar=calendar, queue_settings=config.queue, engine=engine)
     result = many.predicted
+    resolved = _resolved(config, settings, "forecast")
     atomic_write_csv(result, out_path)
-    atomic_write_text(f"{out_path}.config.yaml", _resolved(config, settings, "forecast"))
+    atomic_write_text(f"{out_path}.config.yaml", resolved)
     report_problems(many.problems, f"{out_path}.failures.csv")
     queues = result["unique_id"].nunique()
     click.echo(f"wrote {len(result)} rows ({queues} queue(s) x {settings['horizon']} hours, "
                f"model {settings['model']}) to {out_path}")
+    if store is not None:
+        run_id = record_forecast_run(
+            store, command=command_line(), config_yaml=resolved, model=settings["model"],
+            inputs={"history": history_path, "calendar": calendar_path,
+                    "config": config_path},
+            forecasts=result, origin=history_ends(history), outputs=out_path,
+            failures=many.problems)
+        click.echo(recorded_message(run_id, store), err=True)
 
 
 ALWAYS_SHOWN = ("snaive", "histavg")

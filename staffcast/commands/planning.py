@@ -36,6 +36,12 @@ from staffcast.pipeline import (
     staffing_settings,
     week_horizon,
 )
+from staffcast.recording import (
+    command_line,
+    record_plan_run,
+    recorded_message,
+    store_option,
+)
 
 
 @click.command("plan")
@@ -59,9 +65,10 @@ from staffcast.pipeline import (
 @solver_options
 @simulate_option
 @engine_options
+@store_option
 def plan_command(history_path, events, timestamp_col, queue_col, fill_missing, calendar_path,
                  country, config_path, week, model, volume_quantile, agents_path, out_dir,
-                 time_limit, gap, solver, simulate_replications, workers, scheduler):
+                 time_limit, gap, solver, simulate_replications, workers, scheduler, store):
     """Forecast, staff and schedule one week: history in, named roster out.
 
     Forecast and requirements run per queue, in parallel on Dask when there are several
@@ -97,18 +104,27 @@ def plan_command(history_path, events, timestamp_col, queue_col, fill_missing, c
         requirement, failures = requirements_many(
             volume, queues, interval_minutes=rules.interval_minutes, opening_hours=hours,
             engine=engine)
-    report_problems(pd.concat([week_forecast.problems, problems_frame(failures=failures)],
-                              ignore_index=True), out_dir / "failures.csv")
+    problems = pd.concat([week_forecast.problems, problems_frame(failures=failures)],
+                         ignore_index=True)
+    report_problems(problems, out_dir / "failures.csv")
     click.echo(f"plan: solving shifts for peak {int(requirement['agents_required'].max())} "
                f"agents ({solver}, time limit {time_limit:g} s)...", err=True)
+    resolved = _resolved(config, settings, "plan")
     run = run_schedule(
         requirement, rules, out_dir, agents=agents, agents_source=str(agents_path),
         solver=solver, time_limit_s=time_limit, gap=gap,
-        extra_files=plan_files(week_forecast, week_forecast.predicted, requirement,
-                               _resolved(config, settings, "plan")),
+        extra_files=plan_files(week_forecast, week_forecast.predicted, requirement, resolved),
         summary_extra={"week_start": f"{start:%Y-%m-%d}", "forecast_model": settings["model"],
                        "volume_quantile": settings["volume_quantile"]})
     report_schedule(run)
+    if store is not None:
+        run_id = record_plan_run(
+            store, command=command_line(), week_forecast=week_forecast,
+            requirement=requirement, run=run, config_yaml=resolved,
+            inputs={"history": history_path, "calendar": calendar_path,
+                    "config": config_path, "agents": agents_path},
+            failures=problems)
+        click.echo(recorded_message(run_id, store), err=True)
     if simulate_replications:
         click.echo(run_simulation(out_dir, replications=simulate_replications), err=True)
 

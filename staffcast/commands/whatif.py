@@ -21,6 +21,12 @@ from staffcast.parallel import (
     report_problems,
 )
 from staffcast.pipeline import forecast_week, week_horizon
+from staffcast.recording import (
+    command_line,
+    record_whatif_run,
+    recorded_message,
+    store_option,
+)
 from staffcast.whatif import (
     comparison,
     format_comparison,
@@ -40,8 +46,9 @@ from staffcast.whatif import (
                    "comparison.csv.")
 @simulate_option
 @engine_options
+@store_option
 def whatif_command(scenarios_path: Path, out_dir: Path, simulate_replications: int,
-                   workers: int | None, scheduler: str | None) -> None:
+                   workers: int | None, scheduler: str | None, store: Path | None) -> None:
     """Plan the base week and every scenario from ONE forecast and compare them.
 
     The forecast runs per queue and the scenarios one per task, in parallel on Dask when
@@ -77,14 +84,22 @@ def whatif_command(scenarios_path: Path, out_dir: Path, simulate_replications: i
             mapped = run_scenarios(runs, spec, week, out_dir, agents=agents,
                                    agents_source=str(config.agents), volume_quantile=quantile,
                                    engine=engine, on_done=lambda name: bar.update(1, name))
-    report_problems(pd.concat([week.problems, problems_frame(failures=mapped.failures)],
-                              ignore_index=True), out_dir / "failures.csv")
+    problems = pd.concat([week.problems, problems_frame(failures=mapped.failures)],
+                         ignore_index=True)
+    report_problems(problems, out_dir / "failures.csv")
     outcomes = mapped.values
     table = comparison(outcomes)
     atomic_write_csv(table, out_dir / "comparison.csv")
     click.echo(format_comparison(table))
     click.echo(f"whatif: {len(outcomes)} scenario(s) solved in "
                f"{time.perf_counter() - started:.0f} s; outputs in {out_dir}", err=True)
+    if store is not None:
+        run_id = record_whatif_run(
+            store, command=command_line(), week_forecast=week, outcomes=outcomes,
+            out_dir=out_dir, inputs={"scenarios": scenarios_path, "history": base.history,
+                                     "calendar": base.calendar, "config": base.config},
+            failures=problems)
+        click.echo(recorded_message(run_id, store), err=True)
     if simulate_replications:
         for outcome in outcomes:
             if outcome.run.has_plan:

@@ -110,3 +110,45 @@ def test_warns_when_the_builtin_calendar_does_not_cover_the_horizon(tmp_path):
                  "--horizon", 168, "--out", tmp_path / "f.csv")
     assert result.exit_code == 0, result.output
     assert "Warning:" in result.stderr and "2027" in result.stderr
+
+
+def test_forecast_is_recorded_in_the_store(tmp_path, history_csv, config_yaml):
+    import hashlib
+
+    from staffcast.store import RunStore
+
+    store = tmp_path / "runs.duckdb"
+    out = tmp_path / "forecast.csv"
+    result = run("forecast", "--history", history_csv, "--config", config_yaml,
+                 "--horizon", 48, "--out", out, "--store", store)
+    assert result.exit_code == 0, result.output
+    assert f"recorded run 1 in {store}" in result.output
+    written = pd.read_csv(out, parse_dates=["ds"])
+    with RunStore(store, read_only=True) as opened:
+        runs = opened.runs()
+        stored = opened.table("forecasts", 1)
+        inputs = opened.table("run_inputs", 1).set_index("name")
+        config_text = opened.run(1)["config_yaml"]
+    assert runs[["kind", "status", "model", "n_queues"]].values.tolist() == [
+        ["forecast", "ok", "histavg", 1]]
+    np.testing.assert_allclose(stored["yhat"].to_numpy(), written["yhat"].to_numpy())
+    assert (stored["ds"].to_numpy() == written["ds"].to_numpy()).all()
+    history_end = pd.read_csv(history_csv, parse_dates=["ds"])["ds"].max()
+    assert (stored["origin"] == history_end).all()
+    assert inputs.loc["history", "sha256"] == hashlib.sha256(history_csv.read_bytes()
+                                                             ).hexdigest()
+    assert set(inputs.index) == {"history", "config"}
+    assert config_text == (tmp_path / "forecast.csv.config.yaml").read_text()
+
+
+def test_no_store_records_nothing(tmp_path, history_csv, config_yaml, monkeypatch):
+    default = tmp_path / "default.duckdb"
+    monkeypatch.setenv("STAFFCAST_STORE", str(default))
+    result = run("forecast", "--history", history_csv, "--config", config_yaml,
+                 "--horizon", 24, "--out", tmp_path / "f.csv", "--no-store")
+    assert result.exit_code == 0, result.output
+    assert not default.exists() and "recorded run" not in result.output
+    result = run("forecast", "--history", history_csv, "--config", config_yaml,
+                 "--horizon", 24, "--out", tmp_path / "f.csv")
+    assert result.exit_code == 0, result.output
+    assert f"recorded run 1 in {default}" in result.output

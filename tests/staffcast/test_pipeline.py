@@ -9,6 +9,7 @@ from click.testing import CliRunner
 
 from staffcast.cli import main
 from staffcast.pipeline import forecast_volume, plan_week
+from staffcast.store import RunStore
 from tests.staffcast.shop import SMALL_SHOP_CONFIG, write_small_shop
 
 
@@ -64,7 +65,7 @@ def test_plan_round_trip_writes_every_output(small_shop):
     result = CliRunner().invoke(main, [
         "plan", "--history", str(small_shop / "history.csv"), "--config",
         str(small_shop / "config.yaml"), "--out-dir", str(out), "--solver", "cbc",
-        "--time-limit", "30"])
+        "--time-limit", "30", "--store", str(small_shop / "runs.duckdb")])
     assert result.exit_code == 0, result.output
     names = {p.name for p in out.iterdir()}
     assert {"forecast.csv", "requirements.csv", "roster.csv", "activities.csv", "coverage.csv",
@@ -83,6 +84,18 @@ def test_plan_round_trip_writes_every_output(small_shop):
     req = pd.read_csv(out / "requirements.csv")
     # Coverage is checked against the very requirement the plan staffed.
     assert cov["required"].sum() == pytest.approx(req["agents_required"].sum())
+    # The run store holds the same plan as the folder.
+    with RunStore(small_shop / "runs.duckdb", read_only=True) as store:
+        recorded = store.run(1)
+        stored_req = store.table("requirements", 1)
+        schedule = store.table("schedules", 1).iloc[0]
+        stored_cov = store.table("coverage", 1)
+    assert recorded["kind"] == "plan" and recorded["status"] == "ok"
+    assert recorded["config_yaml"] == (out / "config.resolved.yaml").read_text()
+    assert stored_req["agents_required"].sum() == pytest.approx(req["agents_required"].sum())
+    assert schedule["status"] == summary["status"]
+    assert schedule["labour_cost"] == pytest.approx(summary["labour_cost"])
+    assert stored_cov["scheduled"].sum() == pytest.approx(cov["scheduled"].sum())
 
 
 def test_plan_needs_a_config(small_shop):
