@@ -8,17 +8,14 @@ forecast from a file, the store or a fresh fit, and records the re-forecast in t
 
 from __future__ import annotations
 
-import dataclasses
-import shlex
-import sys
 from pathlib import Path
 
 import click
 import pandas as pd
 
 from scheduler.export import atomic_write_csv, atomic_write_text
-from staffcast.config import Config, dump_resolved, load_config
-from staffcast.recording import recorded_message, store_option
+from staffcast.config import Config, load_config
+from staffcast.recording import command_line, recorded_message, store_option
 from staffcast.store import (
     RunRecord,
     RunStore,
@@ -202,21 +199,22 @@ def morning_fitted(config: Config, history: pd.DataFrame, calendar, day: pd.Time
                    model: str) -> pd.DataFrame:
     """The day forecast now with `model` from the history strictly before the day."""
     from forecast.core import forecast
+    from forecast.data import MIN_HOURS
 
     before = history[history["ds"] < day]
-    if before.empty:
-        raise ValueError(f"no history before {day:%Y-%m-%d} to fit a morning forecast from")
+    spans = before.groupby("unique_id")["ds"].size().reindex(
+        history["unique_id"].unique(), fill_value=0)
+    short = spans[spans < MIN_HOURS]
+    if len(short):
+        raise ValueError(
+            f"history: queue {short.index[0]!r} has {int(short.iloc[0])} hour(s) before "
+            f"{day:%Y-%m-%d}; fitting a morning forecast needs at least {MIN_HOURS} (two "
+            "weeks). Give the morning forecast with --forecast, or record a forecast of the "
+            "day in the store (--store)")
     horizon = int((day + _DAY - before["ds"].max()) / _HOUR) - 1
     predicted = forecast(before, horizon=horizon, models=[model], calendar=calendar,
                          queue_settings=config.queue)
     return predicted[predicted["ds"] >= day].reset_index(drop=True)
-
-
-def _resolved(config: Config, settings: dict) -> str:
-    raw = dict(config.raw)
-    raw["forecast"] = {**dict(raw.get("forecast") or {}), **settings}
-    header = f"# resolved config of: staffcast reforecast {shlex.join(sys.argv[2:])}\n"
-    return header + dump_resolved(dataclasses.replace(config, raw=raw))
 
 
 @click.command("reforecast")
@@ -252,7 +250,7 @@ def reforecast_command(history_path, as_of_text, forecast_path, store, config_pa
     to forecast volume so far, shrunk towards 1 while little of the day has been seen."""
     from forecast.core import check_models
     from forecast.intraday import BAND_COLUMNS, reforecast_day
-    from staffcast.commands.forecasting import forecast_settings, load_inputs
+    from staffcast.commands.forecasting import _resolved, forecast_settings, load_inputs
 
     as_of = parse_as_of(as_of_text)
     day = as_of.normalize()
@@ -263,7 +261,7 @@ def reforecast_command(history_path, as_of_text, forecast_path, store, config_pa
     history, calendar = load_inputs(
         config, history_path, False, "ds", None, settings["fill_missing"], calendar_path,
         settings["country"],
-        lambda h: max(int((day + _DAY - h["ds"].max()) / _HOUR), 0))
+        lambda h: max(int((day + _DAY - h["ds"].max()) / _HOUR), 0), min_hours=1)
     check_as_of(history, as_of)
     later = int((history["ds"] >= as_of).sum())
     if later:
@@ -286,7 +284,7 @@ def reforecast_command(history_path, as_of_text, forecast_path, store, config_pa
     today = history[(history["ds"] >= day) & (history["ds"] < as_of)]
     result = reforecast_day(morning, today, as_of)
     atomic_write_csv(result.frame, out_path)
-    atomic_write_text(f"{out_path}.config.yaml", _resolved(config, settings))
+    atomic_write_text(f"{out_path}.config.yaml", _resolved(config, settings, "reforecast"))
     click.echo(f"morning forecast: {source}")
     for scale in result.scales:
         ratio = "-" if scale.ratio is None else f"{scale.ratio:.3f}"
@@ -308,8 +306,8 @@ def reforecast_command(history_path, as_of_text, forecast_path, store, config_pa
         try:
             with RunStore(store) as opened:
                 run_id = opened.record(RunRecord(
-                    kind="reforecast", command=shlex.join(["staffcast", *sys.argv[1:]]),
-                    config_yaml=_resolved(config, settings),
+                    kind="reforecast", command=command_line(),
+                    config_yaml=_resolved(config, settings, "reforecast"),
                     model=str(result.frame["model"].iloc[0]), inputs=inputs,
                     forecasts=recorded, summary=summary))
         except (StoreError, OSError) as exc:

@@ -97,6 +97,35 @@ def test_reforecast_takes_the_newest_recorded_forecast_made_before_the_day(shop)
     np.testing.assert_allclose(frame["yhat_hi_95"], 14 * frame["scale_factor"])
 
 
+def test_reforecast_takes_only_todays_actuals_when_the_morning_forecast_is_recorded(shop):
+    # Intraday the planner exports just today so far; the morning forecast is in the store.
+    history = pd.read_csv(shop / "history.csv", parse_dates=["ds"])
+    history[history["ds"] >= DAY].to_csv(shop / "today.csv", index=False)
+    store = shop / "runs.duckdb"
+    hours = pd.date_range(DAY, periods=24, freq="h")
+    morning = pd.DataFrame({"unique_id": "chat", "ds": hours, "model": "histavg",
+                            "yhat": shape(hours.hour.to_numpy()), "yhat_lo_80": 0.0,
+                            "yhat_hi_80": 50.0, "yhat_lo_95": 0.0, "yhat_hi_95": 60.0,
+                            "origin": DAY - pd.Timedelta(hours=1)})
+    with RunStore(store) as opened:
+        opened.record(RunRecord(kind="forecast", command="t", model="histavg",
+                                forecasts=morning))
+    result = run("reforecast", "--history", shop / "today.csv", "--as-of", "2026-11-11 10:00",
+                 "--config", shop / "config.yaml", "--store", store, "--out", shop / "r.csv")
+    assert result.exit_code == 0, result.output
+    so_far, day = shape(np.arange(10)).sum(), shape(np.arange(24)).sum()
+    weight = so_far / (so_far + HALF_SHARE * day)
+    np.testing.assert_allclose(pd.read_csv(shop / "r.csv")["scale_factor"],
+                               1 + weight * 0.5)
+    # Without a recorded forecast, today alone is too short to fit one: one clear line.
+    bare = run("reforecast", "--history", shop / "today.csv", "--as-of", "2026-11-11 10:00",
+               "--config", shop / "config.yaml", "--no-store", "--out", shop / "r2.csv")
+    assert bare.exit_code == 1
+    assert ("queue 'chat' has 0 hour(s) before 2026-11-11; fitting a morning forecast "
+            "needs at least 336") in bare.output
+    assert not (shop / "r2.csv").exists()
+
+
 def test_reforecast_from_a_forecast_file(shop):
     hours = pd.date_range(DAY - pd.Timedelta(days=1), periods=48, freq="h")
     forecast = pd.DataFrame({"unique_id": "chat", "ds": hours, "model": "arima", "yhat": 20.0,
