@@ -181,7 +181,9 @@ def show_command(run_id, store_path, show_config):
     if len(requirements):
         blocks.append(_block("requirements (agent-hours)", requirement_hours(requirements)))
     if len(schedules):
-        blocks.append(_block("schedules", schedules[_SCHEDULE_SHOWN]))
+        shown = schedules[_SCHEDULE_SHOWN].rename(columns={"mip_gap": "mip_gap_%"})
+        shown["mip_gap_%"] = 100 * shown["mip_gap_%"]  # a fraction; 2 decimals hid it
+        blocks.append(_block("schedules", shown))
     blocks.append(_block("failures", failures))
     click.echo("\n".join(lines + blocks))
 
