@@ -84,6 +84,11 @@ def _guarded(func: Callable[..., T], item: Any, **shared: Any) -> T | _Raised:
         return _Raised(_reason(exc))
 
 
+def _guarded_batch(func: Callable[..., T], batch: Sequence[Any], **shared: Any
+                   ) -> list[T | _Raised]:
+    return [_guarded(func, item, **shared) for item in batch]
+
+
 class Engine:
     """Maps tasks inline or on a Dask client; see the module docstring."""
 
@@ -137,23 +142,41 @@ class Engine:
             futures = self.client.scatter([shared[n] for n in names], broadcast=True,
                                           hash=False)
             handles = dict(zip(names, futures))
-        futures = [self.client.submit(_guarded, func, item, pure=False,
-                                      key=f"{stage}-{i}-{os.urandom(4).hex()}", **handles)
-                   for i, item in enumerate(items)]
-        index = {future.key: i for i, future in enumerate(futures)}
-        outcomes: list[Any] = [None] * len(futures)
+        size = batch_size(len(items), max(self.workers, 1))
+        starts = range(0, len(items), size)
+        futures = [self.client.submit(_guarded_batch, func, items[start:start + size],
+                                      pure=False, key=f"{stage}-{start}-{os.urandom(4).hex()}",
+                                      **handles)
+                   for start in starts]
+        first = {future.key: start for future, start in zip(futures, starts)}
+        outcomes: list[Any] = [None] * len(items)
         try:
             for future in as_completed(futures, loop=self.client.loop):
-                i = index[future.key]
+                start = first[future.key]
+                stop = min(start + size, len(items))
                 try:
-                    outcomes[i] = future.result()
+                    outcomes[start:stop] = future.result()
                 except Exception as exc:  # noqa: BLE001 - a worker died, the task was lost
-                    outcomes[i] = _Raised(_reason(exc))
+                    outcomes[start:stop] = [_Raised(_reason(exc))] * (stop - start)
                 if on_done is not None:
-                    on_done(keys[i])
+                    for key in keys[start:stop]:
+                        on_done(key)
         finally:
             self.client.cancel(futures + list(handles.values()))
         return outcomes
+
+
+TASKS_PER_WORKER = 32
+
+
+def batch_size(items: int, workers: int) -> int:
+    """Items per Dask task: one, unless there are more than `TASKS_PER_WORKER` per worker.
+
+    Each task costs the scheduler and the client a few milliseconds, taken from the same
+    cores as the workers on one machine; with 1,000 queues on 2 workers that was ~5% of
+    the run. Grouping consecutive items keeps at least `TASKS_PER_WORKER` tasks per worker,
+    so the last tasks still balance across workers (each item is still guarded alone)."""
+    return max(1, items // (workers * TASKS_PER_WORKER))
 
 
 def _check_workers(workers: int | None) -> None:

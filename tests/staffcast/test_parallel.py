@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from staffcast.cli import main
-from staffcast.parallel import EngineError, TaskFailure, open_engine
+from staffcast.parallel import EngineError, TaskFailure, batch_size, open_engine
 from staffcast.pipeline import forecast_many
 from tests.forecast.test_models import synthetic_history
 
@@ -58,8 +58,11 @@ def test_two_worker_cluster_matches_the_serial_forecast_and_lists_a_failed_queue
     with open_engine(2, None, tasks=5) as engine:
         assert engine.parallel and engine.workers == 2
         parallel = forecast_many(history, horizon=24, models=["histavg"], engine=engine)
-        pids = engine.map(_pid_and_scaled, list(range(8)), keys=list("abcdefgh"), stage="t",
-                          shared={"factor": 1})
+        # 201 items: grouped three to a task (batch_size), one bad item in the middle.
+        items = [*range(100), -5, *range(100, 200)]
+        assert batch_size(len(items), 2) == 3
+        pids = engine.map(_pid_and_scaled, items, keys=[f"k{i}" for i in range(201)],
+                          stage="t", shared={"factor": 1})
     pd.testing.assert_frame_equal(parallel.predicted, serial.predicted)
     assert sorted(parallel.predicted["unique_id"].unique()) == ["q0", "q1", "q2", "q3"]
     assert len(parallel.failures) == 1
@@ -67,7 +70,8 @@ def test_two_worker_cluster_matches_the_serial_forecast_and_lists_a_failed_queue
     assert (failure.key, failure.stage) == ("q9", "forecast")
     assert failure.reason.startswith("QueueForecastError: queue 'q9': histavg: ValueError:")
     assert parallel.failures == serial.failures
-    assert [v[1] for v in pids.values] == list(range(8))  # input order kept
+    assert [v[1] for v in pids.values] == list(range(200))  # input order kept
+    assert pids.failures == (TaskFailure("k100", "t", "ValueError: item must be >= 0, got -5"),)
     assert {v[0] for v in pids.values} - {os.getpid()}  # ran in worker processes
     assert {v[2] for v in pids.values} == {"1"}  # single-threaded BLAS in the workers
     problems = parallel.problems
