@@ -11,9 +11,10 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
+from scheduler.requirements import QueueStaffing, compute_requirements
 from staffcast.cli import main
 from staffcast.parallel import EngineError, TaskFailure, batch_size, open_engine
-from staffcast.pipeline import forecast_many
+from staffcast.pipeline import forecast_many, forecast_volume, requirements_many
 from tests.forecast.test_models import synthetic_history
 
 
@@ -172,3 +173,51 @@ def test_cli_forecast_exits_1_when_every_queue_fails(tmp_path):
     assert ("Error: every queue failed (1): refit: ValueError: cannot learn the rest day"
             in result.output)
     assert not out.exists()
+
+
+def test_requirements_per_queue_equal_one_call_over_all_queues():
+    ds = pd.date_range("2026-11-09", periods=48, freq="h")
+    volume = pd.DataFrame({
+        "unique_id": pd.array(["voice"] * 48 + ["chat"] * 48, dtype="string"),
+        "ds": ds.append(ds), "volume": [float(10 + i % 24) for i in range(96)]})
+    queues = {"voice": QueueStaffing(aht_s=300, sl_target=0.8, sl_seconds=20, patience_s=180),
+              "chat": QueueStaffing(aht_s=240, channel="chat", concurrency=2, sl_target=0.8,
+                                    sl_seconds=30)}
+    hours = {"voice": None, "chat": tuple([((480, 1200),)] * 7)}
+    whole = compute_requirements(volume, queues, interval_minutes=30, opening_hours=hours)
+    split, failures = requirements_many(volume, queues, interval_minutes=30,
+                                        opening_hours=hours)
+    assert failures == () and "abandon_rate" in split.columns
+    pd.testing.assert_frame_equal(split, whole)
+    with pytest.raises(ValueError, match=r"no staffing settings for queue \['chat'\]; "
+                                         "configured queues: voice"):
+        requirements_many(volume, {"voice": queues["voice"]}, interval_minutes=30)
+
+
+def test_forecast_volume_takes_one_model_per_queue():
+    ds = pd.date_range("2026-11-09", periods=2, freq="h")
+    forecast = pd.DataFrame({"unique_id": ["a", "a", "b", "b"], "ds": ds.append(ds),
+                             "model": ["arima", "arima", "snaive", "snaive"],
+                             "yhat": [1.0, 2.0, 3.0, -1.0]})
+    assert forecast_volume(forecast)["volume"].tolist() == [1.0, 2.0, 3.0, 0.0]
+    both = pd.concat([forecast, forecast.assign(model="histavg")], ignore_index=True)
+    with pytest.raises(ValueError, match=r"holds several models \(arima, histavg, snaive\) "
+                                         r"for queue\(s\) \['a', 'b'\]; pick one"):
+        forecast_volume(both)
+
+
+def test_cli_backtest_lists_the_queues_that_failed(tmp_path):
+    inputs = _shop(tmp_path)
+    out = tmp_path / "metrics.csv"
+    result = CliRunner().invoke(main, ["backtest", *inputs, "--models", "arima", "--horizon",
+                                       "24", "--windows", "2", "--workers", "1",
+                                       "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    metrics = pd.read_csv(out)
+    assert set(metrics["unique_id"]) == {"chat", "phone"}
+    failures = pd.read_csv(f"{out}.failures.csv", keep_default_na=False)
+    # No fallback in a backtest: arima fails on 'mornings' and that queue is listed.
+    assert failures[["unique_id", "stage", "requested_model", "used_model"]].values.tolist() \
+        == [["mornings", "backtest", "snaive,histavg,arima", ""],
+            ["refit", "backtest", "snaive,histavg,arima", ""]]
+    assert "arima: needs at least 48 open hours" in failures["reason"].iloc[0]
