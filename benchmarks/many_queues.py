@@ -1,7 +1,7 @@
 """Many queues on Dask: queues per second with 1 and 2 workers, memory, a 10,000-queue projection.
 
     OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 .venv/bin/python benchmarks/many_queues.py
-        [--queues 1000] [--model arima] [--horizon 168] [--short-queues 2] [--repeats 2]
+        [--queues 1000] [--model arima] [--horizon 168] [--short-queues 2] [--repeats 3]
         [--no-inline]
 
 Builds `--queues` synthetic queues (seeded; each with its own level, daily shape, opening
@@ -134,7 +134,7 @@ def main() -> int:
     parser.add_argument("--model", default="arima")
     parser.add_argument("--horizon", type=int, default=168)
     parser.add_argument("--short-queues", type=int, default=2)
-    parser.add_argument("--repeats", type=int, default=2,
+    parser.add_argument("--repeats", type=int, default=3,
                         help="runs of each cluster size, interleaved; the fastest counts")
     parser.add_argument("--no-inline", action="store_true",
                         help="skip the inline run (the 1- and 2-worker clusters still run)")

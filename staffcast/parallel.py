@@ -1,8 +1,9 @@
-"""Run one task per queue (or per scenario) on Dask, or inline when there is nothing to share.
+"""Per-queue (or per-scenario) work on Dask, or inline when there is nothing to share.
 
 `open_engine(workers, scheduler, tasks)` gives an `Engine` whose `map(func, items, ...)`
 calls `func(item, **shared)` once per item and returns the results in input order plus a
 typed `TaskFailure` for every item that raised: one bad queue never stops the others.
+Many items are grouped into fewer Dask tasks (`batch_size`), each item still run alone.
 
 - Inline: one task, or `workers == 1` without a scheduler. Nothing from Dask is imported
   and no process is started, so a single-queue run costs what it did before.
@@ -266,8 +267,9 @@ def engine_options(command: Callable) -> Callable:
     return click.option(
         "--workers", type=click.IntRange(min=1), default=None, envvar="STAFFCAST_WORKERS",
         show_envvar=True,
-        help="Worker processes of the local Dask cluster; 1 runs inline without Dask "
-             "[default: the machine's cores when there is more than one queue].",
+        help="Worker processes of the local Dask cluster; 1 runs inline without Dask; "
+             "ignored with --scheduler [default: the machine's cores when there is more "
+             "than one queue].",
     )(command)
 
 
