@@ -261,7 +261,7 @@ def reforecast_command(history_path, as_of_text, forecast_path, store, config_pa
     history, calendar = load_inputs(
         config, history_path, False, "ds", None, settings["fill_missing"], calendar_path,
         settings["country"],
-        lambda h: max(int((day + _DAY - h["ds"].max()) / _HOUR), 0), min_hours=1)
+        lambda h: max(int((day + _DAY - h["ds"].max()) / _HOUR), 0))
     check_as_of(history, as_of)
     later = int((history["ds"] >= as_of).sum())
     if later:

@@ -75,12 +75,12 @@ def _input_options(command: Callable) -> Callable:
 
 def load_inputs(config: Config, history_path: Path, events: bool, timestamp_col: str,
                 queue_col: str | None, fill_missing: str, calendar_path: Path | None,
-                country: str, horizon_for: Callable[[pd.DataFrame], int],
-                min_hours: int | None = None):
+                country: str, horizon_for: Callable[[pd.DataFrame], int]):
     """(history frame, calendar), each file read once. `horizon_for(history)` gives the
     hours the run will forecast after the history, so the calendar covers them; a year the
-    built-in data lacks is warned about on stderr. `min_hours` relaxes the history's
-    two-week minimum span per queue (not for --events), for callers that do not fit on it."""
+    built-in data lacks is warned about on stderr. The loader's two-week minimum span per
+    queue is not applied (except for --events): a queue too short to forecast fails on its
+    own in the forecast stage and the other queues go on; reforecast needs only today."""
     from forecast.calendar import load_calendar
     from forecast.data import load_events, load_history
 
@@ -93,9 +93,7 @@ def load_inputs(config: Config, history_path: Path, events: bool, timestamp_col:
         history = load_events(history_path, timestamp_col=timestamp_col, queue_col=queue_col,
                               **kwargs)
     else:
-        if min_hours is not None:
-            kwargs["min_hours"] = min_hours
-        history = load_history(history_path, **kwargs)
+        history = load_history(history_path, min_hours=1, **kwargs)
     last = history["ds"].max() + pd.Timedelta(hours=horizon_for(history))
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")

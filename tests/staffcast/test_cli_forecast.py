@@ -152,3 +152,28 @@ def test_no_store_records_nothing(tmp_path, history_csv, config_yaml, monkeypatc
                  "--horizon", 24, "--out", tmp_path / "f.csv")
     assert result.exit_code == 0, result.output
     assert f"recorded run 1 in {default}" in result.output
+
+
+def test_a_queue_with_too_little_history_fails_alone(tmp_path, config_yaml):
+    long = synthetic_history(weeks=3, seed=5, queue="old")
+    new = synthetic_history(weeks=1, seed=6, queue="new").iloc[-100:]
+    pd.concat([long, new])[["unique_id", "ds", "y"]].to_csv(tmp_path / "h.csv", index=False)
+    out = tmp_path / "f.csv"
+    result = run("forecast", "--history", tmp_path / "h.csv", "--config", config_yaml,
+                 "--horizon", 24, "--workers", 1, "--out", out, "--no-store")
+    assert result.exit_code == 0, result.output
+    assert set(pd.read_csv(out)["unique_id"]) == {"old"}
+    failures = pd.read_csv(tmp_path / "f.csv.failures.csv")
+    assert failures["unique_id"].tolist() == ["new"]
+    # 100 hours (Thursday to Monday) hold no two days of one type: histavg and its snaive
+    # fallback both say so.
+    assert failures["reason"].iloc[0].startswith("QueueForecastError: queue 'new': histavg: ")
+    assert "fallback snaive: ValueError: snaive: needs at least two days of the same type" in (
+        failures["reason"].iloc[0])
+    # The same queue alone: nothing to forecast, one line naming it and the rule.
+    new[["ds", "y"]].to_csv(tmp_path / "new.csv", index=False)
+    alone = run("forecast", "--history", tmp_path / "new.csv", "--config", config_yaml,
+                "--horizon", 24, "--out", tmp_path / "g.csv", "--no-store")
+    assert alone.exit_code == 1 and alone.output.count("\n") <= 2
+    assert "every queue failed (1): default: QueueForecastError" in alone.output
+    assert not (tmp_path / "g.csv").exists()
