@@ -138,8 +138,8 @@ def record_forecast_run(store_path: Path, *, command: str, config_yaml: str, mod
                         origin: pd.Timestamp | Mapping[str, pd.Timestamp],
                         outputs: str | os.PathLike[str], failures: Any = None,
                         summary: Mapping[str, Any] | None = None,
-                        wait_s: float = 30.0) -> int:
-    """Record a `forecast` run; returns its run id.
+                        wait_s: float = 30.0, kind: str = "forecast") -> int:
+    """Record a `forecast` run (or, with `kind`, a `reforecast`); returns its run id.
 
     `forecasts` is the forecast frame (contacts per hour), `origin` each queue's last
     history hour (see `history_ends`) or one hour for all, `inputs` input name -> file
@@ -148,9 +148,9 @@ def record_forecast_run(store_path: Path, *, command: str, config_yaml: str, mod
     """
     def build() -> RunRecord:
         return RunRecord(
-            kind="forecast", command=command, config_yaml=config_yaml, model=model,
+            kind=kind, command=command, config_yaml=config_yaml, model=model,
             inputs=_inputs(inputs), forecasts=_with_origin(forecasts, origin),
-            failures=failures_frame(failures, "forecast", model),
+            failures=failures_frame(failures, kind, model),
             summary={"outputs": str(outputs), **dict(summary or {})})
 
     return _write(store_path, outputs, build, wait_s)

@@ -15,13 +15,15 @@ import pandas as pd
 
 from scheduler.export import atomic_write_csv, atomic_write_text
 from staffcast.config import Config, load_config
-from staffcast.recording import command_line, recorded_message, store_option
+from staffcast.recording import (
+    command_line,
+    record_forecast_run,
+    recorded_message,
+    store_option,
+)
 from staffcast.store import (
-    RunRecord,
     RunStore,
-    StoreError,
     default_store_path,
-    fingerprint,
 )
 
 _PATH = click.Path(dir_okay=False, path_type=Path)
@@ -284,7 +286,8 @@ def reforecast_command(history_path, as_of_text, forecast_path, store, config_pa
     today = history[(history["ds"] >= day) & (history["ds"] < as_of)]
     result = reforecast_day(morning, today, as_of)
     atomic_write_csv(result.frame, out_path)
-    atomic_write_text(f"{out_path}.config.yaml", _resolved(config, settings, "reforecast"))
+    resolved = _resolved(config, settings, "reforecast")
+    atomic_write_text(f"{out_path}.config.yaml", resolved)
     click.echo(f"morning forecast: {source}")
     for scale in result.scales:
         ratio = "-" if scale.ratio is None else f"{scale.ratio:.3f}"
@@ -294,25 +297,16 @@ def reforecast_command(history_path, as_of_text, forecast_path, store, config_pa
     click.echo(f"wrote {len(result.frame)} rows ({len(result.scales)} queue(s), "
                f"{as_of:%H:%M} to the end of {day:%Y-%m-%d}) to {out_path}")
     if store is not None:
-        recorded = result.frame[["unique_id", "ds", "model", "yhat", *BAND_COLUMNS]].assign(
-            origin=as_of - _HOUR)
-        inputs = [fingerprint(name, path) for name, path in
-                  (("history", history_path), ("config", config_path),
-                   ("calendar", calendar_path), ("forecast", forecast_path))
-                  if path is not None]
-        summary = {"outputs": str(out_path), "as_of": f"{as_of:%Y-%m-%d %H:%M}",
-                   "morning_forecast": source,
+        recorded = result.frame[["unique_id", "ds", "model", "yhat", *BAND_COLUMNS]]
+        summary = {"as_of": f"{as_of:%Y-%m-%d %H:%M}", "morning_forecast": source,
                    "scale_factors": {s.unique_id: s.factor for s in result.scales}}
-        try:
-            with RunStore(store) as opened:
-                run_id = opened.record(RunRecord(
-                    kind="reforecast", command=command_line(),
-                    config_yaml=_resolved(config, settings, "reforecast"),
-                    model=str(result.frame["model"].iloc[0]), inputs=inputs,
-                    forecasts=recorded, summary=summary))
-        except (StoreError, OSError) as exc:
-            raise StoreError(f"outputs are in {out_path} but the run was not recorded: "
-                             f"{' '.join(str(exc).split())}") from exc
+        run_id = record_forecast_run(
+            store, command=command_line(), config_yaml=resolved,
+            model=str(result.frame["model"].iloc[0]),
+            inputs={"history": history_path, "config": config_path,
+                    "calendar": calendar_path, "forecast": forecast_path},
+            forecasts=recorded, origin=as_of - _HOUR, outputs=out_path, summary=summary,
+            kind="reforecast")
         click.echo(recorded_message(run_id, store))
 
 
