@@ -32,7 +32,6 @@ from staffcast.store import (
 
 STORE_HELP = ("Run store (DuckDB) to record this run in [default: $STAFFCAST_STORE, else "
               ".staffcast/runs.duckdb].")
-_FAILURE_COLUMNS = ["unique_id", "stage", "requested_model", "used_model", "reason"]
 
 
 def store_option(command: Callable) -> Callable:
@@ -69,33 +68,6 @@ def history_ends(history: pd.DataFrame) -> dict[str, pd.Timestamp]:
     """Each queue's last history hour (`unique_id -> ds`): the origin of its forecast."""
     ends = history.groupby("unique_id", sort=True, observed=True)["ds"].max()
     return {str(uid): pd.Timestamp(ds) for uid, ds in ends.items()}
-
-
-def failures_frame(failures: Any, stage: str = "forecast",
-                   requested_model: str | None = None) -> pd.DataFrame | None:
-    """Failures as the store's frame `unique_id, stage, requested_model, used_model,
-    reason`. Takes that frame as is, or records with those attributes:
-    `staffcast.parallel.TaskFailure` (key, stage, reason: the item failed outright, no
-    model used) or `forecast.core.Fallback` (unique_id, requested_model, used_model,
-    reason). `stage` and `requested_model` fill what a record does not say."""
-    if failures is None:
-        return None
-    if isinstance(failures, pd.DataFrame):
-        return failures
-    rows = []
-    for record in failures:
-        if isinstance(record, Mapping):
-            get = record.get
-        else:
-            def get(name, default=None, _record=record):
-                return getattr(_record, name, default)
-        uid = get("unique_id") or get("key")
-        if uid is None or get("reason") is None:
-            raise StoreError(f"failure record {record!r} has no unique_id/key or no reason")
-        rows.append((str(uid), get("stage") or stage,
-                     get("requested_model") or requested_model, get("used_model"),
-                     str(get("reason"))))
-    return pd.DataFrame(rows, columns=_FAILURE_COLUMNS)
 
 
 def _inputs(inputs: Mapping[str, str | os.PathLike[str] | None]) -> list[InputFile]:
@@ -136,7 +108,7 @@ def record_forecast_run(store_path: Path, *, command: str, config_yaml: str, mod
                         inputs: Mapping[str, str | os.PathLike[str] | None],
                         forecasts: pd.DataFrame,
                         origin: pd.Timestamp | Mapping[str, pd.Timestamp],
-                        outputs: str | os.PathLike[str], failures: Any = None,
+                        outputs: str | os.PathLike[str], failures: pd.DataFrame | None = None,
                         summary: Mapping[str, Any] | None = None,
                         wait_s: float = 30.0, kind: str = "forecast") -> int:
     """Record a `forecast` run (or, with `kind`, a `reforecast`); returns its run id.
@@ -144,13 +116,14 @@ def record_forecast_run(store_path: Path, *, command: str, config_yaml: str, mod
     `forecasts` is the forecast frame (contacts per hour), `origin` each queue's last
     history hour (see `history_ends`) or one hour for all, `inputs` input name -> file
     (None: not given), `outputs` where the run's files are (named in the error if the store
-    cannot be written), `failures` as `failures_frame` takes them.
+    cannot be written), `failures` the run's fallbacks and failed queues as
+    `staffcast.parallel.problems_frame` gives them (None: none).
     """
     def build() -> RunRecord:
         return RunRecord(
             kind=kind, command=command, config_yaml=config_yaml, model=model,
             inputs=_inputs(inputs), forecasts=_with_origin(forecasts, origin),
-            failures=failures_frame(failures, kind, model),
+            failures=failures,
             summary={"outputs": str(outputs), **dict(summary or {})})
 
     return _write(store_path, outputs, build, wait_s)
@@ -158,7 +131,8 @@ def record_forecast_run(store_path: Path, *, command: str, config_yaml: str, mod
 
 def record_plan_run(store_path: Path, *, command: str, week_forecast: Any,
                     requirement: pd.DataFrame, run: Any, config_yaml: str,
-                    inputs: Mapping[str, str | os.PathLike[str] | None], failures: Any = None,
+                    inputs: Mapping[str, str | os.PathLike[str] | None],
+                    failures: pd.DataFrame | None = None,
                     summary: Mapping[str, Any] | None = None,
                     wait_s: float = 30.0) -> int:
     """Record a `plan` run; returns its run id.
@@ -176,7 +150,7 @@ def record_plan_run(store_path: Path, *, command: str, week_forecast: Any,
                                    history_ends(week_forecast.history)),
             requirements=requirement.assign(scenario="base"),
             schedules=[ScheduleRecord("base", dict(run.summary), config_yaml, run.coverage)],
-            failures=failures_frame(failures, "forecast", week_forecast.model),
+            failures=failures,
             summary={"outputs": str(run.out_dir), "week_start": f"{week_forecast.start:%Y-%m-%d}",
                      **dict(summary or {})})
 
@@ -198,7 +172,8 @@ def _scenario_files(name: str, folder: Path) -> tuple[str, pd.DataFrame | None]:
 def record_whatif_run(store_path: Path, *, command: str, week_forecast: Any,
                       outcomes: Iterable[Any], out_dir: str | os.PathLike[str],
                       inputs: Mapping[str, str | os.PathLike[str] | None],
-                      failures: Any = None, summary: Mapping[str, Any] | None = None,
+                      failures: pd.DataFrame | None = None,
+                      summary: Mapping[str, Any] | None = None,
                       wait_s: float = 30.0) -> int:
     """Record a `whatif` run; returns its run id.
 
@@ -225,7 +200,7 @@ def record_whatif_run(store_path: Path, *, command: str, week_forecast: Any,
             forecasts=_with_origin(week_forecast.predicted,
                                    history_ends(week_forecast.history)),
             requirements=pd.concat(requirements, ignore_index=True) if requirements else None,
-            schedules=schedules, failures=failures_frame(failures, "whatif", week_forecast.model),
+            schedules=schedules, failures=failures,
             summary={"outputs": str(out_dir), "week_start": f"{week_forecast.start:%Y-%m-%d}",
                      "scenarios": [o.name for o in outcomes], **dict(summary or {})})
 

@@ -19,7 +19,7 @@ from forecast.core import Fallback
 from forecast.data import load_history
 from scheduler.requirements import compute_requirements
 from staffcast.config import load_config
-from staffcast.parallel import TaskFailure
+from staffcast.parallel import TaskFailure, problems_frame
 from staffcast.pipeline import (
     forecast_volume,
     forecast_week,
@@ -29,7 +29,6 @@ from staffcast.pipeline import (
 )
 from staffcast.recording import (
     command_line,
-    failures_frame,
     history_ends,
     record_forecast_run,
     record_plan_run,
@@ -110,8 +109,9 @@ def test_record_forecast_run_with_fallbacks_and_failures(shop, tmp_path):
     folder, _, week = shop
     two = pd.concat([week.predicted, week.predicted.assign(unique_id="mail", model="snaive")],
                     ignore_index=True)
-    failures = [Fallback("mail", "arima", "snaive", "LinAlgError: singular"),
-                TaskFailure("phone", "forecast", "ValueError: too short")]
+    failures = problems_frame([Fallback("mail", "arima", "snaive", "LinAlgError: singular")],
+                              [TaskFailure("phone", "forecast", "ValueError: too short")],
+                              requested_model="arima")
     store = tmp_path / "runs.duckdb"
     run_id = record_forecast_run(
         store, command="staffcast forecast", config_yaml="", model="arima",
@@ -124,12 +124,11 @@ def test_record_forecast_run_with_fallbacks_and_failures(shop, tmp_path):
         origins = opened.query("SELECT unique_id, min(origin) AS lo, max(origin) AS hi FROM "
                                "forecasts GROUP BY unique_id ORDER BY unique_id")
     assert (facts["status"], facts["n_queues"]) == ("partial", 2)
-    stored = stored.astype(object).where(stored.notna(), None)  # NULL reads back as NaN
     assert stored.to_dict("records") == [
-        {"unique_id": "mail", "stage": "forecast", "requested_model": "arima",
+        {"unique_id": "mail", "stage": "fallback", "requested_model": "arima",
          "used_model": "snaive", "reason": "LinAlgError: singular"},
         {"unique_id": "phone", "stage": "forecast", "requested_model": "arima",
-         "used_model": None, "reason": "ValueError: too short"}]
+         "used_model": "", "reason": "ValueError: too short"}]
     assert origins.to_dict("records") == [
         {"unique_id": "chat", "lo": LAST_HOUR, "hi": LAST_HOUR},
         {"unique_id": "mail", "lo": LAST_HOUR - pd.Timedelta(hours=1),
@@ -142,10 +141,22 @@ def test_record_forecast_run_with_fallbacks_and_failures(shop, tmp_path):
                             outputs=tmp_path / "f.csv")
 
 
-def test_failures_frame_rejects_a_record_without_queue_or_reason():
-    with pytest.raises(StoreError, match="has no unique_id/key or no reason"):
-        failures_frame([{"unique_id": "chat"}])
-    assert failures_frame(None) is None
+def test_failures_without_a_reason_are_refused_and_none_records_none(shop, tmp_path):
+    folder, _, week = shop
+    store = tmp_path / "runs.duckdb"
+    with pytest.raises(StoreError, match="failures: missing column 'reason'"):
+        record_forecast_run(store, command="x", config_yaml="", model="arima", inputs={},
+                            forecasts=week.predicted, origin=LAST_HOUR,
+                            outputs=tmp_path / "f.csv",
+                            failures=pd.DataFrame({"unique_id": ["chat"], "stage": ["forecast"],
+                                                   "requested_model": ["arima"],
+                                                   "used_model": [""]}))
+    run_id = record_forecast_run(store, command="x", config_yaml="", model="arima", inputs={},
+                                 forecasts=week.predicted, origin=LAST_HOUR,
+                                 outputs=tmp_path / "f.csv", failures=None)
+    with RunStore(store, read_only=True) as opened:
+        assert opened.table("failures", run_id).empty
+        assert opened.run(run_id)["status"] == "ok"
 
 
 def test_history_ends_gives_each_queues_last_hour():
@@ -245,8 +256,6 @@ def test_command_line_quotes_what_the_user_typed(monkeypatch):
 
 
 def test_the_engines_problems_frame_is_stored_as_is(shop, tmp_path):
-    from staffcast.parallel import problems_frame
-
     week = shop[2]
     problems = problems_frame([Fallback("chat", "arima", "snaive", "LinAlgError: singular")],
                               [TaskFailure("mail", "forecast", "ValueError: too short")],
