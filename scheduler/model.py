@@ -269,7 +269,8 @@ def _add_headcount(rules, shifts, tours, families, grid, dates, add) -> None:
 
 
 def _add_shares(rules, queues, shifts, families, add) -> None:
-    """Each family's paid hours within [min_share, max_share] of its queue's paid hours."""
+    """Each family's paid hours within [min_share, max_share] of its queue's paid hours, and
+    each `share_limits` group's paid hours within its bounds."""
     for queue in queues:
         hours = defaultdict(list)
         for (q, f, d, s), v in shifts.items():
@@ -285,6 +286,16 @@ def _add_shares(rules, queues, shifts, families, add) -> None:
             if fam.max_share < 1:
                 add(mine - fam.max_share * total <= 0,
                     f"share_max_{_safe(queue)}_{_safe(name)}", "family shares")
+        for limit in rules.share_limits:
+            group = pulp.LpAffineExpression([t for name in limit.families
+                                             for t in hours.get(name, [])])
+            label = "_".join(_safe(n) for n in limit.families)
+            if limit.min_share > 0:
+                add(group - limit.min_share * total >= 0,
+                    f"sharegroup_min_{_safe(queue)}_{label}", "family shares")
+            if limit.max_share < 1 and len(group):
+                add(group - limit.max_share * total <= 0,
+                    f"sharegroup_max_{_safe(queue)}_{label}", "family shares")
 
 
 def _concave_pieces(points: np.ndarray) -> list[tuple[float, float]]:

@@ -183,6 +183,26 @@ class ShiftFamily:
 
 
 @dataclass(frozen=True)
+class ShareLimit:
+    """A cap (and floor) on the paid hours of several families together, as a share of their
+    queue's paid hours: e.g. all part-time families at most 30%."""
+
+    families: tuple[str, ...]
+    max_share: float = 1.0
+    min_share: float = 0.0
+
+    def __post_init__(self) -> None:
+        _check(len(self.families) > 0, "share_limits: families must name at least one family")
+        for key in ("min_share", "max_share"):
+            value = getattr(self, key)
+            _check(0 <= value <= 1, f"share_limits {list(self.families)}: {key} must be "
+                                    f"within 0..1, got {value}")
+        _check(self.min_share <= self.max_share,
+               f"share_limits {list(self.families)}: min_share ({self.min_share}) must be <= "
+               f"max_share ({self.max_share})")
+
+
+@dataclass(frozen=True)
 class ScheduleRules:
     """The whole `schedule:` section.
 
@@ -206,6 +226,7 @@ class ScheduleRules:
     service_level_period: Literal["day", "week"] = "day"
     service_level_penalty: float = 100.0
     cyclic: bool = False
+    share_limits: tuple[ShareLimit, ...] = ()
 
     def __post_init__(self) -> None:
         _check(self.interval_minutes in (15, 30, 60),
@@ -227,6 +248,11 @@ class ScheduleRules:
         names = [f.name for f in self.families]
         dupes = sorted({n for n in names if names.count(n) > 1})
         _check(not dupes, f"schedule: family names must be unique, got {dupes} more than once")
+        for limit in self.share_limits:
+            unknown = [f for f in limit.families if f not in names]
+            _check(not unknown, f"schedule: share_limits names family "
+                                f"{(unknown or [''])[0]!r}, which is not defined (families: "
+                                f"{names})")
         contracts = {f.contract for f in self.families}
         for contract, count in self.headcount.items():
             _check(contract in contracts, f"schedule: headcount names contract {contract!r}, "

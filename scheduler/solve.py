@@ -2,20 +2,22 @@
 
 The LP relaxation of the full model is solved first: its optimum is the honest lower bound
 reported as `lp_bound`, and `mip_gap` is measured against it (a solver's own tree bound can
-only be tighter). Then the integer program runs with the remaining time; a time-out with a
-plan is status "feasible", with no plan "error"; an infeasible model names the rule groups
-that make it so.
+only be tighter). A plan is then built by rounding that keeps every cap, improved by a MIP
+restricted to the LP's neighbourhood and, when still short of the gap, by the full MIP;
+each MIP step is bounded by branch-and-bound nodes and by a watchdog on the wall clock
+(see `solve`). A plan more than 5% from the bound is written with `quality` "poor". Shortfall
+is always allowed, so only hard rules that conflict make a model "infeasible", and then the
+rule groups to blame are named.
 """
 
 from __future__ import annotations
 
-import contextlib
+import dataclasses
 import math
-import os
-import sys
 import time
 import warnings
 from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -25,7 +27,8 @@ import pulp
 
 from scheduler.breaks import stagger_breaks
 from scheduler.erlang import service_level
-from scheduler.model import ShiftModel, sl_seconds_of, slots_per_agent
+from scheduler.mip import Columns, LpOutcome, MipOutcome, quiet_stdout, run_mip, solve_lp
+from scheduler.model import ShiftModel, build_model, sl_seconds_of, slots_per_agent
 from scheduler.shifts import start_bands
 
 STATUSES = ("optimal", "feasible", "infeasible", "error")
@@ -35,7 +38,7 @@ COVERAGE_COLUMNS = ["unique_id", "ds", "required", "scheduled", "shortfall", "se
 
 
 def _cbc(mip: bool, time_limit_s: float, gap: float) -> pulp.LpSolver:
-    # warmStart hands CBC the rounded LP plan (see _round_lp) as a MIP start; without it CBC
+    # warmStart hands CBC the best plan so far (see _round_within_caps) as a MIP start; without it CBC
     # found no plan at all in 60 s on the benchmark week.
     with warnings.catch_warnings():
         # PuLP 3.3 warns that the bundled CBC goes away in PuLP 4; it is what 3.3 ships.
@@ -77,6 +80,7 @@ class ScheduleResult:
     service_level_by_day: dict[str, float] = field(default_factory=dict)
     n_variables: int = 0
     n_constraints: int = 0
+    quality: str = "good"
 
     def __post_init__(self) -> None:
         if self.status not in STATUSES:
@@ -97,27 +101,12 @@ class ScheduleResult:
             "service_level_by_day": self.service_level_by_day,
             "tours": int(self.tours["tour_id"].nunique()) if len(self.tours) else 0,
             "variables": self.n_variables, "constraints": self.n_constraints,
+            "quality": self.quality,
         }
 
 
-@contextlib.contextmanager
-def _quiet_stdout():
-    """Silence fd 1 (HiGHS prints a banner even with msg=False) so stdout stays clean for
-    CSV/JSON output."""
-    sys.stdout.flush()
-    saved = os.dup(1)
-    try:
-        with open(os.devnull, "w") as devnull:
-            os.dup2(devnull.fileno(), 1)
-            yield
-    finally:
-        sys.stdout.flush()
-        os.dup2(saved, 1)
-        os.close(saved)
-
-
 def _run(model: ShiftModel, solver: pulp.LpSolver) -> tuple[int, int]:
-    with _quiet_stdout():
+    with quiet_stdout():
         status = model.problem.solve(solver)
     return status, model.problem.sol_status
 
@@ -174,31 +163,60 @@ def _rule_detail(model: ShiftModel, culprits: list[str]) -> str:
     return f" ({'; '.join(parts)})" if parts else ""
 
 
-def _snapshot(model: ShiftModel) -> dict[str, float | None]:
-    return {v.name: v.varValue for v in model.problem.variables()}
+POOR_GAP = 0.05
+"""A plan further than this from the LP bound is written with `quality: poor` and a warning."""
+
+# Branch-and-bound nodes per step. Work limits, not seconds, end each step, so the same
+# inputs give the same plan however loaded the machine is; the wall clock only backstops.
+RENS_NODES = 500
+POLISH_NODES = 2000
+DECOMPOSE_ABOVE = 20_000
+"""Models of several queues with more variables than this are solved queue by queue."""
+SOLVE_WORKERS = 2
+"""Queues solved at once when decomposed (each MIP step is its own process)."""
 
 
-def _restore(model: ShiftModel, values: dict[str, float | None]) -> None:
+def _apply(model: ShiftModel, plan: dict[str, float]) -> None:
+    """Leave `plan` (values by variable name) in the PuLP variables: the plan reader reads
+    them."""
     for var in model.problem.variables():
-        var.varValue = values.get(var.name)
+        var.varValue = plan.get(var.name, 0.0)
 
 
-def _has_plan(model: ShiftModel, sol_status: int) -> bool:
-    return (sol_status in (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible)
-            and all(v.varValue is not None for v in model.shifts.values()))
+def _complete(cols: Columns, x_int: np.ndarray, seconds: float) -> np.ndarray | None:
+    """Plan `x_int` (integer columns set) with its continuous columns (shortfall, service
+    level pieces) at their best values; None when no completion satisfies the rows."""
+    lower, upper = cols.lower.copy(), cols.upper.copy()
+    lower[cols.integer] = upper[cols.integer] = np.round(x_int[cols.integer])
+    out = solve_lp(cols, seconds, lower, upper)
+    if out.status != "optimal":
+        return None
+    x = out.x.copy()
+    x[cols.integer] = np.round(x[cols.integer])
+    return x
 
 
 def solve(model: ShiftModel, *, solver: str = DEFAULT_SOLVER, time_limit_s: float = 60,
           gap: float = 0.005) -> ScheduleResult:
-    """Solve `model` within `time_limit_s` seconds to relative gap `gap` with `solver`
-    ("cbc" or "highs"); stdout stays clean.
+    """Solve `model` within `time_limit_s` seconds of wall clock to relative gap `gap` with
+    `solver` ("cbc" or "highs"); stdout stays clean.
 
-    Steps: (1) the LP relaxation gives `lp_bound`; (2) when the model has tours, their
-    counts are rounded up from the LP and fixed, and the shifts and breaks are solved (a
-    small MIP, at most half the remaining time); (3) if that plan is not within `gap` of
-    the bound, the full MIP runs for the remaining time (CBC starts from the best plan) and
-    the better plan is kept. "optimal" means within `gap` of the LP bound or proven by the
-    solver; "feasible" is a plan with a larger gap.
+    Steps, each ending on work limits (the wall clock only backstops them):
+    1. the LP relaxation: its optimum is `lp_bound`; if it is infeasible the hard rules
+       conflict and the groups to blame are named (shortfall is allowed, so cover alone
+       never makes a plan infeasible);
+    2. rounding that respects every cap: tours rounded up from the LP, then taken back
+       where a headcount or share cap would break (shortfall absorbs the rest), shifts and
+       breaks dealt to match; its continuous part solved exactly;
+    3. the MIP restricted to the LP's neighbourhood (tours between the LP's floor and
+       ceiling), started from that plan;
+    4. if still more than `gap` from the bound, the full MIP started from the best plan.
+    A model of several queues above `DECOMPOSE_ABOVE` variables is solved queue by queue
+    (see `_solve_by_queue`): queues share only headcount, which is priced and split.
+    The MIP steps run in a child process that a watchdog kills at the deadline; the best
+    plan found so far is kept. "optimal" means within `gap` of the LP bound (or proven by
+    the solver); "feasible" a plan with a larger gap; a plan more than 5% from the bound has
+    `quality` "poor" and says so in its message.
     """
     if solver not in SOLVERS:
         raise ValueError(f"solver must be one of {', '.join(SOLVERS)}, got {solver!r}")
@@ -206,86 +224,281 @@ def solve(model: ShiftModel, *, solver: str = DEFAULT_SOLVER, time_limit_s: floa
         raise ValueError(f"time_limit_s must be > 0, got {time_limit_s}")
     if not 0 <= gap < 1:
         raise ValueError(f"gap must be within [0, 1), got {gap}")
-    make = SOLVERS[solver]
     started = time.perf_counter()
-    deadline = started + time_limit_s
+    clock = _Clock(started, started + time_limit_s)
+    if len(model.queues) > 1 and model.n_variables > DECOMPOSE_ABOVE:
+        outcome = _solve_by_queue(model, solver, clock, gap)
+    else:
+        outcome = _solve_whole(model, solver, clock, gap)
+    if outcome.plan is None:
+        if outcome.status == "infeasible":
+            return _empty_result(model, "infeasible", _diagnose(model, SOLVERS[solver]),
+                                 solver, clock.elapsed(), outcome.lp_bound)
+        return _empty_result(model, "error", outcome.message or
+                             f"{solver} found no integer plan within {time_limit_s:g} s; "
+                             "raise time_limit_s", solver, clock.elapsed(), outcome.lp_bound)
+    _apply(model, outcome.plan)
+    lp_bound = outcome.lp_bound
+    objective = float(pulp.value(model.problem.objective))
+    mip_gap = max(0.0, (objective - lp_bound) / max(abs(objective), 1e-9))
+    how = "steps: " + "; ".join(outcome.steps)
+    if outcome.watchdog:
+        how += "; the solver overran the time limit and was stopped by the watchdog"
+    if mip_gap <= gap + 1e-12:
+        status, message = "optimal", f"within gap {gap:g} of the LP bound; {how}"
+    elif outcome.proven:
+        status, message = "optimal", (f"proven within gap {gap:g} by the solver's own bound "
+                                      f"({mip_gap:.4f} above the looser LP bound); {how}")
+    else:
+        status, message = "feasible", (f"stopped after {clock.elapsed():.1f} s of the "
+                                       f"{time_limit_s:g} s limit with gap {mip_gap:.4f} "
+                                       f"to the LP bound; {how}")
+    quality = "good" if mip_gap <= POOR_GAP or outcome.proven else "poor"
+    if quality == "poor":
+        message = (f"POOR PLAN: {mip_gap:.1%} above the LP bound (more than "
+                   f"{POOR_GAP:.0%}); raise time_limit_s or simplify the rules; " + message)
+    result = _read_plan(model, status, objective, lp_bound, mip_gap, clock.elapsed(), solver,
+                        message)
+    return dataclasses.replace(result, quality=quality)
 
-    def elapsed() -> float:
-        return time.perf_counter() - started
 
-    try:
-        status, _ = _run(model, make(False, time_limit_s, gap))
-    except pulp.PulpSolverError as exc:
-        return _empty_result(model, "error", f"{solver} failed on the LP relaxation: {exc}",
-                             solver, elapsed())
-    if status == pulp.LpStatusInfeasible:
-        return _empty_result(model, "infeasible", _diagnose(model, make), solver, elapsed())
-    if status != pulp.LpStatusOptimal:
-        return _empty_result(model, "error", f"{solver}: LP relaxation ended "
-                                             f"{pulp.LpStatus[status]}", solver, elapsed())
-    lp_bound = float(pulp.value(model.problem.objective) or 0.0)
+@dataclass
+class _Clock:
+    started: float
+    deadline: float
 
-    def gap_of(objective: float) -> float:
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.started
+
+    def left(self, share: float = 1.0) -> float:
+        return max((self.deadline - time.perf_counter()) * share, 0.5)
+
+
+@dataclass
+class _Outcome:
+    """A solve path's result: `plan` maps variable names to values (None without a plan)."""
+
+    plan: dict[str, float] | None
+    lp_bound: float | None
+    steps: list[str]
+    proven: bool = False
+    watchdog: bool = False
+    status: str = ""
+    message: str = ""
+
+
+def _solve_whole(model: ShiftModel, solver: str, clock: _Clock, gap: float,
+                 relaxed: LpOutcome | None = None, cols: Columns | None = None) -> _Outcome:
+    """Steps 1-4 of `solve` on one model (`relaxed`: its LP relaxation, when known)."""
+    cols = cols or Columns.of(model.problem)
+    relaxed = relaxed or solve_lp(cols, clock.left())
+    if relaxed.status != "optimal":
+        return _Outcome(None, None, [], status=relaxed.status,
+                        message=f"{solver}: LP relaxation ended {relaxed.message}")
+    lp_bound = float(relaxed.objective)
+
+    def gap_of(x: np.ndarray) -> float:
+        objective = cols.objective(x)
         return max(0.0, (objective - lp_bound) / max(abs(objective), 1e-9))
 
-    best: tuple[float, dict, bool, str] | None = None
-    _round_lp(model)
-    last_status = status
-    try:
-        if model.tours:
-            for var in model.tours.values():
-                var.lowBound = var.upBound = var.varValue
-            try:
-                budget = max((deadline - time.perf_counter()) / 2, 1.0)
-                last_status, sol_status = _run(model, make(True, budget, gap))
-            finally:
-                for var in model.tours.values():
-                    var.lowBound, var.upBound = 0, None
-            if _has_plan(model, sol_status):
-                best = (float(pulp.value(model.problem.objective)), _snapshot(model), False,
-                        "tour counts rounded up from the LP and fixed, then shifts and "
-                        "breaks solved")
-        # Leave a second for writing the model and reading the solution back.
-        remaining = deadline - time.perf_counter() - 1.0
-        if (best is None or gap_of(best[0]) > gap) and remaining > 0.5:
-            if best is not None:
-                _restore(model, best[1])
-            last_status, sol_status = _run(model, make(True, remaining, gap))
-            if _has_plan(model, sol_status):
-                objective = float(pulp.value(model.problem.objective))
-                proven = sol_status == pulp.LpSolutionOptimal
-                if best is None or objective < best[0] - 1e-9:
-                    best = (objective, _snapshot(model), proven, "full model solved")
-                elif proven:
-                    # The full model's own bound shows the fixed-tour plan is within gap even
-                    # though the LP relaxation's bound is looser.
-                    best = (best[0], best[1], True, f"{best[3]}; the full model proved no plan "
-                                                    f"is better by more than gap {gap:g}")
-    except pulp.PulpSolverError as exc:
-        if best is None:
-            return _empty_result(model, "error", f"{solver} failed: {exc}", solver, elapsed(),
-                                 lp_bound)
+    steps: list[str] = []
+    proven = watchdog = False
+    run = _run_highs if solver == "highs" else _run_cbc
+    status = ""
+    best = _complete(cols, _round_within_caps(model, cols, relaxed.x), clock.left())
+    if best is not None:
+        steps.append(f"rounded LP {gap_of(best):.2%} ({clock.elapsed():.1f} s)")
+    if best is None or gap_of(best) > gap:
+        lower, upper = _neighbourhood(model, cols, relaxed.x, best)
+        out = run(model, cols, lower=lower, upper=upper, start=best,
+                  time_limit_s=clock.left(0.5), gap=gap, max_nodes=RENS_NODES)
+        watchdog |= out.status == "killed"
+        if out.x is not None and (best is None or out.objective < cols.objective(best) - 1e-9):
+            best = out.x
+        if best is not None:
+            steps.append(f"LP neighbourhood {gap_of(best):.2%} ({out.seconds:.1f} s, "
+                         f"{out.status})")
+    if (best is None or gap_of(best) > gap) and clock.left() > 1.0:
+        out = run(model, cols, lower=cols.lower, upper=cols.upper, start=best,
+                  time_limit_s=clock.left(), gap=gap, max_nodes=POLISH_NODES)
+        watchdog |= out.status == "killed"
+        status = out.status
+        if out.x is not None and (best is None or out.objective < cols.objective(best) - 1e-9):
+            best = out.x
+        if best is not None:
+            objective = cols.objective(best)
+            proven = (out.status == "optimal" and out.bound is not None
+                      and objective - out.bound <= gap * max(abs(objective), 1e-9))
+            steps.append(f"full model {gap_of(best):.2%} ({out.seconds:.1f} s, {out.status})")
     if best is None:
-        if last_status == pulp.LpStatusInfeasible:
-            return _empty_result(model, "infeasible", _diagnose(model, make), solver,
-                                 elapsed(), lp_bound)
-        return _empty_result(model, "error", f"{solver} found no integer plan within "
-                                             f"{time_limit_s:g} s (status "
-                                             f"{pulp.LpStatus[last_status]}); raise "
-                                             "time_limit_s", solver, elapsed(), lp_bound)
-    objective, values, proven, how = best
-    _restore(model, values)
-    mip_gap = gap_of(objective)
-    if mip_gap <= gap + 1e-12:
-        outcome, message = "optimal", f"within gap {gap:g} of the LP bound; {how}"
-    elif proven:
-        outcome, message = "optimal", (f"proven within gap {gap:g} by the solver's own bound "
-                                       f"({mip_gap:.4f} above the looser LP bound); {how}")
-    else:
-        outcome, message = "feasible", (f"stopped after {elapsed():.1f} s of the "
-                                        f"{time_limit_s:g} s limit with gap {mip_gap:.4f} "
-                                        f"to the LP bound; {how}")
-    return _read_plan(model, outcome, objective, lp_bound, mip_gap, elapsed(), solver, message)
+        return _Outcome(None, lp_bound, steps, status=status)
+    exact = _complete(cols, best, clock.left()) if clock.left() > 0.5 else None
+    best = exact if exact is not None else best
+    return _Outcome(dict(zip(cols.names, best)), lp_bound, steps, proven, watchdog)
+
+
+def _headcount_use(model: ShiftModel, values: Callable[[pulp.LpVariable], float]
+                   ) -> dict[str, float]:
+    """Agents per contract as the headcount rule counts them: tours plus the daily shifts
+    of the busiest day."""
+    out: dict[str, float] = defaultdict(float)
+    for (q, f, b, p), var in model.tours.items():
+        out[model.families[f].contract] += values(var)
+    per_day: dict[tuple[str, int], float] = defaultdict(float)
+    for (q, f, d, s), var in model.shifts.items():
+        if model.families[f].days_per_week is None:
+            per_day[model.families[f].contract, d] += values(var)
+    for contract in {c for c, _ in per_day}:
+        out[contract] += max(v for (c, _), v in per_day.items() if c == contract)
+    return dict(out)
+
+
+def _solve_by_queue(model: ShiftModel, solver: str, clock: _Clock, gap: float) -> _Outcome:
+    """Queues share only headcount, so each queue is its own model. The LP bound is the
+    Lagrangian bound: each queue's LP with every agent of a capped contract priced at
+    lambda, minus lambda x cap, which is a lower bound for any lambda >= 0 and the exact LP
+    optimum when no cap binds (lambda = 0). Lambda follows a projected subgradient. Then
+    each contract's cap is split among the queues by their LP use (largest remainder), and
+    each queue is solved with its share as its own cap."""
+    rules = model.rules
+    free = dataclasses.replace(rules, headcount={})
+    subs = {q: build_model(model.requirement[model.requirement["unique_id"] == q], free)
+            for q in model.queues}
+    cols = {q: Columns.of(m.problem) for q, m in subs.items()}
+    capped = {c: cap for c, cap in rules.headcount.items()}
+    n_days = model.grid.n_days
+
+    def priced(q: str, lam: dict[str, float]) -> np.ndarray:
+        """Column costs of queue q with lambda per agent of each capped contract (a daily
+        shift counts against each day's cap, so it carries lambda / days)."""
+        m, c = subs[q], cols[q]
+        cost = c.cost.copy()
+        if not any(lam.values()):
+            return cost
+        position = {n: i for i, n in enumerate(c.names)}
+        for (qq, f, b, p), var in m.tours.items():
+            cost[position[var.name]] += lam.get(m.families[f].contract, 0.0)
+        for (qq, f, d, s), var in m.shifts.items():
+            if m.families[f].days_per_week is None:
+                cost[position[var.name]] += lam.get(m.families[f].contract, 0.0) / n_days
+        return cost
+
+    lam = {c: 0.0 for c in capped}
+    best_bound, relaxed, use = -math.inf, {}, {}
+    step0 = max((f.cost_per_hour * f.paid_hours * (f.days_per_week or 1)
+                 for f in rules.families), default=1.0)
+    for iteration in range(12):
+        total, use = 0.0, {}
+        for q in model.queues:
+            priced_cols = dataclasses.replace(cols[q], cost=priced(q, lam))
+            out = solve_lp(priced_cols, clock.left(0.2))
+            if out.status != "optimal":
+                return _Outcome(None, None, [], status=out.status,
+                                message=f"{solver}: LP relaxation of queue {q!r} ended "
+                                        f"{out.message}")
+            relaxed[q] = LpOutcome("optimal", out.x, cols[q].objective(out.x))
+            total += out.objective
+            position = {n: i for i, n in enumerate(cols[q].names)}
+            use[q] = _headcount_use(subs[q], lambda v: float(out.x[position[v.name]]))
+        bound = total - sum(lam[c] * cap for c, cap in capped.items())
+        best_bound = max(best_bound, bound)
+        excess = {c: sum(u.get(c, 0.0) for u in use.values()) - cap for c, cap in capped.items()}
+        slack_ok = all(e <= 1e-6 and lam[c] * -e <= 1e-6 * max(abs(bound), 1) for c, e in
+                       excess.items())
+        if slack_ok or clock.left() < 0.75 * (clock.deadline - clock.started):
+            break
+        lam = {c: max(0.0, lam[c] + step0 / (iteration + 1) * e / max(capped[c], 1))
+               for c, e in excess.items()}
+    steps = [f"{len(subs)} queues solved one by one (headcount shared by price; Lagrangian "
+             f"bound after {iteration + 1} round(s))"]
+    shares = {q: {} for q in subs}
+    for contract, cap in capped.items():
+        wanted = [use[q].get(contract, 0.0) for q in model.queues]
+        if sum(wanted) <= cap:
+            # Room to spare: each queue may use its LP need rounded up, within the cap.
+            split = [math.ceil(w - 1e-6) for w in wanted]
+            while sum(split) > cap:
+                split[int(np.argmax(np.array(split) - np.array(wanted)))] -= 1
+        else:
+            split = _largest_remainder(int(cap), wanted)
+        for q, n in zip(model.queues, split):
+            shares[q][contract] = n
+    # Time follows money: a queue's share of the LP cost is its share of the gap to close.
+    weight = {q: max(relaxed[q].objective, 1e-9) for q in model.queues}
+    workers = max(1, min(SOLVE_WORKERS, len(model.queues)))
+    total_weight = sum(weight.values())
+
+    base = clock.left()
+    seconds = {q: base * workers * (0.5 * weight[q] / total_weight + 0.5 / len(weight))
+               for q in model.queues}
+
+    def one(q: str) -> _Outcome:
+        sub, relax = subs[q], relaxed[q]
+        if shares[q]:
+            sub = build_model(sub.requirement, dataclasses.replace(rules, headcount=shares[q]))
+            if any(lam.values()) or any(use[q].get(c, 0.0) > n + 1e-6
+                                        for c, n in shares[q].items()):
+                relax = None  # priced, or cut by its share: not this model's LP optimum
+        budget = _Clock(time.perf_counter(), min(time.perf_counter() + seconds[q],
+                                                 clock.deadline))
+        return _solve_whole(sub, solver, budget, gap, relaxed=relax)
+
+    plan: dict[str, float] = {}
+    watchdog = False
+    order = sorted(model.queues, key=lambda q: -weight[q])
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        for q, outcome in zip(order, pool.map(one, order)):
+            if outcome.plan is None:
+                return _Outcome(None, best_bound, steps, status=outcome.status,
+                                message=f"queue {q!r}: {outcome.message or 'no integer plan'}")
+            plan.update(outcome.plan)
+            watchdog |= outcome.watchdog
+    proven = False
+    return _Outcome(plan, best_bound, steps, proven, watchdog)
+
+
+def _run_highs(model: ShiftModel, cols: Columns, **kwargs) -> MipOutcome:
+    return run_mip(cols, **kwargs)
+
+
+def _run_cbc(model: ShiftModel, cols: Columns, *, lower: np.ndarray, upper: np.ndarray,
+             start: np.ndarray | None, time_limit_s: float, gap: float,
+             max_nodes: int | None) -> MipOutcome:
+    """The same step with CBC through PuLP (CBC is a child process that keeps its limit;
+    it has no node limit here, so its result can depend on load)."""
+    variables = model.problem.variables()
+    by_name = {v.name: v for v in variables}
+    saved = {v.name: (v.lowBound, v.upBound) for v in variables}
+    began = time.perf_counter()
+    try:
+        for name, lo, hi, value in zip(cols.names, lower, upper,
+                                       start if start is not None else [None] * cols.n_cols):
+            var = by_name[name]
+            var.lowBound = None if lo == -math.inf else float(lo)
+            var.upBound = None if hi == math.inf else float(hi)
+            var.varValue = value
+        status, sol_status = _run(model, _cbc(True, time_limit_s, gap))
+    except pulp.PulpSolverError as exc:
+        return MipOutcome("error", None, None, None, time.perf_counter() - began, str(exc))
+    finally:
+        for name, (lo, hi) in saved.items():
+            by_name[name].lowBound, by_name[name].upBound = lo, hi
+    seconds = time.perf_counter() - began
+    if status == pulp.LpStatusInfeasible:
+        return MipOutcome("infeasible", None, None, None, seconds)
+    if not _has_plan(model, sol_status):
+        return MipOutcome("noplan", None, None, None, seconds)
+    x = np.array([by_name[n].varValue or 0.0 for n in cols.names], dtype=float)
+    if cols.violation(x) > 1e-6:
+        return MipOutcome("noplan", None, None, None, seconds)
+    proven = sol_status == pulp.LpSolutionOptimal
+    return MipOutcome("optimal" if proven else "stopped", x, cols.objective(x),
+                      cols.objective(x) if proven else None, seconds)
+
+
+def _has_plan(model: ShiftModel, sol_status: int) -> bool:
+    return (sol_status in (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible)
+            and all(v.varValue is not None for v in model.shifts.values()))
 
 
 def _largest_remainder(total: int, weights: list[float]) -> list[int]:
@@ -300,42 +513,125 @@ def _largest_remainder(total: int, weights: list[float]) -> list[int]:
     return out.tolist()
 
 
-def _round_lp(model: ShiftModel) -> None:
-    """Turn the LP relaxation's values into an integer plan, left in the variables as the
-    MIP start: tours rounded up per start band, each day's shifts of a band dealt to starts
-    and each shift's breaks to offsets by largest remainder, so every linking equality holds.
-    Continuous variables are left to the solver (CBC re-solves them for a MIP start)."""
-    lp = lambda v: max(v.varValue or 0.0, 0.0)  # noqa: E731
-    day_totals: dict[tuple[str, str, int, int], int] = defaultdict(int)
+def _neighbourhood(model: ShiftModel, cols: Columns, lp_x: np.ndarray,
+                   start: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """Column bounds of the LP's neighbourhood: every tour count, and every shift count of
+    a family without tours, between the floor and the ceiling of its LP value (widened to
+    hold the start plan). Shifts and breaks of tour families stay free: the tours bound
+    them."""
+    position = {name: i for i, name in enumerate(cols.names)}
+    lower, upper = cols.lower.copy(), cols.upper.copy()
+    boxed = [v.name for v in model.tours.values()]
+    boxed += [v.name for key, v in model.shifts.items()
+              if model.families[key[1]].days_per_week is None]
+    idx = np.array([position[n] for n in boxed], dtype=int)
+    if len(idx):
+        value = np.maximum(lp_x[idx], 0.0)
+        lo, hi = np.floor(value + 1e-6), np.ceil(value - 1e-6)
+        if start is not None:
+            lo, hi = np.minimum(lo, start[idx]), np.maximum(hi, start[idx])
+        lower[idx], upper[idx] = lo, hi
+    return lower, upper
+
+
+def _round_within_caps(model: ShiftModel, cols: Columns, lp_x: np.ndarray) -> np.ndarray:
+    """An integer plan near the LP optimum that keeps every cap: tours and daily shifts
+    rounded up, then units taken back (the most rounded-up first) wherever a headcount or a
+    share cap would break; each day's shifts of a band dealt to its starts and each shift's
+    breaks to their offsets by largest remainder, so every linking equality holds.
+    Continuous columns are left at 0 (see `_complete`)."""
+    position = {name: i for i, name in enumerate(cols.names)}
+    lp = lambda var: max(float(lp_x[position[var.name]]), 0.0)  # noqa: E731
+    rules, families = model.rules, model.families
+    count: dict[str, int] = {}
+    # Units: (variable, LP value). Rounded up per start band, so a band keeps its LP total.
     by_band: dict[tuple[str, str, int], list] = defaultdict(list)
     for key, var in model.tours.items():
-        by_band[key[:3]].append((key[3], var))
-    for (queue, family, band), items in by_band.items():
-        total = math.ceil(sum(lp(v) for _, v in items) - 1e-6)
-        for (pattern, var), n in zip(items, _largest_remainder(total, [lp(v) for _, v in items])):
-            var.varValue = n
-            for day in pattern:
-                day_totals[queue, family, band, day] += n
+        by_band[key[:3]].append(var)
+    for members in by_band.values():
+        total = math.ceil(sum(lp(v) for v in members) - 1e-6)
+        for var, n in zip(members, _largest_remainder(total, [lp(v) for v in members])):
+            count[var.name] = n
+    daily = {key: var for key, var in model.shifts.items()
+             if families[key[1]].days_per_week is None}
+    for var in daily.values():
+        count[var.name] = math.ceil(lp(var) - 1e-6)
+
+    def take_back(candidates: list, units: int) -> None:
+        # Most rounded-up first: the unit the LP wanted least.
+        for _ in range(units):
+            live = [v for v in candidates if count[v.name] > 0]
+            if not live:
+                return
+            var = max(live, key=lambda v: (count[v.name] - lp(v), v.name))
+            count[var.name] -= 1
+
+    for contract, cap in rules.headcount.items():
+        tour_vars = [v for (q, f, b, p), v in model.tours.items()
+                     if families[f].contract == contract]
+        day_vars: dict[int, list] = defaultdict(list)
+        for (q, f, d, s), v in daily.items():
+            if families[f].contract == contract:
+                day_vars[d].append(v)
+        excess = sum(count[v.name] for v in tour_vars) - cap
+        if excess > 0:
+            take_back(tour_vars, excess)
+        for day, members in day_vars.items():
+            excess = sum(count[v.name] for v in tour_vars) + sum(count[v.name]
+                                                                  for v in members) - cap
+            if excess > 0:
+                take_back(members, excess)
+
+    def paid(queue: str) -> dict[str, float]:
+        hours: dict[str, float] = defaultdict(float)
+        for (q, f, b, p), v in model.tours.items():
+            if q == queue:
+                hours[f] += count[v.name] * len(p) * families[f].paid_hours
+        for (q, f, d, s), v in daily.items():
+            if q == queue:
+                hours[f] += count[v.name] * families[f].paid_hours
+        return hours
+
+    caps = [((name,), fam.max_share) for name, fam in families.items() if fam.max_share < 1]
+    caps += [(tuple(limit.families), limit.max_share) for limit in rules.share_limits
+             if limit.max_share < 1]
+    for queue in model.queues:
+        for names, share in caps:
+            members = [v for (q, f, b, p), v in model.tours.items()
+                       if q == queue and f in names]
+            members += [v for (q, f, d, s), v in daily.items() if q == queue and f in names]
+            for _ in range(sum(count[v.name] for v in members)):
+                hours = paid(queue)
+                if sum(hours[n] for n in names) <= share * sum(hours.values()) + 1e-9:
+                    break
+                take_back(members, 1)
+
+    x = np.zeros(cols.n_cols)
+    for name, n in count.items():
+        x[position[name]] = n
+    day_totals: dict[tuple[str, str, int, int], int] = defaultdict(int)
+    for (queue, family, band, pattern), var in model.tours.items():
+        for day in pattern:
+            day_totals[queue, family, band, day] += count[var.name]
     groups: dict[tuple[str, str, int, int], list] = defaultdict(list)
+    bands = {name: start_bands(fam, rules.min_rest_hours) for name, fam in families.items()}
     for key, var in model.shifts.items():
         queue, family, day, start = key
-        fam = model.families[family]
-        if fam.days_per_week is None:
-            var.varValue = math.ceil(lp(var) - 1e-6)
+        if families[family].days_per_week is None:
             continue
-        band = next(i for i, b in enumerate(start_bands(fam, model.rules.min_rest_hours))
-                    if start in b)
+        band = next(i for i, b in enumerate(bands[family]) if start in b)
         groups[queue, family, band, day].append(var)
-    for key, vars_ in groups.items():
-        for var, n in zip(vars_, _largest_remainder(day_totals.get(key, 0),
-                                                   [lp(v) for v in vars_])):
-            var.varValue = n
+    for key, members in groups.items():
+        for var, n in zip(members, _largest_remainder(day_totals.get(key, 0),
+                                                      [lp(v) for v in members])):
+            x[position[var.name]] = n
     for key, per_break in model.breaks.items():
-        n = int(model.shifts[key].varValue)
+        n = int(x[position[model.shifts[key].name]])
         for offsets in per_break.values():
-            bvars = list(offsets.values())
-            for bvar, m in zip(bvars, _largest_remainder(n, [lp(v) for v in bvars])):
-                bvar.varValue = m
+            members = list(offsets.values())
+            for var, m in zip(members, _largest_remainder(n, [lp(v) for v in members])):
+                x[position[var.name]] = m
+    return x
 
 
 def _count(var: pulp.LpVariable) -> int:

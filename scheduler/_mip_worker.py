@@ -1,0 +1,85 @@
+"""Child process of `scheduler.mip.run_mip`: solve one MIP with HiGHS and keep the best plan
+on disk (`best.npy`, replaced atomically at every improvement) so the parent still has it
+when its watchdog kills this process. Reads model.npz, options.json and start.npy from the
+folder given as the only argument; writes result.json at the end.
+"""
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import highspy
+import numpy as np
+
+
+def _save_best(folder: Path, x: np.ndarray) -> None:
+    tmp = folder / "best.tmp.npy"
+    np.save(tmp, np.asarray(x, dtype=float))
+    os.replace(tmp, folder / "best.npy")
+
+
+def main(folder: Path) -> None:
+    data = np.load(folder / "model.npz")
+    options = json.loads((folder / "options.json").read_text())
+    highs = highspy.Highs()
+    for key, value in options.items():
+        highs.setOptionValue(key, value)
+    lp = highspy.HighsLp()
+    lp.num_col_ = len(data["cost"])
+    lp.num_row_ = len(data["row_lower"])
+    lp.col_cost_ = data["cost"]
+    lp.col_lower_ = data["lower"]
+    lp.col_upper_ = data["upper"]
+    lp.row_lower_ = data["row_lower"]
+    lp.row_upper_ = data["row_upper"]
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
+    lp.a_matrix_.start_ = data["start"]
+    lp.a_matrix_.index_ = data["index"]
+    lp.a_matrix_.value_ = data["value"]
+    lp.integrality_ = [highspy.HighsVarType.kInteger if i else highspy.HighsVarType.kContinuous
+                       for i in data["integer"]]
+    highs.passModel(lp)
+    best = {"objective": float("inf")}
+
+    def improved(event) -> None:
+        value = float(event.data_out.objective_function_value)
+        if value < best["objective"]:
+            best["objective"] = value
+            _save_best(folder, event.data_out.mip_solution)
+
+    highs.cbMipImprovingSolution.subscribe(improved)
+    start_path = folder / "start.npy"
+    if start_path.is_file():
+        start = np.load(start_path)
+        highs.setSolution(_solution(start))
+        _save_best(folder, start)
+        best["objective"] = float(data["cost"] @ start)
+    highs.run()
+    status = highs.getModelStatus()
+    info = highs.getInfo()
+    statuses = {highspy.HighsModelStatus.kOptimal: "optimal",
+                highspy.HighsModelStatus.kInfeasible: "infeasible",
+                highspy.HighsModelStatus.kTimeLimit: "stopped",
+                highspy.HighsModelStatus.kSolutionLimit: "stopped",
+                highspy.HighsModelStatus.kIterationLimit: "stopped",
+                highspy.HighsModelStatus.kInterrupt: "stopped"}
+    name = statuses.get(status, "error")
+    if info.primal_solution_status == 2:  # kSolutionStatusFeasible
+        x = np.asarray(highs.getSolution().col_value, dtype=float)
+        if float(data["cost"] @ x) < best["objective"] - 1e-9:
+            _save_best(folder, x)
+    bound = float(info.mip_dual_bound) if np.isfinite(info.mip_dual_bound) else None
+    (folder / "result.json").write_text(json.dumps({
+        "status": name, "bound": bound, "message": highs.modelStatusToString(status)}))
+
+
+def _solution(values: np.ndarray) -> "highspy.HighsSolution":
+    solution = highspy.HighsSolution()
+    solution.col_value = list(map(float, values))
+    solution.value_valid = True
+    return solution
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1]))
