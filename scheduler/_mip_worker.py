@@ -70,8 +70,10 @@ def main(folder: Path) -> None:
         if float(data["cost"] @ x) < best["objective"] - 1e-9:
             _save_best(folder, x)
     bound = float(info.mip_dual_bound) if np.isfinite(info.mip_dual_bound) else None
-    (folder / "result.json").write_text(json.dumps({
+    # Atomic, like best.npy: the watchdog may kill this process at any instruction.
+    (folder / "result.tmp").write_text(json.dumps({
         "status": name, "bound": bound, "message": highs.modelStatusToString(status)}))
+    os.replace(folder / "result.tmp", folder / "result.json")
 
 
 def _solution(values: np.ndarray) -> "highspy.HighsSolution":

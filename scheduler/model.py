@@ -324,11 +324,37 @@ def slots_per_agent(frame: pd.DataFrame) -> np.ndarray:
     return np.where(np.isfinite(slots) & (slots >= 1), np.floor(slots), 1.0)
 
 
+def shrinkage_of(frame: pd.DataFrame) -> np.ndarray:
+    """Share of a scheduled agent's time not spent on contacts per row: the requirement's
+    echoed `shrinkage` (0 when absent)."""
+    if "shrinkage" not in frame.columns:
+        return np.zeros(len(frame))
+    share = pd.to_numeric(frame["shrinkage"], errors="coerce").to_numpy(dtype=float)
+    return np.where(np.isfinite(share) & (share >= 0) & (share < 1), share, 0.0)
+
+
+def productive_service_level(scheduled: np.ndarray, traffic: np.ndarray, aht_s: np.ndarray,
+                             sl_seconds: np.ndarray, slots: np.ndarray,
+                             shrinkage: np.ndarray) -> np.ndarray:
+    """Erlang C service level of `scheduled` agents (may be fractional) of whom the share
+    `1 - shrinkage` is on contacts, each working `slots` chats at once. A fractional number
+    of servers is a time mix of the two whole numbers around it, so the level interpolates
+    linearly between them."""
+    servers = np.asarray(scheduled, dtype=float) * slots * (1.0 - shrinkage)
+    low = np.floor(servers + 1e-9)
+    frac = np.clip(servers - low, 0.0, 1.0)
+    at_low = np.asarray(service_level(low.astype(int), traffic, aht_s, sl_seconds), dtype=float)
+    at_high = np.asarray(service_level((low + 1).astype(int), traffic, aht_s, sl_seconds),
+                         dtype=float)
+    return at_low + frac * (at_high - at_low)
+
+
 def _add_service_level(prob, frame, rules, origin, coverage, shortfall, add, stamp):
     """Daily (or weekly) answered-within-T target instead of interval cover.
 
-    Per interval with traffic A erlangs (per chat slot; c slots per agent), agents are first
-    held at the stable minimum floor(A / c) + 1 (soft, through `short_*`). Above it, calls answered within T =
+    Per interval with traffic A erlangs (per chat slot; c slots per agent, a share s of
+    each scheduled agent's time lost to shrinkage), agents are first held at the stable
+    minimum floor(A / (c (1 - s))) + 1 (soft, through `short_*`). Above it, calls answered within T =
     volume * SL(n) is concave in n: its upper hull is split into pieces `z` whose sum is at
     most the agents scheduled above the floor. Per period, answered calls plus `slmiss` must
     reach target * volume. Returns objective terms.
@@ -338,8 +364,8 @@ def _add_service_level(prob, frame, rules, origin, coverage, shortfall, add, sta
     per_period: dict[tuple[str, str], list] = defaultdict(list)
     volume_by_period: dict[tuple[str, str], float] = defaultdict(float)
     thresholds = sl_seconds_of(frame, rules)
-    for row, sl_seconds, slots in zip(frame.itertuples(index=False), thresholds,
-                                      slots_per_agent(frame)):
+    for row, sl_seconds, slots, shrink in zip(frame.itertuples(index=False), thresholds,
+                                              slots_per_agent(frame), shrinkage_of(frame)):
         volume = float(row.volume)
         if not volume > 0:
             continue
@@ -348,11 +374,16 @@ def _add_service_level(prob, frame, rules, origin, coverage, shortfall, add, sta
         period = (f"{row.ds:%Y%m%d}" if rules.service_level_period == "day"
                   else f"{row.ds - pd.Timedelta(days=row.ds.weekday()):%Y%m%d}")
         traffic = float(row.erlangs)
-        floor = math.floor(traffic / slots) + 1
+        # Scheduled agents, of whom the share 1 - shrink is on contacts: stable above floor.
+        per_agent = slots * (1.0 - shrink)
+        floor = math.floor(traffic / per_agent) + 1
         # Staff up to where SL reaches 0.999; beyond it the curve is flat for the model.
-        counts = np.arange(floor, floor + int(4 * math.sqrt(traffic) / slots) + 12)
-        levels = np.asarray(service_level((counts * slots).astype(int), traffic,
-                                          float(row.aht_s), sl_seconds), dtype=float)
+        counts = np.arange(floor, floor + int(4 * math.sqrt(traffic) / per_agent) + 12)
+        n = len(counts)
+        levels = productive_service_level(counts, np.full(n, traffic),
+                                          np.full(n, float(row.aht_s)),
+                                          np.full(n, sl_seconds), np.full(n, slots),
+                                          np.full(n, shrink))
         reach = np.flatnonzero(levels >= 0.999)
         levels = levels[: reach[0] + 1] if len(reach) else levels
         short = prob.add_variable(f"short_{q}_{stamp(idx)}", lowBound=0)

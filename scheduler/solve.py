@@ -26,9 +26,15 @@ import pandas as pd
 import pulp
 
 from scheduler.breaks import stagger_breaks
-from scheduler.erlang import service_level
 from scheduler.mip import Columns, LpOutcome, MipOutcome, quiet_stdout, run_mip, solve_lp
-from scheduler.model import ShiftModel, build_model, sl_seconds_of, slots_per_agent
+from scheduler.model import (
+    ShiftModel,
+    build_model,
+    productive_service_level,
+    shrinkage_of,
+    sl_seconds_of,
+    slots_per_agent,
+)
 from scheduler.shifts import start_bands
 
 STATUSES = ("optimal", "feasible", "infeasible", "error")
@@ -168,8 +174,8 @@ POOR_GAP = 0.05
 
 # Branch-and-bound nodes per step. Work limits, not seconds, end each step, so the same
 # inputs give the same plan however loaded the machine is; the wall clock only backstops.
-RENS_NODES = 500
-POLISH_NODES = 2000
+RENS_NODES = 200
+POLISH_NODES = 1000
 DECOMPOSE_ABOVE = 20_000
 """Models of several queues with more variables than this are solved queue by queue."""
 SOLVE_WORKERS = 2
@@ -596,15 +602,20 @@ def _round_within_caps(model: ShiftModel, cols: Columns, lp_x: np.ndarray) -> np
     caps += [(tuple(limit.families), limit.max_share) for limit in rules.share_limits
              if limit.max_share < 1]
     for queue in model.queues:
-        for names, share in caps:
-            members = [v for (q, f, b, p), v in model.tours.items()
-                       if q == queue and f in names]
-            members += [v for (q, f, d, s), v in daily.items() if q == queue and f in names]
-            for _ in range(sum(count[v.name] for v in members)):
-                hours = paid(queue)
-                if sum(hours[n] for n in names) <= share * sum(hours.values()) + 1e-9:
-                    break
-                take_back(members, 1)
+        members = {names: [v for (q, f, b, p), v in model.tours.items()
+                           if q == queue and f in names]
+                   + [v for (q, f, d, s), v in daily.items() if q == queue and f in names]
+                   for names, _ in caps}
+        # Taking a unit back shrinks the queue's total, which can break another cap: repeat
+        # until none is broken (each round removes a unit, so it ends).
+        while True:
+            hours = paid(queue)
+            broken = [names for names, share in caps
+                      if sum(hours[n] for n in names) > share * sum(hours.values()) + 1e-9
+                      and any(count[v.name] > 0 for v in members[names])]
+            if not broken:
+                break
+            take_back(members[broken[0]], 1)
 
     x = np.zeros(cols.n_cols)
     for name, n in count.items():
@@ -787,8 +798,9 @@ def _coverage_frame(model: ShiftModel) -> pd.DataFrame:
 
 
 def _service_levels(model: ShiftModel, scheduled: np.ndarray) -> np.ndarray:
-    """Erlang C service level of the scheduled agents, each working `concurrency` chat
-    slots (1.0 at zero volume), NaN where volume, aht_s or erlangs is unknown."""
+    """Erlang C service level of the scheduled agents net of shrinkage, each working
+    `concurrency` chat slots (1.0 at zero volume), NaN where volume, aht_s or erlangs is
+    unknown."""
     req = model.requirement
     if not {"volume", "aht_s", "erlangs"} <= set(req.columns):
         return np.full(len(req), np.nan)
@@ -797,15 +809,8 @@ def _service_levels(model: ShiftModel, scheduled: np.ndarray) -> np.ndarray:
     traffic = req["erlangs"].to_numpy(dtype=float)
     out = np.full(len(req), np.nan)
     known = (volume > 0) & np.isfinite(aht) & (aht > 0) & np.isfinite(traffic)
-    # A fractional count (a break filling part of an interval) is a time mix of the two
-    # whole counts around it, so its SL interpolates linearly between them.
-    low = np.floor(scheduled[known] + 1e-9)
-    frac = np.clip(scheduled[known] - low, 0.0, 1.0)
-    seconds = sl_seconds_of(req, model.rules)[known]
-    slots = slots_per_agent(req)[known]
-    at_low = service_level((low * slots).astype(int), traffic[known], aht[known], seconds)
-    at_high = service_level(((low + 1) * slots).astype(int), traffic[known], aht[known],
-                            seconds)
-    out[known] = at_low + frac * (at_high - at_low)
+    out[known] = productive_service_level(
+        scheduled[known], traffic[known], aht[known], sl_seconds_of(req, model.rules)[known],
+        slots_per_agent(req)[known], shrinkage_of(req)[known])
     out[volume == 0] = 1.0
     return out
