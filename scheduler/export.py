@@ -73,7 +73,9 @@ def _coverage_text(coverage: pd.DataFrame) -> str:
     missing = [c for c in COVERAGE_COLUMNS if c not in coverage.columns]
     if missing:
         raise ValueError(f"coverage: missing column(s) {', '.join(missing)}")
-    frame = coverage[list(COVERAGE_COLUMNS)].copy()
+    # The contract's six columns first, then any added ones (scheduled_mean, ...).
+    frame = coverage[[*COVERAGE_COLUMNS,
+                      *(c for c in coverage.columns if c not in COVERAGE_COLUMNS)]].copy()
     frame["ds"] = pd.to_datetime(frame["ds"]).dt.strftime("%Y-%m-%d %H:%M")
     return frame.to_csv(index=False)
 
@@ -88,7 +90,8 @@ def write_schedule_outputs(out_dir: str | os.PathLike[str], *, summary: Mapping[
 
     roster / activities: `scheduler.roster` frames, written with minute timestamps and empty
     cells where there is no break. coverage: `unique_id, ds, required, scheduled, shortfall,
-    service_level`. summary: must hold `SUMMARY_KEYS`; written as indented JSON with NaN as
+    service_level` first, then any further columns it has (`scheduled_mean`,
+    `shortfall_agent_hours` from `scheduler.plan.written_plan`). summary: must hold `SUMMARY_KEYS`; written as indented JSON with NaN as
     null. extra_files: more {file name: text} to write alongside (e.g. the resolved config).
 
     Every file is first written to a temporary name in `out_dir`; only when all of them were
