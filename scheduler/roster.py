@@ -228,6 +228,8 @@ def _fmt_times(series: pd.Series, fmt: str) -> pd.Series:
     """Timestamps as text ("" for NaT) through numpy's ISO writer: strftime per value is
     the slowest part of writing 100,000 shifts."""
     values = pd.to_datetime(series).to_numpy(dtype="datetime64[ns]")
+    if not len(values):
+        return pd.Series([], index=series.index, dtype=object)
     unit = {TIME_FORMAT: "m", DATE_FORMAT: "D"}[fmt]
     text = np.datetime_as_string(values, unit=unit)
     if unit == "m":
