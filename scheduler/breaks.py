@@ -164,47 +164,53 @@ def stagger_breaks(tours: pd.DataFrame, families: Mapping[str, ShiftFamily],
     before = {c: s[0].copy() for c, s in spec.items()}
     short_before = shortfall(on_shift - taken(before))
 
-    # Re-deal group by group, starting from the solver's placement: a group's breaks are
-    # lifted off the queue and dealt again given every other break; kept if no worse.
+    # Re-deal group by group, starting from the solver's placement evened out inside each
+    # interval: a group's breaks are lifted off the queue and dealt again given every other
+    # break, and the new deal is kept only if no worse on the sub-slots it touches.
+    tour_ids = out["tour_id"].astype(str).to_numpy()
     current = {c: _within_intervals(s[0], s[1], shift_lo, s[2], s[3], s[4], q_of,
-                                    interval_minutes, out["tour_id"].to_numpy())
+                                    interval_minutes, tour_ids)
                for c, s in spec.items()}
     cover = (on_shift - taken(current)).astype(float)
     groups = []
     for column, (_, movable, earliest, latest, length) in spec.items():
         rows = np.flatnonzero(movable)
-        keys = pd.DataFrame({"q": q_of[rows], "s": shift_lo[rows], "e": earliest[rows],
-                             "l": latest[rows], "n": length[rows]})
-        for (q, s, e, l, n), idx in keys.groupby(["q", "s", "e", "l", "n"]).indices.items():
-            rows_g = rows[idx]
-            rows_g = rows_g[np.argsort(out["tour_id"].to_numpy()[rows_g], kind="stable")]
-            groups.append((-int(n), int(l - e), int(q), int(s), column, int(e), int(l), rows_g))
+        keys = np.column_stack([q_of[rows], shift_lo[rows], earliest[rows], latest[rows],
+                                length[rows]])
+        order = np.lexsort((tour_ids[rows], *keys.T[::-1]))
+        rows, keys = rows[order], keys[order]
+        cut = np.flatnonzero((np.diff(keys, axis=0) != 0).any(axis=1)) + 1
+        for part, key in zip(np.split(rows, cut), keys[np.r_[0, cut]]):
+            q, s, e, l, n = (int(v) for v in key)
+            groups.append((-n, l - e, q, s, column, e, l, part))
     groups.sort(key=lambda g: g[:5])
     for _ in range(passes):
+        changed = False
         for neg_len, _, q, s, column, e, l, rows in groups:
             span = -neg_len // step
             offsets = np.arange(e, l + 1, step)
-            idx = wrap((s + offsets)[:, None] // step + np.arange(span)[None, :])
             at = np.searchsorted(offsets, current[column][rows] - s)
             if (at >= len(offsets)).any() or (offsets[np.minimum(at, len(offsets) - 1)]
                                               != current[column][rows] - s).any():
                 continue  # off the sub-slot grid: leave the solver's placement
+            # The group's candidate sub-slots form one window; offset i takes i..i+span-1.
+            window = wrap((s + e) // step + np.arange(len(offsets) + span - 1))
             old = np.bincount(at, minlength=len(offsets))
-            row_cover, row_need = cover[q], need[q]
-            slots = np.unique(idx)
-            np.add.at(row_cover, idx.ravel(), np.repeat(old, span))
-            new = _deal(row_cover, row_need, idx, len(rows))
+            ones = np.ones(span)
+            free = cover[q, window] + np.convolve(old, ones)
+            need_w = need[q, window]
+            new = _deal(free - need_w, span, len(rows))
 
             def score(counts: np.ndarray) -> tuple[float, float]:
-                trial = row_cover[slots].copy()
-                np.subtract.at(trial, np.searchsorted(slots, idx.ravel()),
-                               np.repeat(counts, span))
-                gap = row_need[slots] - trial
+                gap = need_w - free + np.convolve(counts, ones)
                 return float(np.maximum(gap, 0.0).sum()), float(gap.max())
 
             keep = new if score(new) <= score(old) else old
-            np.subtract.at(row_cover, idx.ravel(), np.repeat(keep, span))
+            changed |= bool((keep != old).any())
+            cover[q, window] = free - np.convolve(keep, ones)
             current[column][rows] = s + np.repeat(offsets, keep)
+        if not changed:
+            break
     dealt = current
 
     short_after = shortfall(on_shift - taken(dealt))
@@ -221,33 +227,44 @@ def stagger_breaks(tours: pd.DataFrame, families: Mapping[str, ShiftFamily],
     return out
 
 
-def _deal(cover: np.ndarray, need: np.ndarray, idx: np.ndarray, n: int) -> np.ndarray:
-    """How many of `n` interchangeable breaks to start at each candidate offset, greedily.
+def _deal(surplus: np.ndarray, span: int, n: int) -> np.ndarray:
+    """How many of `n` interchangeable breaks of `span` sub-slots to start at each offset
+    of a window, greedily; offset i takes sub-slots i..i+span-1 of `surplus` (agents at
+    work minus required per sub-slot, without these breaks; not modified).
 
-    cover / need: agents at work and required per sub-slot of one queue (cover without these
-    breaks; not modified). idx: (offsets, span) sub-slots each candidate offset takes.
     Each break goes where it adds the least shortfall, ties to the offset whose busiest
     sub-slot keeps the most agents to spare, then the most spare agents overall, then the
-    earliest. While the best offset keeps whole agents to spare beyond every other, several
-    breaks go to it at once: one at a time would pick it as often.
+    earliest. Several go at once while the chosen offset provably stays the choice (its
+    added shortfall unchanged and still the least, or still ahead on agents to spare), so
+    the result is the one-at-a-time greedy's without its per-break loop.
     """
-    counts = np.zeros(idx.shape[0], np.int64)
-    local = cover[idx].astype(float)
-    required = need[idx]
-    order_key = np.arange(idx.shape[0])
+    n_offsets = len(surplus) - span + 1
+    pos = np.arange(n_offsets)[:, None] + np.arange(span)[None, :]
+    counts = np.zeros(n_offsets, np.int64)
+    local = surplus.astype(float).copy()
+    order_key = np.arange(n_offsets)
     left = n
     while left:
-        surplus = local - required
-        cost = np.clip(1.0 - surplus, 0.0, 1.0).sum(axis=1)
-        least = surplus.min(axis=1)
-        best = int(np.lexsort((order_key, -surplus.sum(axis=1), -least, cost))[0])
-        chunk = 1
-        if cost[best] == 0 and idx.shape[0] > 1:
-            others = np.delete(least, best).max()
-            chunk = int(np.clip(math.floor(least[best] - max(1.0, others)) + 1, 1, left))
+        room = local[pos]
+        cost = np.clip(1.0 - room, 0.0, 1.0).sum(axis=1)
+        least = room.min(axis=1)
+        best = int(np.lexsort((order_key, -room.sum(axis=1), -least, cost))[0])
+        mine = room[best]
+        # Units before the chosen offset's added shortfall changes.
+        if ((mine > 0) & (mine < 1)).any():
+            same_cost = 1.0
+        else:
+            spare = mine[mine >= 1]
+            same_cost = math.floor(spare.min()) if len(spare) else math.inf
+        others = np.flatnonzero(order_key != best)
+        tied = others[cost[others] <= cost[best] + 1e-12]
+        ahead = math.inf
+        if len(tied):
+            lead = least[best] - least[tied].max()
+            ahead = max(1, math.ceil(lead)) if lead > 0 else 1
+        chunk = max(1, int(min(left, same_cost, ahead)))
         counts[best] += chunk
-        # Offsets sharing sub-slots with the chosen one lose those agents too.
-        local[np.isin(idx, idx[best])] -= chunk
+        local[best:best + span] -= chunk
         left -= chunk
     return counts
 
@@ -298,14 +315,21 @@ def _within_intervals(start: np.ndarray, movable: np.ndarray, shift_lo: np.ndarr
     ok = ((np.arange(width)[None, :] < n_pos[:, None]) & (offset >= earliest[rows][:, None])
           & (offset <= latest[rows][:, None]))
     mask = (ok * (1 << np.arange(width))[None, :]).sum(axis=1)
-    frame = pd.DataFrame({"row": rows, "q": queue[rows], "first": first, "len": length[rows],
-                          "mask": mask, "bits": ok.sum(axis=1), "tour": tour_id[rows]})
-    frame = frame.sort_values(["q", "first", "len", "bits", "mask", "tour"], kind="stable")
-    for (_, slot, brk), block in frame.groupby(["q", "first", "len"], sort=False):
+    bits = ok.sum(axis=1)
+    keys = np.column_stack([queue[rows], first, length[rows]])
+    order = np.lexsort((tour_id[rows], mask, bits, *keys.T[::-1]))
+    rows, keys, mask = rows[order], keys[order], mask[order]
+    block_cut = np.flatnonzero((np.diff(keys, axis=0) != 0).any(axis=1)) + 1
+    starts = np.r_[0, block_cut]
+    ends = np.r_[block_cut, len(rows)]
+    for lo, hi in zip(starts, ends):
+        slot, brk = int(keys[lo, 1]), int(keys[lo, 2])
         taken = np.zeros(width, np.int64)
-        for bits, members in block.groupby("mask", sort=False):
-            allowed = np.flatnonzero([(bits >> p) & 1 for p in range(width)])
-            add = _fill(taken[allowed], len(members))
+        m = mask[lo:hi]
+        type_cut = np.r_[0, np.flatnonzero(np.diff(m) != 0) + 1, hi - lo]
+        for t_lo, t_hi in zip(type_cut[:-1], type_cut[1:]):
+            allowed = np.flatnonzero((int(m[t_lo]) >> np.arange(width)) & 1)
+            add = _fill(taken[allowed], int(t_hi - t_lo))
             taken[allowed] += add
-            out[members["row"].to_numpy()] = slot + np.repeat(allowed, add[add >= 0]) * brk
+            out[rows[lo + t_lo:lo + t_hi]] = slot + np.repeat(allowed, add) * brk
     return out
