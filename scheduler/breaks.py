@@ -46,8 +46,8 @@ def stagger_breaks(tours: pd.DataFrame, families: Mapping[str, ShiftFamily],
                    interval_minutes: int, requirement: pd.DataFrame | None = None, *,
                    origin: pd.Timestamp | None = None, horizon_minutes: int | None = None,
                    cyclic: bool = False, passes: int = 2) -> pd.DataFrame:
-    """A copy of `tours` (tour-day rows with `family, queue, shift_start, shift_end` and
-    pause columns) with every break and lunch re-placed inside its family's window (see the
+    """A copy of `tours` (tour-day rows with `tour_id, family, queue, shift_start,
+    shift_end` and pause columns) with every break and lunch re-placed inside its family's window (see the
     module docstring).
 
     requirement: `unique_id, ds, agents_required` on the `interval_minutes` grid (none:
@@ -79,19 +79,21 @@ def stagger_breaks(tours: pd.DataFrame, families: Mapping[str, ShiftFamily],
     # Per row and pause column: the rule's window (earliest, latest offset) and length.
     rules = {f: {pause_columns(fam)[b.name]: b for b in fam.breaks}
              for f, fam in families.items()}
-    family = out["family"].astype(str).to_numpy()
+    family = out["family"].astype(str)
     numbers = [interval_minutes, horizon_minutes, *np.unique(shift_lo % 1440),
                *np.unique(shift_hi - shift_lo)]
     spec = {}
     for column in columns:
         start = _minutes(out[f"{column}_start"], origin_ns)
         set_ = out[f"{column}_start"].notna().to_numpy()
-        earliest = np.array([getattr(rules.get(f, {}).get(column), "earliest_offset_minutes",
-                                     -1) for f in family])
-        latest = np.array([getattr(rules.get(f, {}).get(column), "latest_offset_minutes", -1)
-                           for f in family])
-        length = np.array([getattr(rules.get(f, {}).get(column), "length_minutes", 0)
-                           for f in family])
+
+        def per_row(attr: str, missing: int, column=column) -> np.ndarray:
+            values = {f: getattr(r[column], attr) for f, r in rules.items() if column in r}
+            return family.map(values).fillna(missing).to_numpy(np.int64)
+
+        earliest = per_row("earliest_offset_minutes", -1)
+        latest = per_row("latest_offset_minutes", -1)
+        length = per_row("length_minutes", 0)
         movable = set_ & (earliest >= 0)
         if not movable.any():
             continue
@@ -111,24 +113,23 @@ def stagger_breaks(tours: pd.DataFrame, families: Mapping[str, ShiftFamily],
     def wrap(slot: np.ndarray) -> np.ndarray:
         return slot % n_slots if cyclic else slot
 
-    # Agents on shift (no break taken) per queue and sub-slot.
-    diff = np.zeros((len(queues), top + n_slots + 1), np.int64)
-    lo, hi = shift_lo // step, -(-shift_hi // step)
-    if cyclic:
-        width = hi - lo
-        lo = lo % n_slots
-        hi = lo + width
-    np.add.at(diff, (q_of, lo), 1)
-    np.add.at(diff, (q_of, hi), -1)
-    on_shift = np.cumsum(diff, axis=1)
-    if cyclic:
-        folded = on_shift[:, :n_slots].copy()
-        for begin in range(n_slots, on_shift.shape[1], n_slots):
-            part = on_shift[:, begin:begin + n_slots]
+    def at_work(q: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+        """Spans [lo, hi) of sub-slots counted per queue and sub-slot (wrapped if cyclic)."""
+        d = np.zeros((len(queues), top + n_slots + 1), np.int64)
+        if cyclic:
+            lo, hi = lo % n_slots, lo % n_slots + (hi - lo)
+        np.add.at(d, (q, lo), 1)
+        np.add.at(d, (q, hi), -1)
+        c = np.cumsum(d, axis=1)
+        if not cyclic:
+            return c[:, :length_t]
+        folded = c[:, :n_slots].copy()
+        for begin in range(n_slots, c.shape[1], n_slots):
+            part = c[:, begin:begin + n_slots]
             folded[:, :part.shape[1]] += part
-        on_shift = folded
-    else:
-        on_shift = on_shift[:, :length_t]
+        return folded
+
+    on_shift = at_work(q_of, shift_lo // step, -(-shift_hi // step))
     need = np.zeros((len(queues), length_t))
     if requirement is not None and len(requirement):
         k = interval_minutes // step
@@ -141,22 +142,11 @@ def stagger_breaks(tours: pd.DataFrame, families: Mapping[str, ShiftFamily],
 
     def taken(placed: dict[str, np.ndarray]) -> np.ndarray:
         """Agents on a break per queue and sub-slot, pauses starting at `placed` minutes."""
-        d = np.zeros((len(queues), top + n_slots + 1), np.int64)
+        total = np.zeros_like(on_shift)
         for column, (_, movable, _, _, length) in spec.items():
             p_lo = placed[column][movable] // step
-            p_hi = p_lo + length[movable] // step
-            if cyclic:
-                p_hi, p_lo = p_lo % n_slots + (p_hi - p_lo), p_lo % n_slots
-            np.add.at(d, (q_of[movable], p_lo), 1)
-            np.add.at(d, (q_of[movable], p_hi), -1)
-        c = np.cumsum(d, axis=1)
-        if cyclic:
-            f = c[:, :n_slots].copy()
-            for begin in range(n_slots, c.shape[1], n_slots):
-                part = c[:, begin:begin + n_slots]
-                f[:, :part.shape[1]] += part
-            return f
-        return c[:, :length_t]
+            total += at_work(q_of[movable], p_lo, p_lo + length[movable] // step)
+        return total
 
     def shortfall(cover: np.ndarray) -> np.ndarray:
         return np.maximum(need - cover, 0.0).sum(axis=1)

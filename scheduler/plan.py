@@ -96,10 +96,10 @@ def tours_frame(model: ShiftModel) -> pd.DataFrame:
     counts_arr = np.asarray(counts, dtype=np.int64)
     key_no = np.repeat(np.arange(len(keys)), counts_arr)
     kf = pd.DataFrame(keys, columns=["queue", "family", "day", "start"])
+    kf["band"] = [band_of[f][s] for f, s in zip(kf["family"], kf["start"])]
     inst = kf.iloc[key_no].reset_index(drop=True)
-    inst["band"] = [band_of[f][s] for f, s in zip(inst["family"], inst["start"])]
-    weekly = inst["family"].map(lambda f: families[f].days_per_week is not None)
-    weekly = weekly.astype(bool).to_numpy() if len(inst) else np.zeros(0, bool)
+    weekly = inst["family"].map({f: fam.days_per_week is not None
+                                 for f, fam in families.items()}).to_numpy(bool)
 
     slot_cols = ["queue", "family", "band", "day"]
     tour = np.zeros(len(inst), np.int64)
@@ -129,25 +129,27 @@ def tours_frame(model: ShiftModel) -> pd.DataFrame:
                               inst["queue"].to_numpy()[daily].astype(str)))]
     tour[order] = np.arange(tour_no + 1, tour_no + len(order) + 1)
 
-    fams = inst["family"].map(families)
-    length = fams.map(lambda f: f.length_minutes).to_numpy(np.int64)
+    def per_row(attr: str) -> pd.Series:
+        return inst["family"].map({f: getattr(fam, attr) for f, fam in families.items()})
+
+    length = per_row("length_minutes").to_numpy(np.int64)
     date = model.origin + pd.to_timedelta(inst["day"].to_numpy(np.int64), unit="D")
     begin = date + pd.to_timedelta(inst["start"].to_numpy(np.int64), unit="m")
     frame = pd.DataFrame({
         "tour_id": np.char.mod("T%04d", tour).astype(object),
         "family": inst["family"].to_numpy(object),
-        "contract": fams.map(lambda f: f.contract).to_numpy(object),
+        "contract": per_row("contract").to_numpy(object),
         "queue": inst["queue"].to_numpy(object), "date": date, "shift_start": begin,
         "shift_end": begin + pd.to_timedelta(length, unit="m")})
     begin_ns = np.asarray(begin, dtype="datetime64[ns]")
     for column in pause_cols:
         at = np.concatenate(offsets[column]) if keys else np.empty(0, np.int64)
-        width = inst["family"].map(lambda f, c=column: lengths[f].get(c, 0))
+        width = inst["family"].map({f: lengths[f].get(column, 0) for f in families})
         start = begin_ns + (np.maximum(at, 0) * 60).astype("timedelta64[s]")
         end = start + (width.to_numpy(np.int64) * 60).astype("timedelta64[s]")
         frame[f"{column}_start"] = np.where(at >= 0, start, np.datetime64("NaT"))
         frame[f"{column}_end"] = np.where(at >= 0, end, np.datetime64("NaT"))
-    frame["paid_hours"] = fams.map(lambda f: float(f.paid_hours)).to_numpy(float)
+    frame["paid_hours"] = per_row("paid_hours").to_numpy(float)
     cost = np.array([model.shift_cost[k] for k in keys], dtype=float)
     frame["cost"] = cost[key_no] if keys else np.zeros(0)
     frame = frame.reindex(columns=names)
