@@ -155,5 +155,6 @@ def test_text_cells_needing_quotes_are_written_as_pandas_quotes_them():
 
     plain = pd.DataFrame({"a": ["x", "y"], "b": ["1", ""]})
     quoted = pd.DataFrame({"a": ['x,1', 'say "hi"'], "b": ["1", ""]})
-    for cells in (plain, quoted):
-        assert _text_csv(cells) == cells.to_csv(index=False)
+    for cells in (plain, quoted, pd.concat([plain, quoted], ignore_index=True)):
+        for chunk_rows in (1, 3, 100_000):
+            assert _text_csv(cells, chunk_rows) == cells.to_csv(index=False)
