@@ -30,7 +30,7 @@ from scheduler.requirements import (
 from scheduler.plan import gap_to_bound, written_plan
 from scheduler.roster import activities_frame, roster_frame
 from scheduler.rules import ScheduleRules
-from scheduler.solve import solve
+from scheduler.solve import POOR_GAP, solve
 from staffcast.config import Config, ConfigError, WeeklyHours
 from staffcast.parallel import Engine, TaskFailure, problems_frame
 
@@ -156,6 +156,9 @@ def run_schedule(requirement: pd.DataFrame, rules: ScheduleRules, out_dir: Path,
         agents_used=int(roster["agent_id"].nunique()), agents_idle=len(assignment.idle_agents),
         unassigned_tours=len(unassigned),
         unassigned_paid_hours=float(unassigned["paid_hours"].sum()) if len(unassigned) else 0.0)
+    if summary["mip_gap"] is not None and summary["mip_gap"] > POOR_GAP:
+        # Judged on the written roster: unassigned tours can make a good plan a poor roster.
+        summary["quality"] = "poor"
     if agents is not None:
         extra["unassigned_tours.csv"] = unassigned.to_csv(index=False)
         # Kept for readers of earlier summaries: the same figure as shortfall_agent_hours.
