@@ -156,6 +156,11 @@ def run_schedule(requirement: pd.DataFrame, rules: ScheduleRules, out_dir: Path,
         agents_used=int(roster["agent_id"].nunique()), agents_idle=len(assignment.idle_agents),
         unassigned_tours=len(unassigned),
         unassigned_paid_hours=float(unassigned["paid_hours"].sum()) if len(unassigned) else 0.0)
+    if len(unassigned):
+        summary["message"] = (f"{summary['message']}; the named roster, without the "
+                              f"{len(unassigned)} tour(s) nobody could take: objective "
+                              f"{written.objective:.6g}, {written.shortfall_agent_hours:g} "
+                              "agent-hours short")
     if summary["mip_gap"] is not None and summary["mip_gap"] > POOR_GAP:
         # Judged on the written roster: unassigned tours can make a good plan a poor roster.
         summary["quality"] = "poor"

@@ -82,3 +82,5 @@ def test_a_partly_staffed_roster_is_measured_on_its_own_shifts(tmp_path):
     assert summary["objective"] == pytest.approx(objective_from_files(roster, coverage))
     assert summary["paid_hours"] == pytest.approx(roster["paid_hours"].sum())
     assert summary["shortfall_agent_hours"] > summary["plan_shortfall_agent_hours"]
+    assert (f"the named roster, without the {summary['unassigned_tours']} tour(s) nobody "
+            "could take") in summary["message"]
