@@ -69,11 +69,28 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _text_csv(cells: pd.DataFrame, chunk_rows: int = 100_000) -> str:
+    """CSV of a frame of text cells, as `to_csv(index=False)` writes it. Cells needing no
+    quoting (the usual case) are joined directly, chunk by chunk to bound memory, several
+    times faster than pandas' writer on a million activity rows; a frame with any cell that
+    needs quoting goes through pandas."""
+    header = [str(c) for c in cells.columns]
+    parts = [",".join(header) + "\n"]
+    for lo in range(0, len(cells), chunk_rows):
+        columns = [cells[c].iloc[lo:lo + chunk_rows].astype(str).tolist() for c in cells.columns]
+        if any(ch in "".join(col) for col in (header, *columns) for ch in ',"\n\r'):
+            return cells.to_csv(index=False)
+        parts.append("\n".join(map(",".join, zip(*columns))) + "\n")
+    return "".join(parts)
+
+
 def _coverage_text(coverage: pd.DataFrame) -> str:
     missing = [c for c in COVERAGE_COLUMNS if c not in coverage.columns]
     if missing:
         raise ValueError(f"coverage: missing column(s) {', '.join(missing)}")
-    frame = coverage[list(COVERAGE_COLUMNS)].copy()
+    # The contract's six columns first, then any added ones (scheduled_mean, ...).
+    frame = coverage[[*COVERAGE_COLUMNS,
+                      *(c for c in coverage.columns if c not in COVERAGE_COLUMNS)]].copy()
     frame["ds"] = pd.to_datetime(frame["ds"]).dt.strftime("%Y-%m-%d %H:%M")
     return frame.to_csv(index=False)
 
@@ -88,7 +105,8 @@ def write_schedule_outputs(out_dir: str | os.PathLike[str], *, summary: Mapping[
 
     roster / activities: `scheduler.roster` frames, written with minute timestamps and empty
     cells where there is no break. coverage: `unique_id, ds, required, scheduled, shortfall,
-    service_level`. summary: must hold `SUMMARY_KEYS`; written as indented JSON with NaN as
+    service_level` first, then any further columns it has (`scheduled_mean`,
+    `shortfall_agent_hours` from `scheduler.plan.written_plan`). summary: must hold `SUMMARY_KEYS`; written as indented JSON with NaN as
     null. extra_files: more {file name: text} to write alongside (e.g. the resolved config).
 
     Every file is first written to a temporary name in `out_dir`; only when all of them were
@@ -114,8 +132,8 @@ def write_schedule_outputs(out_dir: str | os.PathLike[str], *, summary: Mapping[
 
     texts: dict[str, str] = {}
     if has_plan:
-        texts["roster.csv"] = format_roster(roster).to_csv(index=False)
-        texts["activities.csv"] = format_activities(activities).to_csv(index=False)
+        texts["roster.csv"] = _text_csv(format_roster(roster))
+        texts["activities.csv"] = _text_csv(format_activities(activities))
         texts["coverage.csv"] = _coverage_text(coverage)
     texts["summary.json"] = json.dumps(_plain(summary), indent=2, allow_nan=False) + "\n"
     for name, text in (extra_files or {}).items():

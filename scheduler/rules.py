@@ -40,6 +40,10 @@ def _check(condition: bool, message: str) -> None:
 class BreakRule:
     """One break or lunch of every shift of a family.
 
+    A family may have several breaks of kind "break" (e.g. two of 15 minutes) and at most one
+    "lunch"; their windows must not overlap. In the roster the breaks are numbered by window
+    order: the first is `break_start/break_end`, the next `break2_start/break2_end`, ...
+
     The break starts between `earliest_offset_minutes` and `latest_offset_minutes` after the
     shift starts (on the interval grid); the model chooses where. An unpaid break lengthens
     the shift: a shift lasts its paid hours plus its unpaid breaks.
@@ -133,9 +137,10 @@ class ShiftFamily:
 
     def _check_breaks(self, where: str) -> None:
         kinds = [b.kind for b in self.breaks]
-        for kind in ("break", "lunch"):
-            _check(kinds.count(kind) <= 1, f"{where}: at most one break of kind {kind!r} "
-                                           f"per family, got {kinds.count(kind)}")
+        # Several short breaks are common (2 x 15 min + lunch); one meal break per shift is
+        # what labour rules and the roster's lunch_start/lunch_end columns describe.
+        _check(kinds.count("lunch") <= 1, f"{where}: at most one break of kind 'lunch' per "
+                                          f"family, got {kinds.count('lunch')}")
         names = [b.name for b in self.breaks]
         _check(len(set(names)) == len(names), f"{where}: break names must be unique, got {names}")
         length = self.length_minutes

@@ -27,20 +27,12 @@ import pulp
 
 from scheduler.breaks import stagger_breaks
 from scheduler.mip import Columns, LpOutcome, MipOutcome, quiet_stdout, run_mip, solve_lp
-from scheduler.model import (
-    ShiftModel,
-    build_model,
-    productive_service_level,
-    shrinkage_of,
-    sl_seconds_of,
-    slots_per_agent,
-)
+from scheduler.model import ShiftModel, build_model
+from scheduler.plan import (COVERAGE_COLUMNS, COVERAGE_EXTRA, TOUR_COLUMNS, gap_to_bound,
+                            tours_frame, written_plan)
 from scheduler.shifts import start_bands
 
 STATUSES = ("optimal", "feasible", "infeasible", "error")
-TOUR_COLUMNS = ["tour_id", "family", "contract", "queue", "date", "shift_start", "shift_end",
-                "break_start", "break_end", "lunch_start", "lunch_end", "paid_hours", "cost"]
-COVERAGE_COLUMNS = ["unique_id", "ds", "required", "scheduled", "shortfall", "service_level"]
 
 
 def _cbc(mip: bool, time_limit_s: float, gap: float) -> pulp.LpSolver:
@@ -69,7 +61,13 @@ DEFAULT_SOLVER = "highs"
 class ScheduleResult:
     """A solved (or failed) schedule. `status` is one of STATUSES; tables are empty and
     numbers None unless status is "optimal" or "feasible". Money in the families'
-    currency, hours are paid hours, `shortfall_agent_hours` = agents short x hours."""
+    currency, hours are paid hours, `shortfall_agent_hours` = agents short x hours.
+
+    Every figure describes the plan as written (`tours`, after breaks are staggered):
+    `objective` is recomputed from it (see `scheduler.plan.written_plan` for the formula),
+    `mip_gap` is that objective's gap to `lp_bound`, and `coverage` counts agents at the
+    resolution of the activities. `solver_objective` is the solver's own value for the
+    same plan, kept for comparison."""
 
     status: str
     objective: float | None
@@ -87,6 +85,7 @@ class ScheduleResult:
     n_variables: int = 0
     n_constraints: int = 0
     quality: str = "good"
+    solver_objective: float | None = None
 
     def __post_init__(self) -> None:
         if self.status not in STATUSES:
@@ -100,7 +99,8 @@ class ScheduleResult:
         """JSON-ready headline figures."""
         return {
             "status": self.status, "objective": self.objective, "lp_bound": self.lp_bound,
-            "mip_gap": self.mip_gap, "solve_seconds": round(self.solve_seconds, 3),
+            "mip_gap": self.mip_gap, "solver_objective": self.solver_objective,
+            "solve_seconds": round(self.solve_seconds, 3),
             "solver": self.solver, "message": self.message, "paid_hours": self.paid_hours,
             "labour_cost": round(self.labour_cost, 4),
             "shortfall_agent_hours": round(self.shortfall_agent_hours, 4),
@@ -122,7 +122,8 @@ def _empty_result(model: ShiftModel, status: str, message: str, solver: str, sec
     return ScheduleResult(status=status, objective=None, lp_bound=lp_bound, mip_gap=None,
                           solve_seconds=seconds, solver=solver, message=message,
                           tours=pd.DataFrame(columns=TOUR_COLUMNS),
-                          coverage=pd.DataFrame(columns=COVERAGE_COLUMNS), paid_hours=0.0,
+                          coverage=pd.DataFrame(columns=COVERAGE_COLUMNS + COVERAGE_EXTRA),
+                          paid_hours=0.0,
                           labour_cost=0.0, shortfall_agent_hours=0.0,
                           n_variables=model.n_variables, n_constraints=model.n_constraints)
 
@@ -259,13 +260,15 @@ def solve(model: ShiftModel, *, solver: str = DEFAULT_SOLVER, time_limit_s: floa
         status, message = "feasible", (f"stopped after {clock.elapsed():.1f} s of the "
                                        f"{time_limit_s:g} s limit with gap {mip_gap:.4f} "
                                        f"to the LP bound; {how}")
-    quality = "good" if mip_gap <= POOR_GAP or outcome.proven else "poor"
-    if quality == "poor":
-        message = (f"POOR PLAN: {mip_gap:.1%} above the LP bound (more than "
-                   f"{POOR_GAP:.0%}); raise time_limit_s or simplify the rules; " + message)
     result = _read_plan(model, status, objective, lp_bound, mip_gap, clock.elapsed(), solver,
                         message)
-    return dataclasses.replace(result, quality=quality)
+    # Judged on the written plan (breaks staggered, shortfall measured on the tours).
+    written_gap = result.mip_gap if result.mip_gap is not None else mip_gap
+    if written_gap <= POOR_GAP or outcome.proven:
+        return result
+    return dataclasses.replace(result, quality="poor", message=(
+        f"POOR PLAN: {written_gap:.1%} above the LP bound (more than {POOR_GAP:.0%}); raise "
+        f"time_limit_s or simplify the rules; {result.message}"))
 
 
 @dataclass
@@ -645,51 +648,31 @@ def _round_within_caps(model: ShiftModel, cols: Columns, lp_x: np.ndarray) -> np
     return x
 
 
-def _count(var: pulp.LpVariable) -> int:
-    return int(round(var.varValue or 0.0))
-
-
-def _shift_instances(model: ShiftModel) -> dict[tuple, list[dict[str, int]]]:
-    """Per shift key, one dict of break offsets (by break name) per agent on that shift."""
-    out = {}
-    for key, var in model.shifts.items():
-        n = _count(var)
-        if n == 0:
-            continue
-        per_break = {}
-        for name, offsets in model.breaks[key].items():
-            chosen = [o for o, bvar in sorted(offsets.items()) for _ in range(_count(bvar))]
-            per_break[name] = chosen
-        out[key] = [{name: chosen[i] for name, chosen in per_break.items()} for i in range(n)]
-    return out
-
-
 def _read_plan(model: ShiftModel, status: str, objective: float, lp_bound: float,
                mip_gap: float, seconds: float, solver: str, message: str) -> ScheduleResult:
-    instances = _shift_instances(model)
-    tours = stagger_breaks(_tours_frame(model, instances), model.families,
-                           model.rules.interval_minutes)
-    coverage = _coverage_frame(model)
-    width_h = model.rules.interval_minutes / 60
-    sl_by_day = {}
-    known = coverage.dropna(subset=["service_level"])
-    if len(known):
-        volume = model.requirement.set_index(["unique_id", "ds"])["volume"]
-        weights = volume.reindex(pd.MultiIndex.from_frame(known[["unique_id", "ds"]])).to_numpy()
-        frame = known.assign(w=weights, day=known["ds"].dt.strftime("%Y-%m-%d"))
-        frame = frame[frame["w"] > 0]
-        for day, rows in frame.groupby("day"):
-            sl_by_day[str(day)] = float(np.average(rows["service_level"], weights=rows["w"]))
-    shortfall_hours = float(coverage["shortfall"].sum() * width_h)
-    if shortfall_hours > 1e-9:
-        message += f"; {shortfall_hours:g} agent-hours short" + _shortfall_causes(model, tours)
+    """The solved model as the plan that is written: tours with breaks staggered against
+    the requirement, and every figure (objective, gap, coverage, shortfall, service level)
+    measured on those tours. `objective` and `mip_gap` are the solver's; they are replaced
+    by the written plan's (the solver's objective stays as `solver_objective`)."""
+    rules = model.rules
+    tours = stagger_breaks(tours_frame(model), model.families, rules.interval_minutes,
+                           requirement=model.requirement, origin=model.origin,
+                           horizon_minutes=model.grid.horizon_minutes, cyclic=model.grid.cyclic)
+    written = written_plan(model, tours)
+    if abs(written.objective - objective) > 1e-6 * max(1.0, abs(objective)):
+        message += (f"; objective {written.objective:.6g} measured on the written plan "
+                    f"(solver's {objective:.6g}, gap {mip_gap:.4f})")
+    if written.shortfall_agent_hours > 1e-9:
+        message += (f"; {written.shortfall_agent_hours:g} agent-hours short"
+                    + _shortfall_causes(model, tours))
     return ScheduleResult(
-        status=status, objective=objective, lp_bound=lp_bound, mip_gap=mip_gap,
-        solve_seconds=seconds, solver=solver, message=message, tours=tours, coverage=coverage,
-        paid_hours=float(tours["paid_hours"].sum()), labour_cost=float(tours["cost"].sum()),
-        shortfall_agent_hours=shortfall_hours,
-        service_level_by_day=sl_by_day, n_variables=model.n_variables,
-        n_constraints=model.n_constraints)
+        status=status, objective=written.objective, lp_bound=lp_bound,
+        mip_gap=gap_to_bound(written.objective, lp_bound), solve_seconds=seconds,
+        solver=solver, message=message, tours=tours, coverage=written.coverage,
+        paid_hours=written.paid_hours, labour_cost=written.labour_cost,
+        shortfall_agent_hours=written.shortfall_agent_hours,
+        service_level_by_day=written.service_level_by_day, n_variables=model.n_variables,
+        n_constraints=model.n_constraints, solver_objective=objective)
 
 
 def _headcount_used(model: ShiftModel, tours: pd.DataFrame) -> dict[str, int]:
@@ -720,97 +703,3 @@ def _shortfall_causes(model: ShiftModel, tours: pd.DataFrame) -> str:
         causes.append(f"{unreachable} required intervals no shift family can cover (start "
                       "windows, weekdays, or before the plan's first shift can start)")
     return f" ({'; '.join(causes)})" if causes else ""
-
-
-def _tours_frame(model: ShiftModel, instances: dict[tuple, list[dict[str, int]]]) -> pd.DataFrame:
-    """Deal shift instances to tours: a tour of pattern p takes, on each day of p, one shift
-    of its start band. Counts match by the linking constraints, so every shift is dealt."""
-    rows = []
-    tour_no = 0
-
-    def emit(tour: int, key: tuple, breaks: dict[str, int]) -> None:
-        queue, family, day, start = key
-        fam = model.families[family]
-        date = model.origin + pd.Timedelta(days=day)
-        begin = date + pd.Timedelta(minutes=start)
-        row = {"tour_id": f"T{tour:04d}", "family": family, "contract": fam.contract,
-               "queue": queue, "date": date, "shift_start": begin,
-               "shift_end": begin + pd.Timedelta(minutes=fam.length_minutes),
-               "break_start": pd.NaT, "break_end": pd.NaT, "lunch_start": pd.NaT,
-               "lunch_end": pd.NaT, "paid_hours": float(fam.paid_hours),
-               "cost": model.shift_cost[key]}
-        for brk in fam.breaks:
-            at = begin + pd.Timedelta(minutes=breaks[brk.name])
-            row[f"{brk.kind}_start"] = at
-            row[f"{brk.kind}_end"] = at + pd.Timedelta(minutes=brk.length_minutes)
-        rows.append(row)
-
-    pools: dict[tuple[str, str, int], list[tuple[tuple, dict[str, int]]]] = defaultdict(list)
-    for key in sorted(instances):
-        for breaks in instances[key]:
-            pools[key[0], key[1], key[2]].append((key, breaks))
-    for (queue, family, band, pattern), var in sorted(model.tours.items(), key=lambda kv: kv[0]):
-        count = _count(var)
-        if count == 0:
-            continue
-        band_starts = set(_band_starts(model, family, band))
-        for _ in range(count):
-            tour_no += 1
-            for day in pattern:
-                pool = pools[queue, family, day]
-                pick = next(i for i, (key, _) in enumerate(pool) if key[3] in band_starts)
-                key, breaks = pool.pop(pick)
-                emit(tour_no, key, breaks)
-    for (queue, family, day), pool in sorted(pools.items()):
-        if model.families[family].days_per_week is not None:
-            continue
-        for key, breaks in pool:
-            tour_no += 1
-            emit(tour_no, key, breaks)
-    frame = pd.DataFrame(rows, columns=TOUR_COLUMNS)
-    for col in ("date", "shift_start", "shift_end", "break_start", "break_end", "lunch_start",
-                "lunch_end"):
-        frame[col] = pd.to_datetime(frame[col])
-    frame["paid_hours"] = frame["paid_hours"].astype(float)
-    frame["cost"] = frame["cost"].astype(float)
-    return frame.sort_values(["tour_id", "shift_start"], kind="stable").reset_index(drop=True)
-
-
-def _band_starts(model: ShiftModel, family: str, band: int) -> tuple[int, ...]:
-    return start_bands(model.families[family], model.rules.min_rest_hours)[band]
-
-
-def _coverage_frame(model: ShiftModel) -> pd.DataFrame:
-    """Agents at work (on shift, not on break) per requirement row, from the solved model."""
-    req = model.requirement
-    width = pd.Timedelta(minutes=model.rules.interval_minutes)
-    idx = ((req["ds"] - model.origin) / width).round().astype(int).to_numpy()
-    scheduled = np.array([
-        float(pulp.value(model.coverage[(q, i)]) or 0.0) if (q, i) in model.coverage else 0.0
-        for q, i in zip(req["unique_id"].astype(str), idx)])
-    scheduled = np.round(scheduled, 9)
-    required = req["agents_required"].to_numpy(dtype=float)
-    frame = pd.DataFrame({
-        "unique_id": req["unique_id"].astype("string"), "ds": req["ds"], "required": required,
-        "scheduled": scheduled, "shortfall": np.maximum(required - scheduled, 0.0),
-        "service_level": _service_levels(model, scheduled)})
-    return frame
-
-
-def _service_levels(model: ShiftModel, scheduled: np.ndarray) -> np.ndarray:
-    """Erlang C service level of the scheduled agents net of shrinkage, each working
-    `concurrency` chat slots (1.0 at zero volume), NaN where volume, aht_s or erlangs is
-    unknown."""
-    req = model.requirement
-    if not {"volume", "aht_s", "erlangs"} <= set(req.columns):
-        return np.full(len(req), np.nan)
-    volume = req["volume"].to_numpy(dtype=float)
-    aht = req["aht_s"].to_numpy(dtype=float)
-    traffic = req["erlangs"].to_numpy(dtype=float)
-    out = np.full(len(req), np.nan)
-    known = (volume > 0) & np.isfinite(aht) & (aht > 0) & np.isfinite(traffic)
-    out[known] = productive_service_level(
-        scheduled[known], traffic[known], aht[known], sl_seconds_of(req, model.rules)[known],
-        slots_per_agent(req)[known], shrinkage_of(req)[known])
-    out[volume == 0] = 1.0
-    return out

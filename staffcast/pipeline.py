@@ -27,9 +27,10 @@ from scheduler.requirements import (
     QueueStaffing,
     compute_requirements,
 )
-from scheduler.roster import activities_frame, roster_coverage, roster_frame
+from scheduler.plan import gap_to_bound, written_plan
+from scheduler.roster import activities_frame, roster_frame
 from scheduler.rules import ScheduleRules
-from scheduler.solve import solve
+from scheduler.solve import POOR_GAP, solve
 from staffcast.config import Config, ConfigError, WeeklyHours
 from staffcast.parallel import Engine, TaskFailure, problems_frame
 
@@ -95,7 +96,7 @@ def schedule_rules(config: Config) -> ScheduleRules:
 @dataclass(frozen=True)
 class ScheduleRun:
     """What `run_schedule` solved and wrote: the summary (as in summary.json), the
-    tours no agent could take, the output folder, and the shift plan's coverage (as in
+    tours no agent could take, the output folder, and the written roster's coverage (as in
     coverage.csv; no rows when the solve found no plan)."""
 
     summary: dict[str, Any]
@@ -115,9 +116,15 @@ def run_schedule(requirement: pd.DataFrame, rules: ScheduleRules, out_dir: Path,
                  summary_extra: Mapping[str, Any] | None = None) -> ScheduleRun:
     """Solve the shift plan for `requirement`, assign it to `agents` (or placeholder ids:
     the tour ids) and write roster.csv, activities.csv, coverage.csv, summary.json and
-    `extra_files` atomically into `out_dir`. A plan-less outcome writes only the summary."""
-    result = solve(build_model(requirement, rules), solver=solver, time_limit_s=time_limit_s,
-                   gap=gap)
+    `extra_files` atomically into `out_dir`. A plan-less outcome writes only the summary.
+
+    coverage.csv and the summary's objective, mip_gap, paid_hours, labour_cost,
+    shortfall_agent_hours and service_level_by_day describe the named roster as written: a
+    tour no agent takes is short, not worked (see `scheduler.plan.written_plan`). The
+    shift plan's own figures stay as `plan_objective` and `plan_shortfall_agent_hours`.
+    """
+    model = build_model(requirement, rules)
+    result = solve(model, solver=solver, time_limit_s=time_limit_s, gap=gap)
     extra = dict(extra_files or {})
     summary = {**result.summary(), **(summary_extra or {})}
     if not result.has_plan:
@@ -137,20 +144,33 @@ def run_schedule(requirement: pd.DataFrame, rules: ScheduleRules, out_dir: Path,
     days = pd.date_range(origin, requirement["ds"].max().normalize(), freq="D")
     activities = activities_frame(roster, days, idle_agents=assignment.idle_agents)
     unassigned = assignment.unassigned_tours
+    written = written_plan(model, assignment.roster)
     summary.update(
+        objective=written.objective, mip_gap=gap_to_bound(written.objective, result.lp_bound),
+        paid_hours=written.paid_hours, labour_cost=round(written.labour_cost, 4),
+        shortfall_agent_hours=round(written.shortfall_agent_hours, 4),
+        service_level_by_day=written.service_level_by_day,
+        plan_objective=result.objective,
+        plan_shortfall_agent_hours=round(result.shortfall_agent_hours, 4),
         assignment_status=assignment.status, agents_source=source,
         agents_used=int(roster["agent_id"].nunique()), agents_idle=len(assignment.idle_agents),
         unassigned_tours=len(unassigned),
         unassigned_paid_hours=float(unassigned["paid_hours"].sum()) if len(unassigned) else 0.0)
+    if len(unassigned):
+        summary["message"] = (f"{summary['message']}; the named roster, without the "
+                              f"{len(unassigned)} tour(s) nobody could take: objective "
+                              f"{written.objective:.6g}, {written.shortfall_agent_hours:g} "
+                              "agent-hours short")
+    if summary["mip_gap"] is not None and summary["mip_gap"] > POOR_GAP:
+        # Judged on the written roster: unassigned tours can make a good plan a poor roster.
+        summary["quality"] = "poor"
     if agents is not None:
         extra["unassigned_tours.csv"] = unassigned.to_csv(index=False)
-        # coverage.csv is the shift plan's; what the named roster alone covers can be less.
-        covered = roster_coverage(roster, result.coverage, rules.interval_minutes)
-        short = (result.coverage["required"] - covered).clip(lower=0).sum()
-        summary["roster_shortfall_agent_hours"] = float(short * rules.interval_minutes / 60)
+        # Kept for readers of earlier summaries: the same figure as shortfall_agent_hours.
+        summary["roster_shortfall_agent_hours"] = summary["shortfall_agent_hours"]
     write_schedule_outputs(out_dir, roster=roster, activities=activities,
-                           coverage=result.coverage, summary=summary, extra_files=extra)
-    return ScheduleRun(summary, unassigned, out_dir, result.coverage)
+                           coverage=written.coverage, summary=summary, extra_files=extra)
+    return ScheduleRun(summary, unassigned, out_dir, written.coverage)
 
 
 def plan_week(history_end: pd.Timestamp, week: dt.date | None) -> tuple[pd.Timestamp, int]:

@@ -137,9 +137,10 @@ def report_schedule(run: ScheduleRun) -> None:
         raise click.ClickException(f"no plan ({summary['status']}): {summary.get('message')}")
     if len(unassigned):
         click.echo(f"warning: {len(unassigned)} tour(s) have no agent (see "
-                   f"{out_dir / 'unassigned_tours.csv'}); coverage.csv counts them as worked, "
-                   f"the named roster alone is {summary['roster_shortfall_agent_hours']:,.1f} "
-                   f"agent-hours short; first: {unassigned['tour_id'].iloc[0]}: "
+                   f"{out_dir / 'unassigned_tours.csv'}); coverage.csv counts them as short: "
+                   f"the named roster is {summary['shortfall_agent_hours']:,.1f} agent-hours "
+                   f"short (the shift plan {summary['plan_shortfall_agent_hours']:,.1f}); "
+                   f"first: {unassigned['tour_id'].iloc[0]}: "
                    f"{unassigned['reason'].iloc[0]}", err=True)
 
 

@@ -148,3 +148,13 @@ def test_plan_run_removes_an_earlier_runs_unassigned_tours(tmp_path):
     write_schedule_outputs(tmp_path, roster=roster, activities=activities, coverage=coverage,
                            summary=summary())
     assert not (tmp_path / "unassigned_tours.csv").exists()
+
+
+def test_text_cells_needing_quotes_are_written_as_pandas_quotes_them():
+    from scheduler.export import _text_csv
+
+    plain = pd.DataFrame({"a": ["x", "y"], "b": ["1", ""]})
+    quoted = pd.DataFrame({"a": ['x,1', 'say "hi"'], "b": ["1", ""]})
+    for cells in (plain, quoted, pd.concat([plain, quoted], ignore_index=True)):
+        for chunk_rows in (1, 3, 100_000):
+            assert _text_csv(cells, chunk_rows) == cells.to_csv(index=False)

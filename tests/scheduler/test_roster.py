@@ -15,14 +15,18 @@ T = pd.Timestamp
 NAT = pd.NaT
 
 
-def shift(agent_id, start, hours, *, brk=None, lunch=None, queue="presales", paid=None):
-    """A roster input row; `brk` / `lunch` are (offset hours, length hours) from the start."""
+def shift(agent_id, start, hours, *, brk=None, lunch=None, brk2=None, queue="presales",
+          paid=None):
+    """A roster input row; `brk` / `lunch` / `brk2` are (offset hours, length hours) from
+    the start (`brk2` adds the break2 columns)."""
     start = T(start)
     row = dict(agent_id=agent_id, tour_id=f"T-{agent_id}", date=start.normalize(),
                shift_start=start, shift_end=start + pd.Timedelta(hours=hours),
                break_start=NAT, break_end=NAT, lunch_start=NAT, lunch_end=NAT,
                paid_hours=hours if paid is None else paid, queue=queue)
-    for kind, spec in (("break", brk), ("lunch", lunch)):
+    if brk2 is not None:
+        row.update(break2_start=NAT, break2_end=NAT)
+    for kind, spec in (("break", brk), ("lunch", lunch), ("break2", brk2)):
         if spec is not None:
             row[f"{kind}_start"] = start + pd.Timedelta(hours=spec[0])
             row[f"{kind}_end"] = start + pd.Timedelta(hours=spec[0] + spec[1])
@@ -97,21 +101,24 @@ def rosters(draw):
                                                       st.just(0.25))))
             lunch = draw(st.one_of(st.none(), st.tuples(st.sampled_from([2.5, 3.0]),
                                                         st.sampled_from([0.5, 1.0]))))
+            brk2 = draw(st.one_of(st.none(), st.just((5.0, 0.25))))
             if hours < 6:
-                lunch = None
+                lunch = brk2 = None
             start = T("2026-11-09") + pd.Timedelta(days=day, hours=start_h)
             if start < last_end:  # one agent is never in two places
                 continue
             last_end = start + pd.Timedelta(hours=hours)
-            rows.append(shift(agent_id, start, hours, brk=brk, lunch=lunch))
+            rows.append(shift(agent_id, start, hours, brk=brk, lunch=lunch, brk2=brk2))
+            rows[-1].setdefault("break2_start", NAT)
+            rows[-1].setdefault("break2_end", NAT)
     return rows
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(rosters())
 def test_activity_segments_never_overlap_and_tile_each_shift(rows):
     days = pd.date_range("2026-11-09", periods=7)
-    frame = pd.DataFrame(rows, columns=list(shift("A", "2026-11-09", 1)))
+    frame = pd.DataFrame(rows, columns=list(shift("A", "2026-11-09", 1, brk2=(0, 0.25))))
     roster = roster_frame(frame)
     acts = activities_frame(roster, days)
     assert set(acts["activity"]) <= {"WORK", "BREAK", "LUNCH", "OFF"}
@@ -126,7 +133,8 @@ def test_activity_segments_never_overlap_and_tile_each_shift(rows):
             assert inside["start"].iloc[0] == row.shift_start
             assert inside["end"].iloc[-1] == row.shift_end
             assert (inside["start"].iloc[1:].to_numpy() == inside["end"].iloc[:-1].to_numpy()).all()
-            assert (inside["activity"] == "BREAK").sum() == int(pd.notna(row.break_start))
+            assert (inside["activity"] == "BREAK").sum() == (int(pd.notna(row.break_start))
+                                                              + int(pd.notna(row.break2_start)))
             assert (inside["activity"] == "LUNCH").sum() == int(pd.notna(row.lunch_start))
         off_days = {s.normalize() for s in seg.loc[seg["activity"] == "OFF", "start"]}
         assert off_days == set(days) - set(mine["date"])
@@ -156,3 +164,48 @@ def test_read_roster_round_trips_the_written_csv(tmp_path):
     path.write_text(path.read_text().replace("2026-11-10 08:00", "soon", 1))
     with pytest.raises(RosterError, match=r"data row 2 \(line 3\), column 'shift_start': .*'soon'"):
         read_roster(path)
+
+
+def test_several_breaks_round_trip_through_roster_csv_and_activities(tmp_path):
+    rows = pd.DataFrame([
+        shift("A", "2026-11-09 08:00", 9, brk=(1.5, 0.25), lunch=(4, 1), brk2=(7, 0.25)),
+        shift("B", "2026-11-09 22:00", 8, brk=(2, 0.25), brk2=(6, 0.25)),
+        shift("C", "2026-11-10 09:00", 4, brk=(2, 0.25)) | {"break2_start": NAT,
+                                                           "break2_end": NAT}])
+    roster = roster_frame(rows)
+    assert tuple(roster.columns) == ROSTER_COLUMNS + ("break2_start", "break2_end")
+    path = tmp_path / "roster.csv"
+    format_roster(roster).to_csv(path, index=False)
+    header = path.read_text().splitlines()[0]
+    assert header.startswith(",".join(ROSTER_COLUMNS)) and header.endswith(
+        "queue,break2_start,break2_end")
+    back = read_roster(path)
+    pd.testing.assert_frame_equal(back, roster, check_dtype=False)
+    acts = activities_frame(back, pd.date_range("2026-11-09", periods=2))
+    a = acts[acts["agent_id"] == "A"]
+    assert list(a["activity"]) == ["WORK", "BREAK", "WORK", "LUNCH", "WORK", "BREAK", "WORK",
+                                   "OFF"]
+    second = a[a["activity"] == "BREAK"].iloc[1]
+    assert (second["start"], second["end"]) == (T("2026-11-09 15:00"), T("2026-11-09 15:15"))
+    b = acts[(acts["agent_id"] == "B") & (acts["activity"] == "BREAK")]
+    assert list(b["start"]) == [T("2026-11-10 00:00"), T("2026-11-10 04:00")]
+    # Both breaks are off the queue in the coverage.
+    grid = pd.DataFrame({"unique_id": "presales",
+                         "ds": pd.to_datetime(["2026-11-09 15:00", "2026-11-10 04:00"])})
+    assert roster_coverage(back, grid, 30, statistic="min").tolist() == [0.0, 0.0]
+    assert roster_coverage(back, grid, 30).tolist() == [0.5, 0.5]
+
+
+def test_overlapping_second_break_is_rejected():
+    row = shift("A", "2026-11-09 08:00", 9, lunch=(4, 1), brk2=(4.5, 0.25))
+    with pytest.raises(RosterError, match="agent A on 2026-11-09: break2 and lunch overlap"):
+        roster_frame(pd.DataFrame([row]))
+
+
+def test_roster_coverage_at_quarter_hours_sees_a_break_stack():
+    # Four agents, two on break 09:00-09:15: the 09:00 half-hour averages 3 but has 2.
+    rows = pd.DataFrame([shift(x, "2026-11-09 08:00", 4, brk=(1, 0.25)) for x in "AB"]
+                        + [shift(x, "2026-11-09 08:00", 4, brk=(2, 0.25)) for x in "CD"])
+    grid = pd.DataFrame({"unique_id": "presales", "ds": [T("2026-11-09 09:00")]})
+    assert roster_coverage(roster_frame(rows), grid, 30).tolist() == [3.0]
+    assert roster_coverage(roster_frame(rows), grid, 30, statistic="min").tolist() == [2.0]

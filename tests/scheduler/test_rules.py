@@ -118,3 +118,18 @@ def test_direct_construction_raises_valueerror():
         BreakRule("b", 0, 10, 20)
     with pytest.raises(ValueError, match="start_step_minutes must be > 0"):
         ShiftFamily("f", 8, "08:00", "09:00", start_step_minutes=0)
+
+
+def test_several_short_breaks_are_allowed_but_one_lunch():
+    two = ShiftFamily("ft", 8, "08:00", "08:00", breaks=(
+        BreakRule("morning", 15, 60, 120, paid=True),
+        BreakRule("lunch", 60, 210, 270, kind="lunch"),
+        BreakRule("afternoon", 15, 360, 420, paid=True)))
+    assert [b.kind for b in two.breaks].count("break") == 2
+    with pytest.raises(ValueError, match="at most one break of kind 'lunch' per family, got 2"):
+        ShiftFamily("ft", 8, "08:00", "08:00", breaks=(
+            BreakRule("lunch", 30, 120, 150, kind="lunch"),
+            BreakRule("supper", 30, 300, 330, kind="lunch")))
+    with pytest.raises(ValueError, match="windows of breaks 'a' .* and 'b' .* overlap"):
+        ShiftFamily("ft", 8, "08:00", "08:00", breaks=(
+            BreakRule("a", 15, 60, 120, paid=True), BreakRule("b", 15, 100, 180, paid=True)))

@@ -103,8 +103,10 @@ def test_round_trip_without_agents_uses_tour_ids(inputs):
     for col in ("date", "shift_start", "shift_end", "break_start", "break_end", "lunch_start",
                 "lunch_end"):
         typed[col] = pd.to_datetime(typed[col])
-    rebuilt = roster_coverage(typed, coverage, 60)
+    rebuilt = roster_coverage(typed, coverage, 60, statistic="min")
     assert rebuilt.to_numpy() == pytest.approx(coverage["scheduled"].to_numpy())
+    rebuilt = roster_coverage(typed, coverage, 60)
+    assert rebuilt.to_numpy() == pytest.approx(coverage["scheduled_mean"].to_numpy())
     assert (coverage["scheduled"] + coverage["shortfall"] >= coverage["required"] - 1e-9).all()
     assert "schedule: " in result.output and "placeholder" not in roster.columns
 
