@@ -20,6 +20,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from scheduler.errors import SchedulerError
+
 ROSTER_COLUMNS = ("agent_id", "date", "shift_start", "shift_end", "break_start", "break_end",
                   "lunch_start", "lunch_end", "paid_hours", "queue")
 ACTIVITY_COLUMNS = ("agent_id", "start", "end", "activity")
@@ -29,7 +31,7 @@ TIME_FORMAT = "%Y-%m-%d %H:%M"
 DATE_FORMAT = "%Y-%m-%d"
 
 
-class RosterError(ValueError):
+class RosterError(SchedulerError):
     """A roster row is inconsistent (a break outside its shift, two shifts overlapping...)."""
 
 

@@ -15,6 +15,7 @@ import pandas as pd
 
 from scheduler.export import atomic_write_csv, atomic_write_text
 from staffcast.config import Config, load_config
+from staffcast.errors import StaffcastError
 from staffcast.recording import (
     command_line,
     record_forecast_run,
@@ -133,7 +134,7 @@ def check_as_of(history: pd.DataFrame, as_of: pd.Timestamp) -> None:
     for uid, ds in history.groupby("unique_id", sort=True)["ds"]:
         first, last = ds.min(), ds.max()
         if not first <= as_of - _HOUR <= last:
-            raise ValueError(f"--as-of {as_of:%Y-%m-%d %H:%M} is outside the history of queue "
+            raise StaffcastError(f"--as-of {as_of:%Y-%m-%d %H:%M} is outside the history of queue "
                              f"{uid!r} ({first:%Y-%m-%d %H:%M} to {last:%Y-%m-%d %H:%M}): the "
                              "hour before it must have an actual")
 
@@ -142,11 +143,11 @@ def _pick_model(frame: pd.DataFrame, model: str | None, source: str) -> pd.DataF
     models = sorted(frame["model"].astype(str).unique())
     if model is not None:
         if model not in models:
-            raise ValueError(f"{source} has no rows for model {model!r}; models: "
+            raise StaffcastError(f"{source} has no rows for model {model!r}; models: "
                              f"{', '.join(models) or 'none'}")
         return frame[frame["model"].astype(str) == model]
     if len(models) > 1:
-        raise ValueError(f"{source} holds several models ({', '.join(models)}); pick one "
+        raise StaffcastError(f"{source} holds several models ({', '.join(models)}); pick one "
                          "with --model")
     return frame
 
@@ -160,12 +161,12 @@ def morning_from_file(path: Path, day: pd.Timestamp, model: str | None) -> pd.Da
     """The day's rows of a forecast CSV (the forecast contract)."""
     frame = pd.read_csv(path, dtype={"unique_id": "string", "model": "string"})
     if "ds" not in frame.columns:
-        raise ValueError(f"{path}: missing column 'ds'; a forecast CSV has unique_id, ds, "
+        raise StaffcastError(f"{path}: missing column 'ds'; a forecast CSV has unique_id, ds, "
                          "model, yhat and the bands")
     frame["ds"] = pd.to_datetime(frame["ds"])
     frame = frame[(frame["ds"] >= day) & (frame["ds"] < day + _DAY)]
     if frame.empty:
-        raise ValueError(f"{path}: no forecast covers {day:%Y-%m-%d}")
+        raise StaffcastError(f"{path}: no forecast covers {day:%Y-%m-%d}")
     return _pick_model(frame, model, str(path))
 
 
@@ -190,7 +191,7 @@ def morning_from_store(store_path: Path, day: pd.Timestamp, queues: list[str],
         chosen = (preferred if preferred in candidates else candidates[0]
                   if len(candidates) == 1 else None)
         if chosen is None:
-            raise ValueError(f"run {run_id} in {store_path} forecasts {day:%Y-%m-%d} with "
+            raise StaffcastError(f"run {run_id} in {store_path} forecasts {day:%Y-%m-%d} with "
                              f"several models ({', '.join(candidates)}); pick one with --model")
         picked = run_rows[(run_rows["model"] == chosen) & run_rows["unique_id"].isin(queues)]
         return int(run_id), picked.drop(columns=["run_id", "run_model"])
@@ -208,7 +209,7 @@ def morning_fitted(config: Config, history: pd.DataFrame, calendar, day: pd.Time
         history["unique_id"].unique(), fill_value=0)
     short = spans[spans < MIN_HOURS]
     if len(short):
-        raise ValueError(
+        raise StaffcastError(
             f"history: queue {short.index[0]!r} has {int(short.iloc[0])} hour(s) before "
             f"{day:%Y-%m-%d}; fitting a morning forecast needs at least {MIN_HOURS} (two "
             "weeks). Give the morning forecast with --forecast, or record a forecast of the "
