@@ -90,7 +90,7 @@ def progress(total: int, label: str) -> Iterator[_Bar]:
     if total <= 0 or not progress_enabled():
         yield _Bar(None)
         return
-    with click.progressbar(length=total, label=label, file=sys.stderr,
+    with click.progressbar(length=total, label=label, file=sys.stderr, show_pos=True,
                            item_show_func=lambda item: item or "") as bar:
         yield _Bar(bar)
 

@@ -14,6 +14,7 @@ import click
 import pandas as pd
 
 from scheduler.export import atomic_write_csv, atomic_write_text
+from staffcast import console
 from staffcast.config import Config, load_config
 from staffcast.errors import StaffcastError
 from staffcast.recording import (
@@ -95,7 +96,8 @@ def format_report(report) -> str:
 @click.option("--detail-out", "detail_path", type=_PATH, default=None,
               help="CSV of the same metrics by week and horizon day: run_id, unique_id, "
                    "model, week, horizon_day, metric, value.")
-def accuracy_command(store_path, weeks, out_path, detail_path):
+@console.json_option
+def accuracy_command(store_path, weeks, out_path, detail_path, as_json):
     """Compare each recorded forecast with the actuals that arrived later: WAPE, bias and
     interval coverage by week, queue, model and horizon, and over- and under-staffed
     agent-hours."""
@@ -103,14 +105,36 @@ def accuracy_command(store_path, weeks, out_path, detail_path):
 
     with RunStore(store_path or default_store_path(), read_only=True) as store:
         report = accuracy(store, weeks=weeks)
-    click.echo(format_report(report))
+    say = console.info if as_json else click.echo
+    if as_json:
+        console.emit_json(accuracy_json(report))
+    else:
+        click.echo(format_report(report))
     if out_path is not None:
         atomic_write_csv(report.metrics, out_path)
-        click.echo(f"wrote {len(report.metrics)} metric rows to {out_path}")
+        say(f"wrote {len(report.metrics)} metric rows to {out_path}")
     if detail_path is not None:
         atomic_write_csv(report.detail.assign(week=report.detail["week"].dt.strftime(
             "%Y-%m-%d")), detail_path)
-        click.echo(f"wrote {len(report.detail)} detail rows to {detail_path}")
+        say(f"wrote {len(report.detail)} detail rows to {detail_path}")
+
+
+def accuracy_json(report) -> dict:
+    """The `accuracy --json` object: the window, each run's status, the pooled weekly
+    table (WAPE, bias and coverage as shares) and the notes."""
+    def records(frame: pd.DataFrame) -> list[dict]:
+        out = frame.copy()
+        for col in out.columns:
+            if pd.api.types.is_datetime64_any_dtype(out[col]):
+                out[col] = out[col].dt.strftime("%Y-%m-%d %H:%M")
+        return out.to_dict(orient="records")
+
+    return {"command": "accuracy",
+            "latest_actual": None if pd.isna(report.latest_actual)
+            else f"{report.latest_actual:%Y-%m-%d %H:%M}",
+            "since": None if pd.isna(report.since) else f"{report.since:%Y-%m-%d %H:%M}",
+            "runs": records(report.runs), "by_week": records(report.by_week),
+            "notes": list(report.notes)}
 
 
 # ---------------------------------------------------------------- reforecast

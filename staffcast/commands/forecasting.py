@@ -69,6 +69,9 @@ def _input_options(command: Callable) -> Callable:
         click.option("--config", "config_path", type=_EXISTING, default=None,
                      help="YAML config: per-queue opening hours and rest day, forecast "
                           "defaults."),
+        click.option("--allow-outliers", is_flag=True,
+                     help="Keep history values more than 1000x their queue's 99th "
+                          "percentile (refused by default as typos or unit errors)."),
     ]
     for option in reversed(options):
         command = option(command)
@@ -77,14 +80,17 @@ def _input_options(command: Callable) -> Callable:
 
 def load_inputs(config: Config, history_path: Path, events: bool, timestamp_col: str,
                 queue_col: str | None, fill_missing: str, calendar_path: Path | None,
-                country: str, horizon_for: Callable[[pd.DataFrame], int]):
+                country: str, horizon_for: Callable[[pd.DataFrame], int], *,
+                allow_outliers: bool = False):
     """(history frame, calendar), each file read once. `horizon_for(history)` gives the
     hours the run will forecast after the history, so the calendar covers them; a year the
     built-in data lacks is warned about on stderr. The loader's two-week minimum span per
     queue is not applied (except for --events): a queue too short to forecast fails on its
-    own in the forecast stage and the other queues go on; reforecast needs only today."""
+    own in the forecast stage and the other queues go on; reforecast needs only today.
+    A value 1000x its queue's 99th percentile is refused unless `allow_outliers`."""
     from forecast.calendar import load_calendar
     from forecast.data import load_events, load_history
+    from forecast.sanity import check_outliers
 
     opening_hours = {name: q.opening_hours for name, q in config.queues.items()
                      if q.opening_hours is not None}
@@ -96,6 +102,8 @@ def load_inputs(config: Config, history_path: Path, events: bool, timestamp_col:
                               **kwargs)
     else:
         history = load_history(history_path, min_hours=1, **kwargs)
+    if not allow_outliers:
+        check_outliers(history, str(history_path))
     last = history["ds"].max() + pd.Timedelta(hours=horizon_for(history))
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -141,8 +149,8 @@ def _resolved(config: Config, settings: dict, command: str) -> str:
 @store_option
 @console.json_option
 def forecast_command(history_path, events, timestamp_col, queue_col, fill_missing,
-                     calendar_path, country, config_path, horizon, model, out_path, workers,
-                     scheduler, store, as_json):
+                     calendar_path, country, config_path, allow_outliers, horizon, model,
+                     out_path, workers, scheduler, store, as_json):
     """Forecast hourly contact volume per queue with 80% and 95% intervals.
 
     Queues run in parallel on Dask when there are several; a queue whose model fails falls
@@ -156,7 +164,8 @@ def forecast_command(history_path, events, timestamp_col, queue_col, fill_missin
     check_models([settings["model"]])
     history, calendar = load_inputs(config, history_path, events, timestamp_col, queue_col,
                                     settings["fill_missing"], calendar_path,
-                                    settings["country"], lambda _: settings["horizon"])
+                                    settings["country"], lambda _: settings["horizon"],
+                                    allow_outliers=allow_outliers)
     queues = queue_count(history)
     with (open_engine(workers, scheduler, tasks=queues) as engine,
           console.progress(queues, "forecast") as bar):
@@ -224,8 +233,8 @@ ALWAYS_SHOWN = ("snaive", "histavg")
                    "failed queues go to <out>.failures.csv.")
 @engine_options
 def backtest_command(history_path, events, timestamp_col, queue_col, fill_missing,
-                     calendar_path, country, config_path, horizon, windows, step, models_text,
-                     out_path, workers, scheduler):
+                     calendar_path, country, config_path, allow_outliers, horizon, windows,
+                     step, models_text, out_path, workers, scheduler):
     """Rolling-origin backtest: MASE, WAPE, bias, 80% coverage and fit time per model."""
     from forecast.core import check_models
 
@@ -235,7 +244,8 @@ def backtest_command(history_path, events, timestamp_col, queue_col, fill_missin
     settings = forecast_settings(config, country=country, fill_missing=fill_missing)
     history, calendar = load_inputs(config, history_path, events, timestamp_col, queue_col,
                                     settings["fill_missing"], calendar_path,
-                                    settings["country"], lambda _: 0)
+                                    settings["country"], lambda _: 0,
+                                    allow_outliers=allow_outliers)
     queues = queue_count(history)
     with (open_engine(workers, scheduler, tasks=queues) as engine,
           console.progress(queues, "backtest") as bar):

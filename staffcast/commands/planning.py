@@ -81,7 +81,7 @@ from staffcast.recording import (
 @store_option
 @console.json_option
 def plan_command(history_path, events, timestamp_col, queue_col, fill_missing, calendar_path,
-                 country, config_path, week, model, volume_quantile, agents_path, out_dir,
+                 country, config_path, allow_outliers, week, model, volume_quantile, agents_path, out_dir,
                  time_limit, gap, solver, exports, simulate_replications, workers, scheduler,
                  store, as_json):
     """Forecast, staff and schedule one week: history in, named roster out.
@@ -113,7 +113,8 @@ def plan_command(history_path, events, timestamp_col, queue_col, fill_missing, c
     week_day = None if week is None else week.date()
     history, calendar = load_inputs(
         config, history_path, events, timestamp_col, queue_col, settings["fill_missing"],
-        calendar_path, settings["country"], week_horizon(week_day))
+        calendar_path, settings["country"], week_horizon(week_day),
+        allow_outliers=allow_outliers)
     generation = Generation(out_dir, command=command_line())
     with generation:
         run, problems, week_forecast, requirement, resolved, simulated = _plan_into(
