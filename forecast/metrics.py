@@ -54,7 +54,8 @@ def get_metric(name: str) -> Metric:
     try:
         return METRICS[name]
     except KeyError:
-        raise ForecastError(f"unknown metric {name!r}; valid metrics: {', '.join(METRICS)}") from None
+        raise ForecastError(f"unknown metric {name!r}; valid metrics: "
+                            f"{', '.join(METRICS)}") from None
 
 
 def seasonal_naive_scale(y: np.ndarray, open_: np.ndarray, season: int) -> float:

@@ -34,7 +34,7 @@ def spread_workload(workload_erl: np.ndarray, is_open: np.ndarray, window: int) 
     is_open = np.asarray(is_open, dtype=bool)
     if work.shape != is_open.shape or work.ndim != 1:
         raise SchedulerError(f"workload_erl and is_open must be 1-d of equal length, got "
-                         f"{work.shape} and {is_open.shape}")
+                             f"{work.shape} and {is_open.shape}")
     if window < 1:
         raise SchedulerError(f"window must be >= 1 interval, got {window}")
     if (~np.isfinite(work)).any() or (work < 0).any():

@@ -50,7 +50,8 @@ def _array(name: str, value: Any) -> np.ndarray:
     try:
         arr = np.asarray(value, dtype=float)
     except (TypeError, ValueError) as exc:
-        raise SchedulerError(f"{name} must be a number or an array of numbers, got {value!r}") from exc
+        raise SchedulerError(f"{name} must be a number or an array of numbers, "
+                             f"got {value!r}") from exc
     if np.isnan(arr).any():
         raise SchedulerError(f"{name} must not be NaN, got {_first(arr, np.isnan(arr))}")
     return arr
@@ -104,7 +105,7 @@ def _sl_pair(sl_target: Any, sl_seconds: Any) -> tuple[np.ndarray | None, np.nda
     if (sl_target is None) != (sl_seconds is None):
         missing = "sl_seconds" if sl_seconds is None else "sl_target"
         raise SchedulerError(f"{missing} must be given together with "
-                         f"{'sl_target' if missing == 'sl_seconds' else 'sl_seconds'}")
+                             f"{'sl_target' if missing == 'sl_seconds' else 'sl_seconds'}")
     if sl_target is None:
         return None, None
     return _fraction_open("sl_target", sl_target), _nonneg("sl_seconds", sl_seconds)

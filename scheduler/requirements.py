@@ -112,7 +112,7 @@ class QueueStaffing:
             _fail("aht_s", "> 0", self.aht_s)
         if (self.sl_target is None) != (self.sl_seconds is None):
             raise SchedulerError("sl_target and sl_seconds must be given together, got "
-                             f"sl_target={self.sl_target!r}, sl_seconds={self.sl_seconds!r}")
+                                 f"sl_target={self.sl_target!r}, sl_seconds={self.sl_seconds!r}")
         checks = [
             ("sl_target", self.sl_target, lambda v: 0 < v < 1, "in (0, 1)"),
             ("sl_seconds", self.sl_seconds, lambda v: v >= 0, ">= 0"),
@@ -136,7 +136,7 @@ class QueueStaffing:
             _fail("concurrency", "1 unless channel is 'chat'", self.concurrency)
         if self.max_abandon is not None and self.patience_s is None:
             raise SchedulerError(f"max_abandon needs patience_s (Erlang A), got max_abandon="
-                             f"{self.max_abandon!r} and no patience_s")
+                                 f"{self.max_abandon!r} and no patience_s")
         for part, value in self.shrinkage.items():
             if not (_finite(value) and 0 <= value < 1):
                 _fail(f"shrinkage.{part}", "in [0, 1)", value)
@@ -148,15 +148,15 @@ class QueueStaffing:
                           if getattr(self, k) is not None}
             if queue_only:
                 raise SchedulerError(f"channel 'ticket' is staffed by workload and response_hours;"
-                                 f" remove {', '.join(queue_only)} (got {queue_only})")
+                                     f" remove {', '.join(queue_only)} (got {queue_only})")
         else:
             if self.response_hours is not None:
                 _fail("response_hours", "unset unless channel is 'ticket'", self.response_hours)
             if all(v is None for v in (self.sl_target, self.max_asa_s, self.max_abandon,
                                        self.max_occupancy)):
                 raise SchedulerError(f"channel {self.channel!r} needs at least one target: "
-                                 "sl_target + sl_seconds, max_asa_s, max_abandon or "
-                                 "max_occupancy")
+                                     "sl_target + sl_seconds, max_asa_s, max_abandon or "
+                                     "max_occupancy")
 
     @property
     def total_shrinkage(self) -> float:
@@ -196,7 +196,7 @@ def _check_volume(volume: pd.DataFrame) -> pd.DataFrame:
     missing = [c for c in ("unique_id", "ds", "volume") if c not in volume.columns]
     if missing:
         raise SchedulerError(f"volume frame: missing column {missing[0]!r}; has "
-                         f"{reprlib.repr(list(volume.columns))}")
+                             f"{reprlib.repr(list(volume.columns))}")
     frame = volume[["unique_id", "ds", "volume"]].copy()
     frame["unique_id"] = frame["unique_id"].astype("string")
     try:
@@ -208,13 +208,13 @@ def _check_volume(volume: pd.DataFrame) -> pd.DataFrame:
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
         raise SchedulerError(f"volume frame: column 'volume' must be a finite number >= 0; row "
-                         f"{row} has {np.asarray(volume['volume'])[row].tolist()!r}")
+                             f"{row} has {np.asarray(volume['volume'])[row].tolist()!r}")
     frame["volume"] = vol
     dup = frame.duplicated(["unique_id", "ds"])
     if dup.any():
         row = int(np.flatnonzero(dup.to_numpy())[0])
         raise SchedulerError(f"volume frame: (unique_id, ds) must be unique; row {row} repeats "
-                         f"{frame['unique_id'].iloc[row]!r} {frame['ds'].iloc[row]}")
+                             f"{frame['unique_id'].iloc[row]!r} {frame['ds'].iloc[row]}")
     return frame.sort_values(["unique_id", "ds"], kind="stable").reset_index(drop=True)
 
 
@@ -236,8 +236,8 @@ def _spread(frame: pd.DataFrame, step: int, interval_minutes: int,
         if weights.size != parts or not np.isfinite(weights).all() or (weights < 0).any() \
                 or weights.sum() <= 0:
             raise SchedulerError(f"intra_hour_profile must be {parts} weights >= 0 with a positive "
-                             f"sum (one per {interval_minutes}-minute part of a {step}-minute "
-                             f"row), got {list(profile)!r}")
+                                 f"sum (one per {interval_minutes}-minute part of a {step}-minute "
+                                 f"row), got {list(profile)!r}")
         weights = weights / weights.sum()
     if parts == 1:
         return frame
@@ -360,11 +360,11 @@ def compute_requirements(volume: pd.DataFrame, queues: Mapping[str, QueueStaffin
     unknown = sorted(set(frame["unique_id"].unique()) - set(queues))
     if unknown:
         raise SchedulerError(f"no staffing settings for queue {reprlib.repr(unknown)}; configured "
-                         f"queues: {', '.join(sorted(queues)) or '(none)'}")
+                             f"queues: {', '.join(sorted(queues)) or '(none)'}")
     step = _input_step_minutes(frame)
     if step % interval_minutes:
         raise SchedulerError(f"volume rows are {step} minutes apart, which interval_minutes="
-                         f"{interval_minutes} does not divide")
+                             f"{interval_minutes} does not divide")
     frame = _spread(frame, step, interval_minutes, intra_hour_profile)
     if open_mask is not None:
         mask = open_mask[["unique_id", "ds", "is_open"]].copy()

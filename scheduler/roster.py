@@ -207,7 +207,10 @@ def read_roster(path: str | Path) -> pd.DataFrame:
     path = Path(path)
     if not path.is_file():
         raise RosterError(f"{path}: roster file not found")
-    raw = pd.read_csv(path, dtype=str, keep_default_na=False)
+    try:
+        raw = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise RosterError(f"{path}: not a readable CSV: {' '.join(str(exc).split())}") from exc
     missing = [c for c in ROSTER_COLUMNS if c not in raw.columns]
     if missing:
         raise RosterError(f"{path}: missing column(s) {', '.join(missing)}; a roster has "

@@ -29,7 +29,7 @@ def clock_minutes(text: str, where: str, *, allow_24: bool = False) -> int:
     limit = 24 * 60 if allow_24 else 24 * 60 - 1
     if minutes >= 60 or total > limit:
         raise SchedulerError(f"{where} must lie within 00:00-{'24:00' if allow_24 else '23:59'}, "
-                         f"got {text!r}")
+                             f"got {text!r}")
     return total
 
 
@@ -178,8 +178,9 @@ class ShiftFamily:
         """Night window as (start, end) minutes after midnight; end < start wraps midnight."""
         match = _WINDOW.match(str(self.night_window).strip())
         if not match:
-            raise SchedulerError(f"family {self.name!r}: night_window must look like '22:00-06:00', "
-                             f"got {self.night_window!r}")
+            raise SchedulerError(f"family {self.name!r}: night_window must look like "
+                                 "'22:00-06:00', "
+                                 f"got {self.night_window!r}")
         return (clock_minutes(match.group(1), f"family {self.name!r}: night_window", allow_24=True),
                 clock_minutes(match.group(2), f"family {self.name!r}: night_window", allow_24=True))
 

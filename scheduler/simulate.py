@@ -123,7 +123,7 @@ def _vector(name: str, value: Any, n: int | None, *, positive: bool = False) -> 
         raise SchedulerError(f"{name} must be a scalar or a 1-D array, got shape {arr.shape}")
     if n is not None and arr.ndim == 1 and arr.size != n:
         raise SchedulerError(f"{name} has {arr.size} values but there are {n} intervals "
-                         "(volume); lengths must match")
+                             "(volume); lengths must match")
     bad = ~np.isfinite(arr) | ((arr <= 0) if positive else (arr < 0))
     if bad.any():
         rule = "> 0" if positive else ">= 0"
@@ -140,10 +140,10 @@ def _capacity(agents: Any, n: int, interval_s: float) -> tuple[np.ndarray, np.nd
         counts = _vector("agents.agents", agents.agents, None)
         if times.ndim != 1 or counts.ndim != 1 or times.size != counts.size or not times.size:
             raise SchedulerError("agents.times_s and agents.agents must be 1-D, non-empty and of "
-                             f"equal length, got {times.size} and {counts.size}")
+                                 f"equal length, got {times.size} and {counts.size}")
         if times[0] != 0 or (np.diff(times) <= 0).any():
             raise SchedulerError("agents.times_s must start at 0 and increase strictly, got "
-                             f"{times[:5].tolist()}...")
+                                 f"{times[:5].tolist()}...")
     else:
         counts = _vector("agents", agents, n)
         if np.ndim(agents) == 0:
@@ -152,7 +152,7 @@ def _capacity(agents: Any, n: int, interval_s: float) -> tuple[np.ndarray, np.nd
     fractional = counts != np.round(counts)
     if fractional.any():
         raise SchedulerError(f"agents must be whole numbers, got {counts[fractional][0]} "
-                         f"(position {int(np.flatnonzero(fractional)[0])})")
+                             f"(position {int(np.flatnonzero(fractional)[0])})")
     keep = np.r_[True, np.diff(counts) != 0]
     return times[keep], counts[keep].astype(np.int64)
 
@@ -299,7 +299,7 @@ def _draw_volume(draw: VolumeDraw, volume: np.ndarray, day: np.ndarray,
     if (hi < lo).any():
         i = int(np.flatnonzero(hi < lo)[0])
         raise SchedulerError(f"volume_draw.hi must be >= lo, got hi={hi[i]} < lo={lo[i]} "
-                         f"(interval {i})")
+                             f"(interval {i})")
     if not 0 < draw.level < 1:
         raise SchedulerError(f"volume_draw.level must be in (0, 1), got {draw.level!r}")
     if draw.shock not in ("interval", "day"):
@@ -311,7 +311,7 @@ def _draw_volume(draw: VolumeDraw, volume: np.ndarray, day: np.ndarray,
         if ((lo <= 0) & (hi > 0)).any():
             i = int(np.flatnonzero((lo <= 0) & (hi > 0))[0])
             raise SchedulerError(f"volume_draw.lo must be > 0 where hi > 0 for a lognormal, got "
-                             f"{lo[i]} (interval {i}); use dist='normal'")
+                                 f"{lo[i]} (interval {i}); use dist='normal'")
         pos = hi > 0
         mu = np.where(pos, 0.5 * (np.log(np.where(pos, lo, 1)) + np.log(np.where(pos, hi, 1))), 0)
         sigma = np.where(pos, (np.log(np.where(pos, hi, 1)) - np.log(np.where(pos, lo, 1)))
@@ -360,7 +360,7 @@ def simulate_queue(volume: Any, interval_s: float, agents: Any, *, aht_s: Any,
                                                         positive=True)
     if handle_dist not in HANDLE_DISTS:
         raise SchedulerError(f"handle_dist must be one of {', '.join(HANDLE_DISTS)}, got "
-                         f"{handle_dist!r}")
+                             f"{handle_dist!r}")
     if handle_dist == "lognormal":
         cv = float(_vector("handle_cv", handle_cv, None, positive=True))
         sigma2 = math.log1p(cv * cv)
@@ -373,11 +373,11 @@ def simulate_queue(volume: Any, interval_s: float, agents: Any, *, aht_s: Any,
     for key, value in (expected or {}).items():
         if key not in _EXPECTED_KEYS:
             raise SchedulerError(f"expected: unknown measure {key!r}; valid: "
-                             f"{', '.join(_EXPECTED_KEYS)}")
+                                 f"{', '.join(_EXPECTED_KEYS)}")
         arr = np.asarray(value, dtype=float)
         if arr.shape != (n,):
             raise SchedulerError(f"expected[{key!r}] has shape {arr.shape}, volume has {n} "
-                             "intervals; lengths must match")
+                                 "intervals; lengths must match")
         exp_cols[key] = arr
 
     start_s = np.arange(n) * interval_s

@@ -49,19 +49,19 @@ def forecast_volume(forecast: pd.DataFrame, volume_quantile: str = "mean",
     """
     if volume_quantile not in QUANTILE_COLUMNS:
         raise StaffcastError(f"volume_quantile must be one of {', '.join(QUANTILE_COLUMNS)}, "
-                         f"got {volume_quantile!r}")
+                             f"got {volume_quantile!r}")
     models = sorted(forecast["model"].unique())
     if model is None and len(models) > 1:
         # One model per queue (a queue that fell back to snaive) is a single forecast.
         per_queue = forecast.groupby("unique_id", observed=True)["model"].nunique()
         if (per_queue > 1).any():
             raise StaffcastError(f"{source} holds several models ({', '.join(models)}) for "
-                             f"queue(s) {reprlib.repr(sorted(per_queue[per_queue > 1].index))}"
-                             "; pick one with --model")
+                                 f"queue(s) {reprlib.repr(sorted(per_queue[per_queue > 1].index))}"
+                                 "; pick one with --model")
     if model is not None:
         if model not in models:
             raise StaffcastError(f"{source} has no rows for model {model!r}; models: "
-                             f"{', '.join(models)}")
+                                 f"{', '.join(models)}")
         forecast = forecast[forecast["model"] == model]
     return pd.DataFrame({
         "unique_id": forecast["unique_id"].astype("string").to_numpy(),
@@ -169,7 +169,7 @@ def plan_week(history_end: pd.Timestamp, week: dt.date | None) -> tuple[pd.Times
         start = pd.Timestamp(week)
         if start < after:
             raise StaffcastError(f"--week {week}: the plan must start after the history ends "
-                             f"(last hour {history_end:%Y-%m-%d %H:%M})")
+                                 f"(last hour {history_end:%Y-%m-%d %H:%M})")
     end = start + pd.Timedelta(days=7)
     return start, int((end - after) / _HOUR)
 
@@ -344,7 +344,7 @@ def requirements_many(volume: pd.DataFrame, queues: Mapping[str, QueueStaffing],
     unknown = sorted(set(names) - set(queues))
     if unknown:
         raise StaffcastError(f"no staffing settings for queue {reprlib.repr(unknown)}; configured "
-                         f"queues: {', '.join(sorted(queues)) or '(none)'}")
+                             f"queues: {', '.join(sorted(queues)) or '(none)'}")
     parts = [volume[(ids == name).to_numpy()] for name in names]
     mapped = (engine or Engine()).map(
         _requirements_task, parts, keys=names, stage="requirements",

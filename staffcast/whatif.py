@@ -98,7 +98,7 @@ class DateUplift:
         _positive_factor("factor", self.factor)
         if self.window()[1] <= self.window()[0]:
             raise StaffcastError(f"end must not be before start, got start={self.start!r}, "
-                             f"end={self.end!r}")
+                                 f"end={self.end!r}")
 
     def window(self) -> tuple[pd.Timestamp, pd.Timestamp]:
         """(start, exclusive end) as timestamps."""
@@ -106,7 +106,7 @@ class DateUplift:
             start, end = pd.Timestamp(self.start), pd.Timestamp(self.end)
         except ValueError as exc:
             raise StaffcastError(f"start and end must be dates like '2026-11-11' or "
-                             f"'2026-11-11 20:00', got {self.start!r}, {self.end!r}") from exc
+                                 f"'2026-11-11 20:00', got {self.start!r}, {self.end!r}") from exc
         date_only = len(self.end.strip()) <= 10
         return start, end + (pd.Timedelta(days=1) if date_only else pd.Timedelta(minutes=1))
 
@@ -194,7 +194,7 @@ class BasePlan:
             raise StaffcastError(f"gap must be in [0, 1), got {self.gap!r}")
         if self.volume_quantile is not None and self.volume_quantile not in QUANTILE_COLUMNS:
             raise StaffcastError(f"volume_quantile must be one of {', '.join(QUANTILE_COLUMNS)}, "
-                             f"got {self.volume_quantile!r}")
+                                 f"got {self.volume_quantile!r}")
 
 
 @dataclass(frozen=True)

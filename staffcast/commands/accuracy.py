@@ -159,8 +159,8 @@ def check_as_of(history: pd.DataFrame, as_of: pd.Timestamp) -> None:
         first, last = ds.min(), ds.max()
         if not first <= as_of - _HOUR <= last:
             raise StaffcastError(f"--as-of {as_of:%Y-%m-%d %H:%M} is outside the history of queue "
-                             f"{uid!r} ({first:%Y-%m-%d %H:%M} to {last:%Y-%m-%d %H:%M}): the "
-                             "hour before it must have an actual")
+                                 f"{uid!r} ({first:%Y-%m-%d %H:%M} to {last:%Y-%m-%d %H:%M}): the "
+                                 "hour before it must have an actual")
 
 
 def _pick_model(frame: pd.DataFrame, model: str | None, source: str) -> pd.DataFrame:
@@ -168,11 +168,11 @@ def _pick_model(frame: pd.DataFrame, model: str | None, source: str) -> pd.DataF
     if model is not None:
         if model not in models:
             raise StaffcastError(f"{source} has no rows for model {model!r}; models: "
-                             f"{', '.join(models) or 'none'}")
+                                 f"{', '.join(models) or 'none'}")
         return frame[frame["model"].astype(str) == model]
     if len(models) > 1:
         raise StaffcastError(f"{source} holds several models ({', '.join(models)}); pick one "
-                         "with --model")
+                             "with --model")
     return frame
 
 
@@ -183,11 +183,19 @@ def _full_days(frame: pd.DataFrame, queues: list[str]) -> bool:
 
 def morning_from_file(path: Path, day: pd.Timestamp, model: str | None) -> pd.DataFrame:
     """The day's rows of a forecast CSV (the forecast contract)."""
-    frame = pd.read_csv(path, dtype={"unique_id": "string", "model": "string"})
+    try:
+        frame = pd.read_csv(path, dtype={"unique_id": "string", "model": "string"})
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise StaffcastError(f"{path}: not a readable CSV: {' '.join(str(exc).split())}") from exc
     if "ds" not in frame.columns:
         raise StaffcastError(f"{path}: missing column 'ds'; a forecast CSV has unique_id, ds, "
-                         "model, yhat and the bands")
-    frame["ds"] = pd.to_datetime(frame["ds"])
+                             "model, yhat and the bands")
+    ds = pd.to_datetime(frame["ds"], errors="coerce", format="mixed")
+    if ds.isna().any():
+        i = int(ds.isna().to_numpy().argmax())
+        raise StaffcastError(f"{path}: data row {i + 1} (line {i + 2}), column 'ds': cannot "
+                             f"read {frame['ds'].iloc[i]!r} as a timestamp")
+    frame["ds"] = ds
     frame = frame[(frame["ds"] >= day) & (frame["ds"] < day + _DAY)]
     if frame.empty:
         raise StaffcastError(f"{path}: no forecast covers {day:%Y-%m-%d}")
@@ -216,7 +224,7 @@ def morning_from_store(store_path: Path, day: pd.Timestamp, queues: list[str],
                   if len(candidates) == 1 else None)
         if chosen is None:
             raise StaffcastError(f"run {run_id} in {store_path} forecasts {day:%Y-%m-%d} with "
-                             f"several models ({', '.join(candidates)}); pick one with --model")
+                                 f"several models ({', '.join(candidates)}); pick one with --model")
         picked = run_rows[(run_rows["model"] == chosen) & run_rows["unique_id"].isin(queues)]
         return int(run_id), picked.drop(columns=["run_id", "run_model"])
     return None

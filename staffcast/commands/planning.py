@@ -81,9 +81,9 @@ from staffcast.recording import (
 @store_option
 @console.json_option
 def plan_command(history_path, events, timestamp_col, queue_col, fill_missing, calendar_path,
-                 country, config_path, allow_outliers, week, model, volume_quantile, agents_path, out_dir,
-                 time_limit, gap, solver, exports, simulate_replications, workers, scheduler,
-                 store, as_json):
+                 country, config_path, allow_outliers, week, model, volume_quantile,
+                 agents_path, out_dir, time_limit, gap, solver, exports, simulate_replications,
+                 workers, scheduler, store, as_json):
     """Forecast, staff and schedule one week: history in, named roster out.
 
     Forecast and requirements run per queue, in parallel on Dask when there are several

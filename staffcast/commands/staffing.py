@@ -37,7 +37,7 @@ def forecast_to_volume(path: str | Path, volume_quantile: str = "mean",
     path = Path(path)
     if volume_quantile not in QUANTILE_COLUMNS:
         raise StaffcastError(f"volume_quantile must be one of {', '.join(QUANTILE_COLUMNS)}, "
-                         f"got {volume_quantile!r}")
+                             f"got {volume_quantile!r}")
     column = QUANTILE_COLUMNS[volume_quantile]
     raw = read_keyed_csv(path, "forecast file", ["model", column],
                          hint=f" (needed for --volume-quantile {volume_quantile})")
