@@ -165,6 +165,13 @@ def recover(target: Path) -> None:
             shutil.rmtree(entry, ignore_errors=True)
 
 
+def _ours(entry: Path) -> bool:
+    """A name staffcast writes, or a folder (a what-if scenario's plan) holding only such."""
+    if _OURS.match(entry.name):
+        return True
+    return entry.is_dir() and all(_OURS.match(e.name) for e in entry.iterdir())
+
+
 def check_replaceable(target: Path) -> None:
     """An `OutputFolderError` unless `target` is absent, empty, or holds only what
     staffcast writes (its manifest's files and the known output names)."""
@@ -179,8 +186,7 @@ def check_replaceable(target: Path) -> None:
             listed = {p.split("/")[0] for p in json.loads(manifest.read_text("utf-8"))["files"]}
         except (ValueError, KeyError, TypeError, UnicodeDecodeError):
             listed = set()
-    foreign = sorted(e.name for e in target.iterdir()
-                     if e.name not in listed and not _OURS.match(e.name))
+    foreign = sorted(e.name for e in target.iterdir() if e.name not in listed and not _ours(e))
     if foreign:
         raise OutputFolderError(
             f"{target}: holds {len(foreign)} file(s) no staffcast run wrote (first: "

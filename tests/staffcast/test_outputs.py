@@ -223,3 +223,17 @@ def test_manifest_lists_files_in_subfolders(tmp_path):
     (target / "agents" / "A1.ics").write_text("tampered\n")
     with pytest.raises(OutputFolderError, match=r"agents/A1\.ics was changed"):
         verify(target)
+
+
+def test_an_older_staffcast_folder_without_manifest_is_replaced(tmp_path):
+    target = tmp_path / "whatif"
+    (target / "base").mkdir(parents=True)
+    (target / "base" / "roster.csv").write_text("old\n")
+    (target / "comparison.csv").write_text("old\n")
+    (target / "simulation_days.csv").write_text("old\n")
+    write_generation(target, NEW_RUN, {"comparison.csv": "new\n"})
+    assert sorted(p.name for p in target.iterdir()) == ["comparison.csv", "manifest.json"]
+    (target / "base").mkdir()
+    (target / "base" / "notes.txt").write_text("mine\n")
+    with pytest.raises(OutputFolderError, match="first: 'base'"):
+        Generation(target)
