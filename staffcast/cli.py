@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import time
 
 import click
 
@@ -90,12 +91,16 @@ class LazyGroup(click.Group):
             formatter.write_dl(rows)
 
     def invoke(self, ctx: click.Context):
+        started = time.perf_counter()
         try:
             return super().invoke(ctx)
         except Exception as exc:
             if not is_user_error(exc) or os.environ.get("STAFFCAST_DEBUG"):
                 raise
             raise click.ClickException(one_line(exc)) from exc
+        finally:
+            console.log.debug("staffcast %s: %.2f s", ctx.invoked_subcommand or "",
+                              time.perf_counter() - started)
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"],

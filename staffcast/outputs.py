@@ -21,6 +21,7 @@ import datetime as dt
 import errno
 import hashlib
 import json
+import logging
 import os
 import re
 import secrets
@@ -31,6 +32,7 @@ from typing import Any
 
 from staffcast.errors import StaffcastError
 
+log = logging.getLogger("staffcast.outputs")
 MANIFEST = "manifest.json"
 MANIFEST_VERSION = 1
 _RENAME_EXCHANGE = 2
@@ -244,14 +246,18 @@ class Generation:
             _fsync_dir(folder)
         if not self.target.exists():
             os.rename(self.path, self.target)
+            how = "renamed into place"
         elif _exchange(self.path, self.target):
             shutil.rmtree(self.path, ignore_errors=True)  # now the old generation
+            how = "exchanged with the old folder"
         else:
+            how = "swapped by two renames (no renameat2 exchange here)"
             aside = self.target.parent / f".{self.target.name}.old-{self.run_id}"
             os.rename(self.target, aside)
             os.rename(self.path, self.target)
             shutil.rmtree(aside, ignore_errors=True)
         _fsync_dir(self.target.parent)
+        log.debug("run %s: %s %s", self.run_id, self.target, how)
         self.committed = True
         return self.target
 

@@ -157,9 +157,9 @@ def _plan_into(stage, out_dir, config, rules, settings, history, calendar, week_
                                       on_done=bar.step)
         start = week_forecast.start
         volume = forecast_volume(week_forecast.predicted, settings["volume_quantile"])
-        queues, hours = staffing_settings(config, sorted(volume["unique_id"].unique()))
+        staffing, hours = staffing_settings(config, sorted(volume["unique_id"].unique()))
         requirement, failures = requirements_many(
-            volume, queues, interval_minutes=rules.interval_minutes, opening_hours=hours,
+            volume, staffing, interval_minutes=rules.interval_minutes, opening_hours=hours,
             engine=engine)
     problems = pd.concat([week_forecast.problems, problems_frame(failures=failures)],
                          ignore_index=True)

@@ -65,7 +65,7 @@ def init_command(folder: Path, force: bool) -> None:
     FOLDER (default: the current folder) gets staffcast.yaml, a config that `staffcast
     config check` accepts, and the folders data/ (history, calendar, agents), forecasts/
     and plans/. An existing staffcast.yaml is kept unless --force."""
-    from scheduler.export import atomic_write_text
+    from staffcast.outputs import atomic_write_text
 
     config_path = folder / "staffcast.yaml"
     if config_path.exists() and not force:
@@ -119,7 +119,7 @@ def schema_command(out_path: Path | None) -> None:
     if out_path is None:
         click.echo(text, nl=False)
     else:
-        from scheduler.export import atomic_write_text
+        from staffcast.outputs import atomic_write_text
 
         atomic_write_text(out_path, text)
         console.info(f"config schema: wrote {out_path}")
