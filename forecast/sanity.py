@@ -20,6 +20,7 @@ from forecast.errors import InputError
 OUTLIER_FACTOR = 1000.0
 OUTLIER_QUANTILE = 0.99
 _SLASHED = re.compile(r"^\s*(\d{1,2})[/.](\d{1,2})[/.](\d{2}|\d{4})\b")
+_SLASHED_ANY = re.compile(r"^\s*\d{1,2}[/.]\d{1,2}[/.](?:\d{2}|\d{4})\b")
 
 
 def check_outliers(history: pd.DataFrame, source: str, *, factor: float = OUTLIER_FACTOR,
@@ -51,7 +52,7 @@ def check_day_first(text: pd.Series, source: str, column: str, row_label: str = 
     first data line of a CSV with a header)."""
     # A file keeps one date style: when its first rows have no slashed date, skip the
     # regex over millions of rows.
-    if not text.iloc[:1000].astype("string").str.contains(_SLASHED, na=False).any():
+    if not text.iloc[:1000].astype("string").str.contains(_SLASHED_ANY, na=False).any():
         return
     parts = text.astype("string").str.extract(_SLASHED)
     slashed = parts[0].notna().to_numpy(dtype=bool)
