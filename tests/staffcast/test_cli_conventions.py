@@ -202,3 +202,19 @@ def test_day_first_dates_are_reported_as_day_first(shop):
     assert (f"column 'ds' holds day-first dates: CSV line {first + 2} has "
             f"'{frame.loc[first, 'ds']}'") in result.output
     assert "sorted" not in result.output
+
+
+def test_schedule_json_matches_the_folder(tmp_path):
+    from tests.staffcast.test_cli_schedule import CONFIG, requirement
+
+    requirement().to_csv(tmp_path / "req.csv", index=False)
+    (tmp_path / "shop.yaml").write_text(CONFIG)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["schedule", "--requirements", str(tmp_path / "req.csv"),
+                                       "--config", str(tmp_path / "shop.yaml"), "--out-dir",
+                                       str(out), "--time-limit", "20", "--json"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["run_id"] == json.loads((out / "manifest.json").read_text())["run_id"]
+    assert summary["summary"] == json.loads((out / "summary.json").read_text())
+    assert summary["has_plan"] and "roster.xlsx" in summary["files"]
