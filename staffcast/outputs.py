@@ -205,7 +205,12 @@ class Generation:
 
     def __init__(self, target: str | os.PathLike[str], *, command: str = "",
                  run_id: str | None = None):
-        self.target = Path(target)
+        self.target = Path(target).resolve()
+        cwd = Path.cwd().resolve()
+        if self.target == cwd or self.target in cwd.parents:
+            raise OutputFolderError(f"{target}: is the current folder (or holds it); a run "
+                                    "replaces its whole output folder, so name a subfolder "
+                                    "such as out/week1")
         self.run_id = run_id or new_run_id()
         self.command = command
         self.committed = False

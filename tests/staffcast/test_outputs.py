@@ -237,3 +237,12 @@ def test_an_older_staffcast_folder_without_manifest_is_replaced(tmp_path):
     (target / "base" / "notes.txt").write_text("mine\n")
     with pytest.raises(OutputFolderError, match="first: 'base'"):
         Generation(target)
+
+
+def test_the_current_folder_is_never_an_output_folder(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    for name in (".", str(tmp_path), str(tmp_path.parent)):
+        with pytest.raises(OutputFolderError, match="is the current folder"):
+            Generation(name)
+    write_generation(Path("out"), OLD_RUN, {"roster.csv": "r\n"})
+    assert verify(tmp_path / "out")["run_id"] == OLD_RUN
