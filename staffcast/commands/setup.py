@@ -123,3 +123,6 @@ def schema_command(out_path: Path | None) -> None:
 
         atomic_write_text(out_path, text)
         console.info(f"config schema: wrote {out_path}")
+
+
+COMMANDS: tuple[click.Command, ...] = (init_command, config_group)

@@ -52,3 +52,19 @@ def test_top_level_help_imports_no_heavy_library():
                           check=True)
     assert "Commands:" in done.stdout and "plan" in done.stdout
     assert "HEAVY []" in done.stderr, done.stderr
+
+
+def test_every_command_module_command_is_in_the_table():
+    # A command added to a module's COMMANDS but not to cli.COMMANDS would be unreachable.
+    import importlib
+    import pkgutil
+
+    import staffcast.commands
+
+    listed = {(module, attribute) for module, attribute, _ in COMMANDS.values()}
+    for info in pkgutil.iter_modules(staffcast.commands.__path__):
+        module = importlib.import_module(f"staffcast.commands.{info.name}")
+        for command in getattr(module, "COMMANDS", ()):
+            attribute = next(k for k, v in vars(module).items() if v is command)
+            assert (module.__name__, attribute) in listed, (
+                f"{module.__name__}.{attribute} ({command.name}) is missing from cli.COMMANDS")
