@@ -18,7 +18,10 @@ PACKAGES = ("forecast", "scheduler", "staffcast")
 WRITE_METHODS = {"write_text", "write_bytes", "to_csv", "to_parquet", "to_excel", "to_json",
                  "write_html", "write_image", "savefig"}
 # The atomic writers themselves open their temporary file; openpyxl saves into memory.
-ALLOWED = {("scheduler/export.py", "fdopen"), ("staffcast/outputs.py", "fdopen")}
+# The MIP worker's scratch files live in a private temporary folder and are not outputs:
+# options.json is written before the worker starts, result.json read after it exits.
+ALLOWED = {("scheduler/export.py", "fdopen"), ("staffcast/outputs.py", "fdopen"),
+           ("scheduler/mip.py", "write_text"), ("scheduler/_mip_worker.py", "write_text")}
 
 
 def direct_writes(path: Path, rel: str) -> list[str]:
