@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from forecast.errors import InputError
+from forecast.errors import ForecastError, InputError
 from forecast.features import WeeklyHours
 from forecast.models import make_model
 
@@ -85,16 +85,19 @@ def check_models(models: Iterable[str]) -> tuple[str, ...]:
     """Validate model names early (before any fitting); returns them as a tuple."""
     names = tuple(models)
     if not names:
-        raise ValueError("models: give at least one model name")
+        raise ForecastError("models: give at least one model name")
     for name in names:
-        make_model(name)
+        try:
+            make_model(name)
+        except ValueError as exc:  # an unknown name: the message lists the valid ones
+            raise ForecastError(str(exc)) from None
     return names
 
 
 FALLBACK_MODEL = "snaive"
 
 
-class QueueForecastError(ValueError):
+class QueueForecastError(ForecastError):
     """A queue's requested model failed and so did its fallback; the message names the
     queue and both reasons."""
 

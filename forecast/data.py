@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import InputError
+from .sanity import check_day_first
 
 # Opening hours as plain builtins (the same shape as staffcast.config.WeeklyHours, which
 # forecast/ must not import): one tuple per weekday, Monday first, of (start_minute,
@@ -123,6 +124,7 @@ def _parse_timestamps(values: pd.Series, source: str, column: str, lines: bool) 
             pos = np.flatnonzero(blank)
             raise _bad_values(source, column, "timestamp is empty", pos,
                               [values.iloc[p] for p in pos], lines)
+        check_day_first(text, source, column, _pos_label(lines), _numbers([0], lines)[0])
         offsets = text.str.extract(_OFFSET, expand=False)
         offsets = offsets.str.replace("Z", "+00:00").str.replace(
             r"^([+-]\d{2})(\d{2})$", r"\1:\2", regex=True)

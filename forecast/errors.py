@@ -1,7 +1,13 @@
-"""Errors and warnings raised by the forecasting inputs."""
+"""Errors and warnings raised by the forecasting inputs (no imports: `staffcast --help`
+may load this module)."""
 
 
-class InputError(ValueError):
+class ForecastError(ValueError):
+    """A caller's input cannot be forecast; the message names the input, the rule and the
+    value. The CLI shows it as one line; any other exception keeps its traceback."""
+
+
+class InputError(ForecastError):
     """Bad user input; the message names the file, the row or line, the column, the rule
     and the offending value."""
 

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from forecast import data
+from forecast.errors import ForecastError
 
 HOURS_PER_DAY = 24
 DAYS_PER_WEEK = 7
@@ -112,8 +113,10 @@ def learn_day_type_rule(daily_total: np.ndarray, weekday: np.ndarray, normal: np
     learned = rest_day is None
     if learned:
         if np.isnan(means).all():
-            raise ValueError("cannot learn the rest day: history has no complete normal day; "
-                             "set rest_day in the queue config")
+            raise ForecastError("history too short: not one complete normal day (fully "
+                                "observed, not a holiday, closure or adjusted workday) to "
+                                "learn the rest day from; give a full week or more of "
+                                "history, or set rest_day in the queue config")
         rest_day = int(DAYS_PER_WEEK - 1 - np.nanargmin(means[::-1]))
     working = [d for d in WORKING_WEEK if d != rest_day and not np.isnan(means[d])]
     if working:
@@ -160,7 +163,7 @@ def build_features(ds: pd.DatetimeIndex, day_table: pd.DataFrame, rule: DayTypeR
     dates = ds.normalize()
     missing = dates.unique().difference(day_table.index)
     if len(missing):
-        raise ValueError(f"day table lacks {len(missing)} date(s), first {missing[0].date()}")
+        raise ForecastError(f"day table lacks {len(missing)} date(s), first {missing[0].date()}")
     rows = day_table.index.get_indexer(dates)
     types = day_types(day_table, rule)[rows]
     closure = day_table["is_closure"].to_numpy(dtype=bool)[rows]

@@ -11,13 +11,15 @@ from collections.abc import Callable
 
 import numpy as np
 
+from forecast.errors import ForecastError
+
 Metric = Callable[..., float]
 
 
 def mase(y: np.ndarray, yhat: np.ndarray, *, scale: float, **_: object) -> float:
     """Mean absolute error divided by the in-sample weekly seasonal-naive MAE."""
     if not scale > 0:
-        raise ValueError(f"mase: the seasonal-naive scale must be > 0, got {scale}")
+        raise ForecastError(f"mase: the seasonal-naive scale must be > 0, got {scale}")
     return float(np.mean(np.abs(y - yhat)) / scale)
 
 
@@ -25,7 +27,7 @@ def wape(y: np.ndarray, yhat: np.ndarray, **_: object) -> float:
     """Weighted absolute percentage error: sum |y - yhat| / sum y (a fraction)."""
     total = float(np.sum(y))
     if not total > 0:
-        raise ValueError(f"wape: total actual volume must be > 0, got {total}")
+        raise ForecastError(f"wape: total actual volume must be > 0, got {total}")
     return float(np.sum(np.abs(y - yhat)) / total)
 
 
@@ -33,7 +35,7 @@ def bias(y: np.ndarray, yhat: np.ndarray, **_: object) -> float:
     """Relative bias: sum (yhat - y) / sum y; positive means over-forecast."""
     total = float(np.sum(y))
     if not total > 0:
-        raise ValueError(f"bias: total actual volume must be > 0, got {total}")
+        raise ForecastError(f"bias: total actual volume must be > 0, got {total}")
     return float(np.sum(yhat - y) / total)
 
 
@@ -52,12 +54,13 @@ def get_metric(name: str) -> Metric:
     try:
         return METRICS[name]
     except KeyError:
-        raise ValueError(f"unknown metric {name!r}; valid metrics: {', '.join(METRICS)}") from None
+        raise ForecastError(f"unknown metric {name!r}; valid metrics: "
+                            f"{', '.join(METRICS)}") from None
 
 
 def seasonal_naive_scale(y: np.ndarray, open_: np.ndarray, season: int) -> float:
     """In-sample MAE of `y[t - season]` as the forecast of `y[t]`, over open hours `t`."""
     if len(y) <= season:
-        raise ValueError(f"mase scale needs more than {season} hours of history, got {len(y)}")
+        raise ForecastError(f"mase scale needs more than {season} hours of history, got {len(y)}")
     errors = np.abs(y[season:] - y[:-season])[open_[season:]]
     return float(errors.mean()) if len(errors) else float("nan")

@@ -31,6 +31,8 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import linear_sum_assignment
 
+from scheduler.errors import SchedulerError
+
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _WEEKDAY_NAMES = {**{d: i for i, d in enumerate(WEEKDAYS)},
                   **{n: i for i, n in enumerate(("monday", "tuesday", "wednesday", "thursday",
@@ -50,7 +52,7 @@ TOUR_COLUMNS = ("tour_id", "contract", "queue", "date", "shift_start", "shift_en
 AssignmentStatus = Literal["complete", "partial", "placeholder"]
 
 
-class AgentsError(ValueError):
+class AgentsError(SchedulerError):
     """The agents file or an assignment argument breaks a rule; the message says where."""
 
 

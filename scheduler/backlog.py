@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from scheduler.errors import SchedulerError
+
 __all__ = ["spread_workload"]
 
 
@@ -31,13 +33,13 @@ def spread_workload(workload_erl: np.ndarray, is_open: np.ndarray, window: int) 
     work = np.asarray(workload_erl, dtype=float)
     is_open = np.asarray(is_open, dtype=bool)
     if work.shape != is_open.shape or work.ndim != 1:
-        raise ValueError(f"workload_erl and is_open must be 1-d of equal length, got "
-                         f"{work.shape} and {is_open.shape}")
+        raise SchedulerError(f"workload_erl and is_open must be 1-d of equal length, got "
+                             f"{work.shape} and {is_open.shape}")
     if window < 1:
-        raise ValueError(f"window must be >= 1 interval, got {window}")
+        raise SchedulerError(f"window must be >= 1 interval, got {window}")
     if (~np.isfinite(work)).any() or (work < 0).any():
         bad = work[~(np.isfinite(work) & (work >= 0))][0]
-        raise ValueError(f"workload_erl must be finite and >= 0, got {bad}")
+        raise SchedulerError(f"workload_erl must be finite and >= 0, got {bad}")
     open_pos = np.flatnonzero(is_open)
     load = np.zeros(work.size)
     # First open position at or after each interval, then the window over open positions.

@@ -26,6 +26,8 @@ from typing import Any
 import numpy as np
 from scipy.special import gammainc, gammaincc, gammaln, hyp1f1
 
+from scheduler.errors import SchedulerError
+
 __all__ = [
     "erlang_b",
     "erlang_c",
@@ -48,9 +50,10 @@ def _array(name: str, value: Any) -> np.ndarray:
     try:
         arr = np.asarray(value, dtype=float)
     except (TypeError, ValueError) as exc:
-        raise ValueError(f"{name} must be a number or an array of numbers, got {value!r}") from exc
+        raise SchedulerError(f"{name} must be a number or an array of numbers, "
+                             f"got {value!r}") from exc
     if np.isnan(arr).any():
-        raise ValueError(f"{name} must not be NaN, got {_first(arr, np.isnan(arr))}")
+        raise SchedulerError(f"{name} must not be NaN, got {_first(arr, np.isnan(arr))}")
     return arr
 
 
@@ -61,7 +64,7 @@ def _first(arr: np.ndarray, bad: np.ndarray) -> float:
 def _require(name: str, arr: np.ndarray, ok: np.ndarray, rule: str) -> None:
     ok = np.asarray(ok)
     if not ok.all():
-        raise ValueError(f"{name} must be {rule}, got {_first(arr, ~ok)}")
+        raise SchedulerError(f"{name} must be {rule}, got {_first(arr, ~ok)}")
 
 
 def _nonneg(name: str, value: Any, *, finite: bool = True) -> np.ndarray:
@@ -101,8 +104,8 @@ def _fraction_cap(name: str, value: Any) -> np.ndarray:
 def _sl_pair(sl_target: Any, sl_seconds: Any) -> tuple[np.ndarray | None, np.ndarray | None]:
     if (sl_target is None) != (sl_seconds is None):
         missing = "sl_seconds" if sl_seconds is None else "sl_target"
-        raise ValueError(f"{missing} must be given together with "
-                         f"{'sl_target' if missing == 'sl_seconds' else 'sl_seconds'}")
+        raise SchedulerError(f"{missing} must be given together with "
+                             f"{'sl_target' if missing == 'sl_seconds' else 'sl_seconds'}")
     if sl_target is None:
         return None, None
     return _fraction_open("sl_target", sl_target), _nonneg("sl_seconds", sl_seconds)

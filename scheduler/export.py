@@ -11,7 +11,7 @@ import datetime as dt
 import json
 import math
 import os
-import tempfile
+import secrets
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -20,11 +20,22 @@ import numpy as np
 import pandas as pd
 
 
+def _new_temp(folder: Path, name: str) -> tuple[int, str]:
+    """(fd, path) of a new temporary sibling `.name.<random>.tmp`, created mode 0666 minus
+    the umask like any `open()`ed file (mkstemp would make it 0600)."""
+    while True:
+        tmp = str(folder / f".{name}.{secrets.token_hex(6)}.tmp")
+        try:
+            return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666), tmp
+        except FileExistsError:
+            continue
+
+
 def atomic_write_text(path: str | os.PathLike[str], text: str) -> Path:
     """Write `text` (UTF-8) to `path` atomically, creating parent folders; return the path."""
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    fd, tmp = _new_temp(target.parent, target.name)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
             handle.write(text)
@@ -147,7 +158,7 @@ def write_schedule_outputs(out_dir: str | os.PathLike[str], *, summary: Mapping[
     staged: list[tuple[str, str]] = []
     try:
         for name, text in texts.items():
-            fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=target)
+            fd, tmp = _new_temp(target, name)
             staged.append((tmp, name))
             with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
                 handle.write(text)

@@ -31,6 +31,7 @@ from scheduler.erlang import agents_for_targets, erlang_a_agents, erlang_a_metri
 from scheduler.erlang import asa_s as erlang_c_asa
 from scheduler.erlang import occupancy as erlang_c_occupancy
 from scheduler.erlang import service_level as erlang_c_sl
+from scheduler.errors import SchedulerError
 
 __all__ = ["QueueStaffing", "compute_requirements", "pool_requirements", "queue_pools",
            "open_intervals", "staff_interval", "REQUIREMENT_COLUMNS"]
@@ -49,7 +50,7 @@ TARGET_COLUMNS = ("sl_target", "sl_seconds", "max_asa_s", "max_occupancy", "pati
 
 
 def _fail(name: str, rule: str, value: object) -> None:
-    raise ValueError(f"{name} must be {rule}, got {value!r}")
+    raise SchedulerError(f"{name} must be {rule}, got {value!r}")
 
 
 def _finite(x: object) -> bool:
@@ -110,8 +111,8 @@ class QueueStaffing:
         elif not (_finite(self.aht_s) and self.aht_s > 0):
             _fail("aht_s", "> 0", self.aht_s)
         if (self.sl_target is None) != (self.sl_seconds is None):
-            raise ValueError("sl_target and sl_seconds must be given together, got "
-                             f"sl_target={self.sl_target!r}, sl_seconds={self.sl_seconds!r}")
+            raise SchedulerError("sl_target and sl_seconds must be given together, got "
+                                 f"sl_target={self.sl_target!r}, sl_seconds={self.sl_seconds!r}")
         checks = [
             ("sl_target", self.sl_target, lambda v: 0 < v < 1, "in (0, 1)"),
             ("sl_seconds", self.sl_seconds, lambda v: v >= 0, ">= 0"),
@@ -134,28 +135,28 @@ class QueueStaffing:
         if self.concurrency > 1 and self.channel != "chat":
             _fail("concurrency", "1 unless channel is 'chat'", self.concurrency)
         if self.max_abandon is not None and self.patience_s is None:
-            raise ValueError(f"max_abandon needs patience_s (Erlang A), got max_abandon="
-                             f"{self.max_abandon!r} and no patience_s")
+            raise SchedulerError(f"max_abandon needs patience_s (Erlang A), got max_abandon="
+                                 f"{self.max_abandon!r} and no patience_s")
         for part, value in self.shrinkage.items():
             if not (_finite(value) and 0 <= value < 1):
                 _fail(f"shrinkage.{part}", "in [0, 1)", value)
         if self.channel == "ticket":
             if self.response_hours is None:
-                raise ValueError("response_hours is required for channel 'ticket'")
+                raise SchedulerError("response_hours is required for channel 'ticket'")
             queue_only = {k: getattr(self, k) for k in ("sl_target", "sl_seconds", "max_asa_s",
                                                         "patience_s", "max_abandon")
                           if getattr(self, k) is not None}
             if queue_only:
-                raise ValueError(f"channel 'ticket' is staffed by workload and response_hours;"
-                                 f" remove {', '.join(queue_only)} (got {queue_only})")
+                raise SchedulerError(f"channel 'ticket' is staffed by workload and response_hours;"
+                                     f" remove {', '.join(queue_only)} (got {queue_only})")
         else:
             if self.response_hours is not None:
                 _fail("response_hours", "unset unless channel is 'ticket'", self.response_hours)
             if all(v is None for v in (self.sl_target, self.max_asa_s, self.max_abandon,
                                        self.max_occupancy)):
-                raise ValueError(f"channel {self.channel!r} needs at least one target: "
-                                 "sl_target + sl_seconds, max_asa_s, max_abandon or "
-                                 "max_occupancy")
+                raise SchedulerError(f"channel {self.channel!r} needs at least one target: "
+                                     "sl_target + sl_seconds, max_asa_s, max_abandon or "
+                                     "max_occupancy")
 
     @property
     def total_shrinkage(self) -> float:
@@ -179,7 +180,7 @@ def open_intervals(ds: pd.Series, hours: WeeklyHours | None, interval_minutes: i
     if hours is None:
         return np.ones(len(ds), dtype=bool)
     if len(hours) != 7:
-        raise ValueError(f"opening hours must have 7 weekdays (Monday first), got {len(hours)}")
+        raise SchedulerError(f"opening hours must have 7 weekdays (Monday first), got {len(hours)}")
     day = ds.dt.day_of_week.to_numpy()
     start = (ds.dt.hour * 60 + ds.dt.minute).to_numpy()
     end = start + interval_minutes
@@ -194,26 +195,26 @@ def open_intervals(ds: pd.Series, hours: WeeklyHours | None, interval_minutes: i
 def _check_volume(volume: pd.DataFrame) -> pd.DataFrame:
     missing = [c for c in ("unique_id", "ds", "volume") if c not in volume.columns]
     if missing:
-        raise ValueError(f"volume frame: missing column {missing[0]!r}; has "
-                         f"{reprlib.repr(list(volume.columns))}")
+        raise SchedulerError(f"volume frame: missing column {missing[0]!r}; has "
+                             f"{reprlib.repr(list(volume.columns))}")
     frame = volume[["unique_id", "ds", "volume"]].copy()
     frame["unique_id"] = frame["unique_id"].astype("string")
     try:
         frame["ds"] = pd.to_datetime(frame["ds"])
     except (TypeError, ValueError) as exc:
-        raise ValueError(f"volume frame: column 'ds' is not a timestamp: {exc}") from exc
+        raise SchedulerError(f"volume frame: column 'ds' is not a timestamp: {exc}") from exc
     vol = pd.to_numeric(frame["volume"], errors="coerce").to_numpy(dtype=float)
     bad = ~(np.isfinite(vol) & (vol >= 0))
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
-        raise ValueError(f"volume frame: column 'volume' must be a finite number >= 0; row "
-                         f"{row} has {np.asarray(volume['volume'])[row].tolist()!r}")
+        raise SchedulerError(f"volume frame: column 'volume' must be a finite number >= 0; row "
+                             f"{row} has {np.asarray(volume['volume'])[row].tolist()!r}")
     frame["volume"] = vol
     dup = frame.duplicated(["unique_id", "ds"])
     if dup.any():
         row = int(np.flatnonzero(dup.to_numpy())[0])
-        raise ValueError(f"volume frame: (unique_id, ds) must be unique; row {row} repeats "
-                         f"{frame['unique_id'].iloc[row]!r} {frame['ds'].iloc[row]}")
+        raise SchedulerError(f"volume frame: (unique_id, ds) must be unique; row {row} repeats "
+                             f"{frame['unique_id'].iloc[row]!r} {frame['ds'].iloc[row]}")
     return frame.sort_values(["unique_id", "ds"], kind="stable").reset_index(drop=True)
 
 
@@ -234,9 +235,9 @@ def _spread(frame: pd.DataFrame, step: int, interval_minutes: int,
         weights = np.asarray(list(profile), dtype=float)
         if weights.size != parts or not np.isfinite(weights).all() or (weights < 0).any() \
                 or weights.sum() <= 0:
-            raise ValueError(f"intra_hour_profile must be {parts} weights >= 0 with a positive "
-                             f"sum (one per {interval_minutes}-minute part of a {step}-minute "
-                             f"row), got {list(profile)!r}")
+            raise SchedulerError(f"intra_hour_profile must be {parts} weights >= 0 with a positive "
+                                 f"sum (one per {interval_minutes}-minute part of a {step}-minute "
+                                 f"row), got {list(profile)!r}")
         weights = weights / weights.sum()
     if parts == 1:
         return frame
@@ -313,7 +314,7 @@ def staff_interval(volume: float, interval_s: float, q: QueueStaffing) -> dict[s
     if not (_finite(interval_s) and interval_s > 0):
         _fail("interval_s", "> 0", interval_s)
     if isinstance(q.aht_s, Mapping):
-        raise ValueError("staff_interval needs a single aht_s, got a mapping by hour")
+        raise SchedulerError("staff_interval needs a single aht_s, got a mapping by hour")
     res = _staff_queue(q, np.array([float(volume)]), np.array([0]), np.array([True]),
                        float(interval_s))
     agents = int(res["agents_raw"][0])
@@ -354,16 +355,16 @@ def compute_requirements(volume: pd.DataFrame, queues: Mapping[str, QueueStaffin
     if interval_minutes not in (15, 30, 60):
         _fail("interval_minutes", "15, 30 or 60", interval_minutes)
     if open_mask is not None and opening_hours is not None:
-        raise ValueError("give opening_hours or open_mask, not both")
+        raise SchedulerError("give opening_hours or open_mask, not both")
     frame = _check_volume(volume)
     unknown = sorted(set(frame["unique_id"].unique()) - set(queues))
     if unknown:
-        raise ValueError(f"no staffing settings for queue {reprlib.repr(unknown)}; configured "
-                         f"queues: {', '.join(sorted(queues)) or '(none)'}")
+        raise SchedulerError(f"no staffing settings for queue {reprlib.repr(unknown)}; configured "
+                             f"queues: {', '.join(sorted(queues)) or '(none)'}")
     step = _input_step_minutes(frame)
     if step % interval_minutes:
-        raise ValueError(f"volume rows are {step} minutes apart, which interval_minutes="
-                         f"{interval_minutes} does not divide")
+        raise SchedulerError(f"volume rows are {step} minutes apart, which interval_minutes="
+                             f"{interval_minutes} does not divide")
     frame = _spread(frame, step, interval_minutes, intra_hour_profile)
     if open_mask is not None:
         mask = open_mask[["unique_id", "ds", "is_open"]].copy()
@@ -372,7 +373,7 @@ def compute_requirements(volume: pd.DataFrame, queues: Mapping[str, QueueStaffin
         frame = frame.merge(mask, on=["unique_id", "ds"], how="left", validate="one_to_one")
         if frame["is_open"].isna().any():
             row = frame[frame["is_open"].isna()].iloc[0]
-            raise ValueError(f"open_mask has no row for {row['unique_id']!r} {row['ds']}")
+            raise SchedulerError(f"open_mask has no row for {row['unique_id']!r} {row['ds']}")
         frame["is_open"] = frame["is_open"].astype(bool)
     interval_s = interval_minutes * 60.0
     pieces = []
@@ -405,7 +406,7 @@ def compute_requirements(volume: pd.DataFrame, queues: Mapping[str, QueueStaffin
         })
         pieces.append(piece)
     if not pieces:
-        raise ValueError("volume frame has no rows")
+        raise SchedulerError("volume frame has no rows")
     out = pd.concat(pieces, ignore_index=True)
     for col in ("sl_target", "sl_seconds", "max_asa_s", "max_occupancy", "patience_s",
                 "max_abandon", "response_hours"):
@@ -434,7 +435,7 @@ def pool_requirements(req: pd.DataFrame, pools: Mapping[str, str] | None = None)
     needed = [c for c in ("unique_id", "ds", "volume", "erlangs", "agents_raw",
                           "agents_required") if c not in req.columns]
     if needed:
-        raise ValueError(f"requirement frame: missing column {needed[0]!r}")
+        raise SchedulerError(f"requirement frame: missing column {needed[0]!r}")
     frame = req.copy()
     names = frame["unique_id"].astype(str)
     if pools is None:
@@ -442,7 +443,7 @@ def pool_requirements(req: pd.DataFrame, pools: Mapping[str, str] | None = None)
     else:
         missing = sorted(set(names) - set(pools))
         if missing:
-            raise ValueError(f"pools: no pool for queue {reprlib.repr(missing)}")
+            raise SchedulerError(f"pools: no pool for queue {reprlib.repr(missing)}")
         frame["pool"] = names.map(pools)
     out = (frame.groupby(["pool", "ds"], sort=True, observed=True)
            .agg(volume=("volume", "sum"), erlangs=("erlangs", "sum"),

@@ -29,6 +29,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from scheduler.errors import SchedulerError
+
 ROSTER_COLUMNS = ("agent_id", "date", "shift_start", "shift_end", "break_start", "break_end",
                   "lunch_start", "lunch_end", "paid_hours", "queue")
 ACTIVITY_COLUMNS = ("agent_id", "start", "end", "activity")
@@ -39,7 +41,7 @@ _EXTRA_BREAK = re.compile(r"^break([2-9]|[1-9]\d+)_(start|end)$")
 _NS_PER_MIN = 60 * 10**9
 
 
-class RosterError(ValueError):
+class RosterError(SchedulerError):
     """A roster row is inconsistent (a break outside its shift, two shifts overlapping...)."""
 
 
@@ -355,7 +357,10 @@ def read_roster(path: str | Path) -> pd.DataFrame:
     path = Path(path)
     if not path.is_file():
         raise RosterError(f"{path}: roster file not found")
-    raw = pd.read_csv(path, dtype=str, keep_default_na=False)
+    try:
+        raw = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise RosterError(f"{path}: not a readable CSV: {' '.join(str(exc).split())}") from exc
     missing = [c for c in ROSTER_COLUMNS if c not in raw.columns]
     if missing:
         raise RosterError(f"{path}: missing column(s) {', '.join(missing)}; a roster has "

@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
+from scheduler.errors import SchedulerError
+
 WEEKDAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _CLOCK = re.compile(r"^(\d{1,2}):(\d{2})$")
 _WINDOW = re.compile(r"^(\d{1,2}:\d{2})\s*-\s*(\d{1,2}:\d{2})$")
@@ -21,19 +23,19 @@ def clock_minutes(text: str, where: str, *, allow_24: bool = False) -> int:
     """Minutes after midnight of an "HH:MM" string; `where` names the field in errors."""
     match = _CLOCK.match(str(text).strip())
     if not match:
-        raise ValueError(f"{where} must be a time like '08:30', got {text!r}")
+        raise SchedulerError(f"{where} must be a time like '08:30', got {text!r}")
     hours, minutes = int(match.group(1)), int(match.group(2))
     total = hours * 60 + minutes
     limit = 24 * 60 if allow_24 else 24 * 60 - 1
     if minutes >= 60 or total > limit:
-        raise ValueError(f"{where} must lie within 00:00-{'24:00' if allow_24 else '23:59'}, "
-                         f"got {text!r}")
+        raise SchedulerError(f"{where} must lie within 00:00-{'24:00' if allow_24 else '23:59'}, "
+                             f"got {text!r}")
     return total
 
 
 def _check(condition: bool, message: str) -> None:
     if not condition:
-        raise ValueError(message)
+        raise SchedulerError(message)
 
 
 @dataclass(frozen=True)
@@ -181,8 +183,9 @@ class ShiftFamily:
         """Night window as (start, end) minutes after midnight; end < start wraps midnight."""
         match = _WINDOW.match(str(self.night_window).strip())
         if not match:
-            raise ValueError(f"family {self.name!r}: night_window must look like '22:00-06:00', "
-                             f"got {self.night_window!r}")
+            raise SchedulerError(f"family {self.name!r}: night_window must look like "
+                                 "'22:00-06:00', "
+                                 f"got {self.night_window!r}")
         return (clock_minutes(match.group(1), f"family {self.name!r}: night_window", allow_24=True),
                 clock_minutes(match.group(2), f"family {self.name!r}: night_window", allow_24=True))
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from scheduler.errors import SchedulerError
 from scheduler.rules import ShiftFamily
 
 DAY_MINUTES = 24 * 60
@@ -137,12 +138,13 @@ def tour_patterns(family: ShiftFamily, grid: Grid, max_consecutive_days: int) ->
     n_weeks = math.ceil(n_days / 7)
     weekly = _week_patterns(family, grid.first_weekday)
     if not weekly:
-        raise ValueError(f"family {family.name!r}: no weekly pattern of {family.days_per_week} "
-                         f"days fits weekdays {list(family.weekdays)} "
-                         f"{'with consecutive days off' if family.consecutive_days_off else ''}")
+        off = "with consecutive days off" if family.consecutive_days_off else ""
+        raise SchedulerError(f"family {family.name!r}: no weekly pattern of "
+                             f"{family.days_per_week} days fits weekdays "
+                             f"{list(family.weekdays)} {off}")
     if len(weekly) ** n_weeks > _MAX_PATTERNS:
-        raise ValueError(f"family {family.name!r}: {len(weekly)}^{n_weeks} multi-week tours "
-                         f"exceed {_MAX_PATTERNS}; plan fewer weeks at a time")
+        raise SchedulerError(f"family {family.name!r}: {len(weekly)}^{n_weeks} multi-week tours "
+                             f"exceed {_MAX_PATTERNS}; plan fewer weeks at a time")
     seen: set[tuple[int, ...]] = set()
     out = []
     for combo in itertools.product(weekly, repeat=n_weeks):
@@ -158,6 +160,6 @@ def tour_patterns(family: ShiftFamily, grid: Grid, max_consecutive_days: int) ->
             seen.add(worked_days)
             out.append(worked_days)
     if not out:
-        raise ValueError(f"family {family.name!r}: no tour satisfies max_consecutive_days "
-                         f"{max_consecutive_days} with {family.days_per_week} days per week")
+        raise SchedulerError(f"family {family.name!r}: no tour satisfies max_consecutive_days "
+                             f"{max_consecutive_days} with {family.days_per_week} days per week")
     return out

@@ -48,6 +48,7 @@ from scipy import stats
 from scheduler.erlang import asa_s as erlang_asa
 from scheduler.erlang import erlang_a_metrics
 from scheduler.erlang import service_level as erlang_sl
+from scheduler.errors import SchedulerError
 
 __all__ = ["StaffingSteps", "VolumeDraw", "SimulationResult", "simulate_queue",
            "PlanError", "PlanSimulation", "simulate_plan", "HANDLE_DISTS", "INTERVAL_MEASURES"]
@@ -117,18 +118,18 @@ def _vector(name: str, value: Any, n: int | None, *, positive: bool = False) -> 
     try:
         arr = np.asarray(value, dtype=float)
     except (TypeError, ValueError) as exc:
-        raise ValueError(f"{name} must be numbers, got {value!r}") from exc
+        raise SchedulerError(f"{name} must be numbers, got {value!r}") from exc
     if arr.ndim > 1:
-        raise ValueError(f"{name} must be a scalar or a 1-D array, got shape {arr.shape}")
+        raise SchedulerError(f"{name} must be a scalar or a 1-D array, got shape {arr.shape}")
     if n is not None and arr.ndim == 1 and arr.size != n:
-        raise ValueError(f"{name} has {arr.size} values but there are {n} intervals "
-                         "(volume); lengths must match")
+        raise SchedulerError(f"{name} has {arr.size} values but there are {n} intervals "
+                             "(volume); lengths must match")
     bad = ~np.isfinite(arr) | ((arr <= 0) if positive else (arr < 0))
     if bad.any():
         rule = "> 0" if positive else ">= 0"
         first = float(arr.ravel()[np.flatnonzero(bad.ravel())[0]])
         where = "" if arr.ndim == 0 else f" (interval {int(np.flatnonzero(bad)[0])})"
-        raise ValueError(f"{name} must be finite and {rule}, got {first!r}{where}")
+        raise SchedulerError(f"{name} must be finite and {rule}, got {first!r}{where}")
     return np.broadcast_to(arr, (n,)).copy() if n is not None else arr
 
 
@@ -138,20 +139,20 @@ def _capacity(agents: Any, n: int, interval_s: float) -> tuple[np.ndarray, np.nd
         times = _vector("agents.times_s", agents.times_s, None)
         counts = _vector("agents.agents", agents.agents, None)
         if times.ndim != 1 or counts.ndim != 1 or times.size != counts.size or not times.size:
-            raise ValueError("agents.times_s and agents.agents must be 1-D, non-empty and of "
-                             f"equal length, got {times.size} and {counts.size}")
+            raise SchedulerError("agents.times_s and agents.agents must be 1-D, non-empty and of "
+                                 f"equal length, got {times.size} and {counts.size}")
         if times[0] != 0 or (np.diff(times) <= 0).any():
-            raise ValueError("agents.times_s must start at 0 and increase strictly, got "
-                             f"{times[:5].tolist()}...")
+            raise SchedulerError("agents.times_s must start at 0 and increase strictly, got "
+                                 f"{times[:5].tolist()}...")
     else:
         counts = _vector("agents", agents, n)
         if np.ndim(agents) == 0:
-            raise ValueError(f"agents must have one count per interval ({n}), got a scalar")
+            raise SchedulerError(f"agents must have one count per interval ({n}), got a scalar")
         times = np.arange(n) * interval_s
     fractional = counts != np.round(counts)
     if fractional.any():
-        raise ValueError(f"agents must be whole numbers, got {counts[fractional][0]} "
-                         f"(position {int(np.flatnonzero(fractional)[0])})")
+        raise SchedulerError(f"agents must be whole numbers, got {counts[fractional][0]} "
+                             f"(position {int(np.flatnonzero(fractional)[0])})")
     keep = np.r_[True, np.diff(counts) != 0]
     return times[keep], counts[keep].astype(np.int64)
 
@@ -297,20 +298,20 @@ def _draw_volume(draw: VolumeDraw, volume: np.ndarray, day: np.ndarray,
     hi = _vector("volume_draw.hi", draw.hi, n)
     if (hi < lo).any():
         i = int(np.flatnonzero(hi < lo)[0])
-        raise ValueError(f"volume_draw.hi must be >= lo, got hi={hi[i]} < lo={lo[i]} "
-                         f"(interval {i})")
+        raise SchedulerError(f"volume_draw.hi must be >= lo, got hi={hi[i]} < lo={lo[i]} "
+                             f"(interval {i})")
     if not 0 < draw.level < 1:
-        raise ValueError(f"volume_draw.level must be in (0, 1), got {draw.level!r}")
+        raise SchedulerError(f"volume_draw.level must be in (0, 1), got {draw.level!r}")
     if draw.shock not in ("interval", "day"):
-        raise ValueError(f"volume_draw.shock must be 'interval' or 'day', got {draw.shock!r}")
+        raise SchedulerError(f"volume_draw.shock must be 'interval' or 'day', got {draw.shock!r}")
     z_level = stats.norm.ppf(0.5 + draw.level / 2)
     z = (rng.standard_normal(n) if draw.shock == "interval"
          else rng.standard_normal(int(day.max()) + 1)[day])
     if draw.dist == "lognormal":
         if ((lo <= 0) & (hi > 0)).any():
             i = int(np.flatnonzero((lo <= 0) & (hi > 0))[0])
-            raise ValueError(f"volume_draw.lo must be > 0 where hi > 0 for a lognormal, got "
-                             f"{lo[i]} (interval {i}); use dist='normal'")
+            raise SchedulerError(f"volume_draw.lo must be > 0 where hi > 0 for a lognormal, got "
+                                 f"{lo[i]} (interval {i}); use dist='normal'")
         pos = hi > 0
         mu = np.where(pos, 0.5 * (np.log(np.where(pos, lo, 1)) + np.log(np.where(pos, hi, 1))), 0)
         sigma = np.where(pos, (np.log(np.where(pos, hi, 1)) - np.log(np.where(pos, lo, 1)))
@@ -318,7 +319,7 @@ def _draw_volume(draw: VolumeDraw, volume: np.ndarray, day: np.ndarray,
         return np.where(pos, np.exp(mu + sigma * z), 0.0)
     if draw.dist == "normal":
         return np.maximum((lo + hi) / 2 + (hi - lo) / (2 * z_level) * z, 0.0)
-    raise ValueError(f"volume_draw.dist must be 'lognormal' or 'normal', got {draw.dist!r}")
+    raise SchedulerError(f"volume_draw.dist must be 'lognormal' or 'normal', got {draw.dist!r}")
 
 
 def simulate_queue(volume: Any, interval_s: float, agents: Any, *, aht_s: Any,
@@ -346,11 +347,11 @@ def simulate_queue(volume: Any, interval_s: float, agents: Any, *, aht_s: Any,
     """
     vol = _vector("volume", volume, None)
     if vol.ndim != 1 or vol.size == 0:
-        raise ValueError(f"volume must be a non-empty 1-D array, got shape {vol.shape}")
+        raise SchedulerError(f"volume must be a non-empty 1-D array, got shape {vol.shape}")
     n = vol.size
     if not (isinstance(interval_s, (int, float, np.number)) and math.isfinite(interval_s)
             and interval_s > 0):
-        raise ValueError(f"interval_s must be a finite number > 0, got {interval_s!r}")
+        raise SchedulerError(f"interval_s must be a finite number > 0, got {interval_s!r}")
     interval_s = float(interval_s)
     cap_t, cap_v = _capacity(agents, n, interval_s)
     aht = _vector("aht_s", aht_s, n, positive=True)
@@ -358,25 +359,25 @@ def simulate_queue(volume: Any, interval_s: float, agents: Any, *, aht_s: Any,
     patience = None if patience_s is None else _vector("patience_s", patience_s, n,
                                                         positive=True)
     if handle_dist not in HANDLE_DISTS:
-        raise ValueError(f"handle_dist must be one of {', '.join(HANDLE_DISTS)}, got "
-                         f"{handle_dist!r}")
+        raise SchedulerError(f"handle_dist must be one of {', '.join(HANDLE_DISTS)}, got "
+                             f"{handle_dist!r}")
     if handle_dist == "lognormal":
         cv = float(_vector("handle_cv", handle_cv, None, positive=True))
         sigma2 = math.log1p(cv * cv)
         log_mu = np.log(aht) - sigma2 / 2
     if not (isinstance(replications, (int, np.integer)) and replications >= 1):
-        raise ValueError(f"replications must be a whole number >= 1, got {replications!r}")
+        raise SchedulerError(f"replications must be a whole number >= 1, got {replications!r}")
     if not (isinstance(seed, (int, np.integer)) and seed >= 0):
-        raise ValueError(f"seed must be a whole number >= 0, got {seed!r}")
+        raise SchedulerError(f"seed must be a whole number >= 0, got {seed!r}")
     exp_cols: dict[str, np.ndarray] = {}
     for key, value in (expected or {}).items():
         if key not in _EXPECTED_KEYS:
-            raise ValueError(f"expected: unknown measure {key!r}; valid: "
-                             f"{', '.join(_EXPECTED_KEYS)}")
+            raise SchedulerError(f"expected: unknown measure {key!r}; valid: "
+                                 f"{', '.join(_EXPECTED_KEYS)}")
         arr = np.asarray(value, dtype=float)
         if arr.shape != (n,):
-            raise ValueError(f"expected[{key!r}] has shape {arr.shape}, volume has {n} "
-                             "intervals; lengths must match")
+            raise SchedulerError(f"expected[{key!r}] has shape {arr.shape}, volume has {n} "
+                                 "intervals; lengths must match")
         exp_cols[key] = arr
 
     start_s = np.arange(n) * interval_s
@@ -464,7 +465,7 @@ def simulate_queue(volume: Any, interval_s: float, agents: Any, *, aht_s: Any,
 
 # ---------------------------------------------------------------- a plan folder
 
-class PlanError(ValueError):
+class PlanError(SchedulerError):
     """A plan folder file breaks its contract; the message names file, row, column, value."""
 
 

@@ -42,6 +42,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from staffcast.errors import StaffcastError
 from staffcast.store import RunStore
 
 HORIZON_DAYS = 7  # lead times of this many days or more share the last horizon bucket
@@ -53,7 +54,7 @@ DETAIL_COLUMNS = ("run_id", "unique_id", "model", "week", "horizon_day", "metric
 _KEYS = ("run_id", "unique_id", "model")
 
 
-class AccuracyError(ValueError):
+class AccuracyError(StaffcastError):
     """The store cannot give an accuracy table (no actuals yet, a bad argument); the
     message names the store and what to do."""
 

@@ -21,9 +21,10 @@ import yaml
 
 from scheduler.requirements import QueueStaffing
 from scheduler.rules import ScheduleRules
+from staffcast.errors import StaffcastError
 
 
-class ConfigError(ValueError):
+class ConfigError(StaffcastError):
     """A config file or value breaks a rule; the message names where and why."""
 
 

@@ -32,6 +32,8 @@ from typing import Any, Generic, TypeVar
 import click
 import pandas as pd
 
+from staffcast.errors import StaffcastError
+
 T = TypeVar("T")
 CONNECT_TIMEOUT_S = 5.0
 SINGLE_THREADED = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
@@ -39,7 +41,7 @@ SINGLE_THREADED = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
 _ADDRESS = re.compile(r"^(tcp|tls|ws|wss|ucx)://[^\s:/]+(:\d+)?/?$")
 
 
-class EngineError(ValueError):
+class EngineError(StaffcastError):
     """The engine cannot start: a bad worker count or scheduler address (the message
     names the option and the value)."""
 
@@ -309,3 +311,28 @@ def report_problems(problems: pd.DataFrame, path: str | Path | None = None) -> N
     if path is not None:
         atomic_write_csv(problems, path)
         click.echo(f"listed in {path}", err=True)
+
+
+EXIT_QUEUES_LOST = 3
+"""Exit status of a run that wrote its outputs but lost one or more queues (1 is an error
+with no output, 2 a usage error)."""
+
+
+class QueuesLost(click.ClickException):
+    """Some queues failed: the others' outputs are written, the exit status is 3."""
+
+    exit_code = EXIT_QUEUES_LOST
+
+
+def exit_if_lost(problems: pd.DataFrame, listed_in: str | Path | None = None) -> None:
+    """`QueuesLost` (exit status 3) when `problems` holds a failed queue or scenario (a
+    fallback to another model is not a loss): a script must not take a partial run for a
+    whole one."""
+    if not len(problems):
+        return
+    lost = sorted(problems.loc[problems["stage"] != "fallback", "unique_id"].astype(str).unique())
+    if lost:
+        where = f" (listed in {listed_in})" if listed_in is not None else ""
+        raise QueuesLost(f"{len(lost)} lost: {', '.join(lost[:10])}"
+                         f"{' ...' if len(lost) > 10 else ''}{where}; the other outputs are "
+                         "written")

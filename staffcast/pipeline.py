@@ -32,6 +32,7 @@ from scheduler.roster import activities_frame, roster_frame
 from scheduler.rules import ScheduleRules
 from scheduler.solve import POOR_GAP, solve
 from staffcast.config import Config, ConfigError, WeeklyHours
+from staffcast.errors import StaffcastError
 from staffcast.parallel import Engine, TaskFailure, problems_frame
 
 QUANTILE_COLUMNS = {"mean": "yhat", "80": "yhat_hi_80", "95": "yhat_hi_95"}
@@ -48,20 +49,20 @@ def forecast_volume(forecast: pd.DataFrame, volume_quantile: str = "mean",
     `source` names the forecast in errors.
     """
     if volume_quantile not in QUANTILE_COLUMNS:
-        raise ValueError(f"volume_quantile must be one of {', '.join(QUANTILE_COLUMNS)}, "
-                         f"got {volume_quantile!r}")
+        raise StaffcastError(f"volume_quantile must be one of {', '.join(QUANTILE_COLUMNS)}, "
+                             f"got {volume_quantile!r}")
     models = sorted(forecast["model"].unique())
     if model is None and len(models) > 1:
         # One model per queue (a queue that fell back to snaive) is a single forecast.
         per_queue = forecast.groupby("unique_id", observed=True)["model"].nunique()
         if (per_queue > 1).any():
-            raise ValueError(f"{source} holds several models ({', '.join(models)}) for "
-                             f"queue(s) {reprlib.repr(sorted(per_queue[per_queue > 1].index))}"
-                             "; pick one with --model")
+            raise StaffcastError(f"{source} holds several models ({', '.join(models)}) for "
+                                 f"queue(s) {reprlib.repr(sorted(per_queue[per_queue > 1].index))}"
+                                 "; pick one with --model")
     if model is not None:
         if model not in models:
-            raise ValueError(f"{source} has no rows for model {model!r}; models: "
-                             f"{', '.join(models)}")
+            raise StaffcastError(f"{source} has no rows for model {model!r}; models: "
+                                 f"{', '.join(models)}")
         forecast = forecast[forecast["model"] == model]
     return pd.DataFrame({
         "unique_id": forecast["unique_id"].astype("string").to_numpy(),
@@ -187,8 +188,8 @@ def plan_week(history_end: pd.Timestamp, week: dt.date | None) -> tuple[pd.Times
     else:
         start = pd.Timestamp(week)
         if start < after:
-            raise ValueError(f"--week {week}: the plan must start after the history ends "
-                             f"(last hour {history_end:%Y-%m-%d %H:%M})")
+            raise StaffcastError(f"--week {week}: the plan must start after the history ends "
+                                 f"(last hour {history_end:%Y-%m-%d %H:%M})")
     end = start + pd.Timedelta(days=7)
     return start, int((end - after) / _HOUR)
 
@@ -234,11 +235,12 @@ def week_horizon(week: dt.date | None) -> Callable[[pd.DataFrame], int]:
 def forecast_week(config: Config, history: pd.DataFrame, calendar: Any, *,
                   week: dt.date | None, model: str,
                   on_start: Callable[[pd.Timestamp, int], None] | None = None,
-                  engine: Engine | None = None) -> WeekForecast:
+                  engine: Engine | None = None,
+                  on_done: Callable[[str], None] | None = None) -> WeekForecast:
     """Forecast the planned week (see `plan_week`) from loaded history and calendar with
     `model`, queue by queue on `engine` (inline by default; see `forecast_many` for
     fallbacks and failures). `on_start(start, horizon)` is told the week and horizon
-    before the (slow) fit.
+    before the (slow) fit; `on_done(queue)` after each queue's.
     """
     global _forecast_stage_runs
 
@@ -246,7 +248,7 @@ def forecast_week(config: Config, history: pd.DataFrame, calendar: Any, *,
     if on_start is not None:
         on_start(start, horizon)
     many = forecast_many(history, horizon=horizon, models=[model], calendar=calendar,
-                         queue_settings=config.queue, engine=engine)
+                         queue_settings=config.queue, engine=engine, on_done=on_done)
     _forecast_stage_runs += 1
     predicted = many.predicted
     in_week = (predicted["ds"] >= start) & (predicted["ds"] < start + dt.timedelta(days=7))
@@ -254,7 +256,7 @@ def forecast_week(config: Config, history: pd.DataFrame, calendar: Any, *,
                         model, many.problems)
 
 
-class AllQueuesFailed(ValueError):
+class AllQueuesFailed(StaffcastError):
     """Every queue (or scenario) of a run failed; the message lists each one's reason."""
 
 
@@ -361,8 +363,8 @@ def requirements_many(volume: pd.DataFrame, queues: Mapping[str, QueueStaffing],
     # A queue missing from the config is the config's error, not one queue's failure.
     unknown = sorted(set(names) - set(queues))
     if unknown:
-        raise ValueError(f"no staffing settings for queue {reprlib.repr(unknown)}; configured "
-                         f"queues: {', '.join(sorted(queues)) or '(none)'}")
+        raise StaffcastError(f"no staffing settings for queue {reprlib.repr(unknown)}; configured "
+                             f"queues: {', '.join(sorted(queues)) or '(none)'}")
     parts = [volume[(ids == name).to_numpy()] for name in names]
     mapped = (engine or Engine()).map(
         _requirements_task, parts, keys=names, stage="requirements",

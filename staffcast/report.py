@@ -30,6 +30,7 @@ from plotly.offline import get_plotlyjs
 from plotly.subplots import make_subplots
 
 from scheduler.export import atomic_write_text
+from staffcast.errors import StaffcastError
 
 PLAN_INPUTS: dict[str, tuple[str, ...]] = {
     "forecast.csv": ("unique_id", "ds", "yhat", "yhat_lo_80", "yhat_hi_80", "yhat_lo_95",
@@ -60,7 +61,7 @@ _TEXT_COLUMNS = frozenset({"unique_id", "agent_id", "queue", "activity", "model"
                            "kind", "date", "scenario"})
 
 
-class ReportInputError(ValueError):
+class ReportInputError(StaffcastError):
     """A report input is missing or malformed; the message names the folder/file and value."""
 
 

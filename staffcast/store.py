@@ -47,6 +47,7 @@ from typing import Any
 import pandas as pd
 
 from staffcast import __version__
+from staffcast.errors import StaffcastError
 
 DEFAULT_STORE = Path(".staffcast") / "runs.duckdb"
 STORE_ENV = "STAFFCAST_STORE"
@@ -102,7 +103,7 @@ CREATE TABLE IF NOT EXISTS actuals_loads (
 """
 
 
-class StoreError(ValueError):
+class StoreError(StaffcastError):
     """The run store cannot be opened or read, or a record breaks a rule; the message
     names the store file."""
 

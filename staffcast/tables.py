@@ -13,8 +13,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from staffcast.errors import StaffcastError
 
-class TableError(ValueError):
+
+class TableError(StaffcastError):
     """A CSV table breaks its contract; the message names file, row, column and value."""
 
 

@@ -43,6 +43,7 @@ from staffcast.config import (
     dump_resolved,
     read_yaml,
 )
+from staffcast.errors import StaffcastError
 from staffcast.parallel import Engine, Mapped
 from staffcast.pipeline import (
     QUANTILE_COLUMNS,
@@ -73,7 +74,7 @@ class ScenarioError(ConfigError):
 
 def _positive_factor(name: str, value: float) -> None:
     if not (math.isfinite(value) and value > 0):
-        raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
+        raise StaffcastError(f"{name} must be a finite number > 0, got {value!r}")
 
 
 def _to_text(value: Any) -> Any:
@@ -96,16 +97,16 @@ class DateUplift:
     def __post_init__(self) -> None:
         _positive_factor("factor", self.factor)
         if self.window()[1] <= self.window()[0]:
-            raise ValueError(f"end must not be before start, got start={self.start!r}, "
-                             f"end={self.end!r}")
+            raise StaffcastError(f"end must not be before start, got start={self.start!r}, "
+                                 f"end={self.end!r}")
 
     def window(self) -> tuple[pd.Timestamp, pd.Timestamp]:
         """(start, exclusive end) as timestamps."""
         try:
             start, end = pd.Timestamp(self.start), pd.Timestamp(self.end)
         except ValueError as exc:
-            raise ValueError(f"start and end must be dates like '2026-11-11' or "
-                             f"'2026-11-11 20:00', got {self.start!r}, {self.end!r}") from exc
+            raise StaffcastError(f"start and end must be dates like '2026-11-11' or "
+                                 f"'2026-11-11 20:00', got {self.start!r}, {self.end!r}") from exc
         date_only = len(self.end.strip()) <= 10
         return start, end + (pd.Timedelta(days=1) if date_only else pd.Timedelta(minutes=1))
 
@@ -141,7 +142,7 @@ class Wages:
         _positive_factor("factor", self.factor)
         for name, value in self.cost_per_hour.items():
             if not (math.isfinite(value) and value >= 0):
-                raise ValueError(f"cost_per_hour.{name} must be >= 0, got {value!r}")
+                raise StaffcastError(f"cost_per_hour.{name} must be >= 0, got {value!r}")
 
 
 @dataclass(frozen=True)
@@ -186,14 +187,14 @@ class BasePlan:
 
     def __post_init__(self) -> None:
         if self.solver not in SOLVERS:
-            raise ValueError(f"solver must be one of {', '.join(SOLVERS)}, got {self.solver!r}")
+            raise StaffcastError(f"solver must be one of {', '.join(SOLVERS)}, got {self.solver!r}")
         if not (math.isfinite(self.time_limit_s) and self.time_limit_s > 0):
-            raise ValueError(f"time_limit_s must be > 0, got {self.time_limit_s!r}")
+            raise StaffcastError(f"time_limit_s must be > 0, got {self.time_limit_s!r}")
         if not 0 <= self.gap < 1:
-            raise ValueError(f"gap must be in [0, 1), got {self.gap!r}")
+            raise StaffcastError(f"gap must be in [0, 1), got {self.gap!r}")
         if self.volume_quantile is not None and self.volume_quantile not in QUANTILE_COLUMNS:
-            raise ValueError(f"volume_quantile must be one of {', '.join(QUANTILE_COLUMNS)}, "
-                             f"got {self.volume_quantile!r}")
+            raise StaffcastError(f"volume_quantile must be one of {', '.join(QUANTILE_COLUMNS)}, "
+                                 f"got {self.volume_quantile!r}")
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,9 @@ import click
 import pandas as pd
 
 from scheduler.export import atomic_write_csv, atomic_write_text
+from staffcast import console
 from staffcast.config import Config, load_config
+from staffcast.errors import StaffcastError
 from staffcast.recording import (
     command_line,
     record_forecast_run,
@@ -94,7 +96,8 @@ def format_report(report) -> str:
 @click.option("--detail-out", "detail_path", type=_PATH, default=None,
               help="CSV of the same metrics by week and horizon day: run_id, unique_id, "
                    "model, week, horizon_day, metric, value.")
-def accuracy_command(store_path, weeks, out_path, detail_path):
+@console.json_option
+def accuracy_command(store_path, weeks, out_path, detail_path, as_json):
     """Compare each recorded forecast with the actuals that arrived later: WAPE, bias and
     interval coverage by week, queue, model and horizon, and over- and under-staffed
     agent-hours."""
@@ -102,14 +105,36 @@ def accuracy_command(store_path, weeks, out_path, detail_path):
 
     with RunStore(store_path or default_store_path(), read_only=True) as store:
         report = accuracy(store, weeks=weeks)
-    click.echo(format_report(report))
+    say = console.info if as_json else click.echo
+    if as_json:
+        console.emit_json(accuracy_json(report))
+    else:
+        click.echo(format_report(report))
     if out_path is not None:
         atomic_write_csv(report.metrics, out_path)
-        click.echo(f"wrote {len(report.metrics)} metric rows to {out_path}")
+        say(f"wrote {len(report.metrics)} metric rows to {out_path}")
     if detail_path is not None:
         atomic_write_csv(report.detail.assign(week=report.detail["week"].dt.strftime(
             "%Y-%m-%d")), detail_path)
-        click.echo(f"wrote {len(report.detail)} detail rows to {detail_path}")
+        say(f"wrote {len(report.detail)} detail rows to {detail_path}")
+
+
+def accuracy_json(report) -> dict:
+    """The `accuracy --json` object: the window, each run's status, the pooled weekly
+    table (WAPE, bias and coverage as shares) and the notes."""
+    def records(frame: pd.DataFrame) -> list[dict]:
+        out = frame.copy()
+        for col in out.columns:
+            if pd.api.types.is_datetime64_any_dtype(out[col]):
+                out[col] = out[col].dt.strftime("%Y-%m-%d %H:%M")
+        return out.to_dict(orient="records")
+
+    return {"command": "accuracy",
+            "latest_actual": None if pd.isna(report.latest_actual)
+            else f"{report.latest_actual:%Y-%m-%d %H:%M}",
+            "since": None if pd.isna(report.since) else f"{report.since:%Y-%m-%d %H:%M}",
+            "runs": records(report.runs), "by_week": records(report.by_week),
+            "notes": list(report.notes)}
 
 
 # ---------------------------------------------------------------- reforecast
@@ -133,21 +158,21 @@ def check_as_of(history: pd.DataFrame, as_of: pd.Timestamp) -> None:
     for uid, ds in history.groupby("unique_id", sort=True)["ds"]:
         first, last = ds.min(), ds.max()
         if not first <= as_of - _HOUR <= last:
-            raise ValueError(f"--as-of {as_of:%Y-%m-%d %H:%M} is outside the history of queue "
-                             f"{uid!r} ({first:%Y-%m-%d %H:%M} to {last:%Y-%m-%d %H:%M}): the "
-                             "hour before it must have an actual")
+            raise StaffcastError(f"--as-of {as_of:%Y-%m-%d %H:%M} is outside the history of queue "
+                                 f"{uid!r} ({first:%Y-%m-%d %H:%M} to {last:%Y-%m-%d %H:%M}): the "
+                                 "hour before it must have an actual")
 
 
 def _pick_model(frame: pd.DataFrame, model: str | None, source: str) -> pd.DataFrame:
     models = sorted(frame["model"].astype(str).unique())
     if model is not None:
         if model not in models:
-            raise ValueError(f"{source} has no rows for model {model!r}; models: "
-                             f"{', '.join(models) or 'none'}")
+            raise StaffcastError(f"{source} has no rows for model {model!r}; models: "
+                                 f"{', '.join(models) or 'none'}")
         return frame[frame["model"].astype(str) == model]
     if len(models) > 1:
-        raise ValueError(f"{source} holds several models ({', '.join(models)}); pick one "
-                         "with --model")
+        raise StaffcastError(f"{source} holds several models ({', '.join(models)}); pick one "
+                             "with --model")
     return frame
 
 
@@ -158,14 +183,22 @@ def _full_days(frame: pd.DataFrame, queues: list[str]) -> bool:
 
 def morning_from_file(path: Path, day: pd.Timestamp, model: str | None) -> pd.DataFrame:
     """The day's rows of a forecast CSV (the forecast contract)."""
-    frame = pd.read_csv(path, dtype={"unique_id": "string", "model": "string"})
+    try:
+        frame = pd.read_csv(path, dtype={"unique_id": "string", "model": "string"})
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise StaffcastError(f"{path}: not a readable CSV: {' '.join(str(exc).split())}") from exc
     if "ds" not in frame.columns:
-        raise ValueError(f"{path}: missing column 'ds'; a forecast CSV has unique_id, ds, "
-                         "model, yhat and the bands")
-    frame["ds"] = pd.to_datetime(frame["ds"])
+        raise StaffcastError(f"{path}: missing column 'ds'; a forecast CSV has unique_id, ds, "
+                             "model, yhat and the bands")
+    ds = pd.to_datetime(frame["ds"], errors="coerce", format="mixed")
+    if ds.isna().any():
+        i = int(ds.isna().to_numpy().argmax())
+        raise StaffcastError(f"{path}: data row {i + 1} (line {i + 2}), column 'ds': cannot "
+                             f"read {frame['ds'].iloc[i]!r} as a timestamp")
+    frame["ds"] = ds
     frame = frame[(frame["ds"] >= day) & (frame["ds"] < day + _DAY)]
     if frame.empty:
-        raise ValueError(f"{path}: no forecast covers {day:%Y-%m-%d}")
+        raise StaffcastError(f"{path}: no forecast covers {day:%Y-%m-%d}")
     return _pick_model(frame, model, str(path))
 
 
@@ -190,8 +223,8 @@ def morning_from_store(store_path: Path, day: pd.Timestamp, queues: list[str],
         chosen = (preferred if preferred in candidates else candidates[0]
                   if len(candidates) == 1 else None)
         if chosen is None:
-            raise ValueError(f"run {run_id} in {store_path} forecasts {day:%Y-%m-%d} with "
-                             f"several models ({', '.join(candidates)}); pick one with --model")
+            raise StaffcastError(f"run {run_id} in {store_path} forecasts {day:%Y-%m-%d} with "
+                                 f"several models ({', '.join(candidates)}); pick one with --model")
         picked = run_rows[(run_rows["model"] == chosen) & run_rows["unique_id"].isin(queues)]
         return int(run_id), picked.drop(columns=["run_id", "run_model"])
     return None
@@ -208,7 +241,7 @@ def morning_fitted(config: Config, history: pd.DataFrame, calendar, day: pd.Time
         history["unique_id"].unique(), fill_value=0)
     short = spans[spans < MIN_HOURS]
     if len(short):
-        raise ValueError(
+        raise StaffcastError(
             f"history: queue {short.index[0]!r} has {int(short.iloc[0])} hour(s) before "
             f"{day:%Y-%m-%d}; fitting a morning forecast needs at least {MIN_HOURS} (two "
             "weeks). Give the morning forecast with --forecast, or record a forecast of the "

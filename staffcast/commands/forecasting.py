@@ -20,9 +20,11 @@ import click
 import pandas as pd
 
 from scheduler.export import atomic_write_csv, atomic_write_text
+from staffcast import console
 from staffcast.config import Config, dump_resolved, load_config
 from staffcast.parallel import (
     engine_options,
+    exit_if_lost,
     open_engine,
     problems_frame,
     report_problems,
@@ -67,6 +69,9 @@ def _input_options(command: Callable) -> Callable:
         click.option("--config", "config_path", type=_EXISTING, default=None,
                      help="YAML config: per-queue opening hours and rest day, forecast "
                           "defaults."),
+        click.option("--allow-outliers", is_flag=True,
+                     help="Keep history values more than 1000x their queue's 99th "
+                          "percentile (refused by default as typos or unit errors)."),
     ]
     for option in reversed(options):
         command = option(command)
@@ -75,14 +80,17 @@ def _input_options(command: Callable) -> Callable:
 
 def load_inputs(config: Config, history_path: Path, events: bool, timestamp_col: str,
                 queue_col: str | None, fill_missing: str, calendar_path: Path | None,
-                country: str, horizon_for: Callable[[pd.DataFrame], int]):
+                country: str, horizon_for: Callable[[pd.DataFrame], int], *,
+                allow_outliers: bool = False):
     """(history frame, calendar), each file read once. `horizon_for(history)` gives the
     hours the run will forecast after the history, so the calendar covers them; a year the
     built-in data lacks is warned about on stderr. The loader's two-week minimum span per
     queue is not applied (except for --events): a queue too short to forecast fails on its
-    own in the forecast stage and the other queues go on; reforecast needs only today."""
+    own in the forecast stage and the other queues go on; reforecast needs only today.
+    A value 1000x its queue's 99th percentile is refused unless `allow_outliers`."""
     from forecast.calendar import load_calendar
     from forecast.data import load_events, load_history
+    from forecast.sanity import check_outliers
 
     opening_hours = {name: q.opening_hours for name, q in config.queues.items()
                      if q.opening_hours is not None}
@@ -94,12 +102,14 @@ def load_inputs(config: Config, history_path: Path, events: bool, timestamp_col:
                               **kwargs)
     else:
         history = load_history(history_path, min_hours=1, **kwargs)
+    if not allow_outliers:
+        check_outliers(history, str(history_path))
     last = history["ds"].max() + pd.Timedelta(hours=horizon_for(history))
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         calendar = calendar.with_years(range(history["ds"].min().year, last.year + 1))
     for warning in caught:
-        click.echo(f"Warning: {warning.message}", err=True)
+        console.warn(f"Warning: {warning.message}")
     return history, calendar
 
 
@@ -137,9 +147,10 @@ def _resolved(config: Config, settings: dict, command: str) -> str:
                    "failed queues and model fallbacks to <out>.failures.csv.")
 @engine_options
 @store_option
+@console.json_option
 def forecast_command(history_path, events, timestamp_col, queue_col, fill_missing,
-                     calendar_path, country, config_path, horizon, model, out_path, workers,
-                     scheduler, store):
+                     calendar_path, country, config_path, allow_outliers, horizon, model,
+                     out_path, workers, scheduler, store, as_json):
     """Forecast hourly contact volume per queue with 80% and 95% intervals.
 
     Queues run in parallel on Dask when there are several; a queue whose model fails falls
@@ -153,18 +164,23 @@ def forecast_command(history_path, events, timestamp_col, queue_col, fill_missin
     check_models([settings["model"]])
     history, calendar = load_inputs(config, history_path, events, timestamp_col, queue_col,
                                     settings["fill_missing"], calendar_path,
-                                    settings["country"], lambda _: settings["horizon"])
-    with open_engine(workers, scheduler, tasks=queue_count(history)) as engine:
+                                    settings["country"], lambda _: settings["horizon"],
+                                    allow_outliers=allow_outliers)
+    queues = queue_count(history)
+    with (open_engine(workers, scheduler, tasks=queues) as engine,
+          console.progress(queues, "forecast") as bar):
         many = forecast_many(history, horizon=settings["horizon"], models=[settings["model"]],
-                             calendar=calendar, queue_settings=config.queue, engine=engine)
+                             calendar=calendar, queue_settings=config.queue, engine=engine,
+                             on_done=bar.step)
     result = many.predicted
     resolved = _resolved(config, settings, "forecast")
     atomic_write_csv(result, out_path)
     atomic_write_text(f"{out_path}.config.yaml", resolved)
     report_problems(many.problems, f"{out_path}.failures.csv")
-    queues = result["unique_id"].nunique()
-    click.echo(f"wrote {len(result)} rows ({queues} queue(s) x {settings['horizon']} hours, "
+    done = result["unique_id"].nunique()
+    message = (f"wrote {len(result)} rows ({done} queue(s) x {settings['horizon']} hours, "
                f"model {settings['model']}) to {out_path}")
+    run_id = None
     if store is not None:
         run_id = record_forecast_run(
             store, command=command_line(), config_yaml=resolved, model=settings["model"],
@@ -172,7 +188,31 @@ def forecast_command(history_path, events, timestamp_col, queue_col, fill_missin
                     "config": config_path},
             forecasts=result, origin=history_ends(history), outputs=out_path,
             failures=many.problems)
-        click.echo(recorded_message(run_id, store), err=True)
+        console.info(recorded_message(run_id, store))
+    if as_json:
+        console.emit_json(_forecast_summary(result, many.problems, settings, out_path, run_id))
+    else:
+        click.echo(message)
+    exit_if_lost(many.problems, f"{out_path}.failures.csv")
+
+
+def _forecast_summary(result: pd.DataFrame, problems: pd.DataFrame, settings: dict,
+                      out_path: Path, run_id) -> dict:
+    """The `forecast --json` object: what was written, per-queue totals, and the problems."""
+    totals = result.groupby("unique_id", observed=True)["yhat"].sum()
+    models = result.groupby("unique_id", observed=True)["model"].first()
+    return {
+        "command": "forecast", "out": str(out_path), "rows": len(result),
+        "horizon_hours": settings["horizon"], "model": settings["model"],
+        "first_ds": f"{result['ds'].min():%Y-%m-%d %H:%M}" if len(result) else None,
+        "queues": [{"unique_id": str(q), "model": str(models[q]),
+                    "total_yhat": float(totals[q])} for q in totals.index],
+        "failed": sorted(problems.loc[problems["stage"] != "fallback", "unique_id"]
+                         .astype(str)) if len(problems) else [],
+        "fell_back": sorted(problems.loc[problems["stage"] == "fallback", "unique_id"]
+                            .astype(str)) if len(problems) else [],
+        "run_id": run_id,
+    }
 
 
 ALWAYS_SHOWN = ("snaive", "histavg")
@@ -193,10 +233,9 @@ ALWAYS_SHOWN = ("snaive", "histavg")
                    "failed queues go to <out>.failures.csv.")
 @engine_options
 def backtest_command(history_path, events, timestamp_col, queue_col, fill_missing,
-                     calendar_path, country, config_path, horizon, windows, step, models_text,
-                     out_path, workers, scheduler):
+                     calendar_path, country, config_path, allow_outliers, horizon, windows,
+                     step, models_text, out_path, workers, scheduler):
     """Rolling-origin backtest: MASE, WAPE, bias, 80% coverage and fit time per model."""
-    from forecast.backtest import Progress
     from forecast.core import check_models
 
     config = load_config(config_path)
@@ -205,20 +244,23 @@ def backtest_command(history_path, events, timestamp_col, queue_col, fill_missin
     settings = forecast_settings(config, country=country, fill_missing=fill_missing)
     history, calendar = load_inputs(config, history_path, events, timestamp_col, queue_col,
                                     settings["fill_missing"], calendar_path,
-                                    settings["country"], lambda _: 0)
+                                    settings["country"], lambda _: 0,
+                                    allow_outliers=allow_outliers)
     queues = queue_count(history)
-    with open_engine(workers, scheduler, tasks=queues) as engine:
+    with (open_engine(workers, scheduler, tasks=queues) as engine,
+          console.progress(queues, "backtest") as bar):
         _, metrics, failures = backtest_many(
             history, models=models, horizon=horizon, windows=windows, step=step,
             calendar=calendar, queue_settings=config.queue, engine=engine,
-            on_done=Progress(queues).step)
+            on_done=bar.step)
     atomic_write_csv(metrics, out_path)
-    report_problems(problems_frame(failures=failures, requested_model=",".join(models)),
-                    f"{out_path}.failures.csv")
+    problems = problems_frame(failures=failures, requested_model=",".join(models))
+    report_problems(problems, f"{out_path}.failures.csv")
     settings["horizon"] = horizon
     atomic_write_text(f"{out_path}.config.yaml", _resolved(config, settings, "backtest"))
     click.echo(format_metrics(metrics))
     click.echo(f"wrote {len(metrics)} metric rows to {out_path}")
+    exit_if_lost(problems, f"{out_path}.failures.csv")
 
 
 def format_metrics(metrics: pd.DataFrame) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from pathlib import Path
 
@@ -9,6 +10,8 @@ import click
 import pandas as pd
 
 from scheduler.agents import load_agents
+from scheduler.export import atomic_write_csv
+from staffcast import console
 from staffcast.commands.forecasting import (
     _input_options,
     _resolved,
@@ -16,11 +19,18 @@ from staffcast.commands.forecasting import (
     load_inputs,
     queue_count,
 )
-from staffcast.commands.scheduling import report_schedule, solver_options
+from staffcast.commands.scheduling import (
+    export_option,
+    report_schedule,
+    schedule_json,
+    solver_options,
+)
 from staffcast.commands.simulation import run_simulation, simulate_option
 from staffcast.config import load_config
+from staffcast.outputs import Generation
 from staffcast.parallel import (
     engine_options,
+    exit_if_lost,
     open_engine,
     problems_frame,
     report_problems,
@@ -36,6 +46,7 @@ from staffcast.pipeline import (
     staffing_settings,
     week_horizon,
 )
+from staffcast.exports import write_plan_exports
 from staffcast.recording import (
     command_line,
     record_plan_run,
@@ -60,20 +71,28 @@ from staffcast.recording import (
                    "uses tour ids as placeholder agent ids].")
 @click.option("--out-dir", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Folder for forecast.csv, requirements.csv, roster.csv, activities.csv, "
-                   "coverage.csv, summary.json, config.resolved.yaml, and the recent "
-                   "history.csv and calendar.csv the report draws.")
+                   "coverage.csv, summary.json, config.resolved.yaml, the recent "
+                   "history.csv and calendar.csv the report draws, the exports and "
+                   "manifest.json. It is replaced as a whole when the run succeeds.")
 @solver_options
+@export_option
 @simulate_option
 @engine_options
 @store_option
+@console.json_option
 def plan_command(history_path, events, timestamp_col, queue_col, fill_missing, calendar_path,
-                 country, config_path, week, model, volume_quantile, agents_path, out_dir,
-                 time_limit, gap, solver, simulate_replications, workers, scheduler, store):
+                 country, config_path, allow_outliers, week, model, volume_quantile,
+                 agents_path, out_dir, time_limit, gap, solver, exports, simulate_replications,
+                 workers, scheduler, store, as_json):
     """Forecast, staff and schedule one week: history in, named roster out.
 
     Forecast and requirements run per queue, in parallel on Dask when there are several
     queues; failed queues and model fallbacks are listed on stderr and in failures.csv in
-    the output folder, and the plan covers the other queues."""
+    the output folder, the plan covers the other queues, and the exit status is 3.
+
+    The folder is written as one generation: staged beside --out-dir, described by
+    manifest.json (run id, SHA-256 of every file) and swapped in whole, so it never mixes
+    two runs; a failed run leaves the previous folder as it was."""
     from forecast.core import check_models
 
     if config_path is None:
@@ -88,34 +107,28 @@ def plan_command(history_path, events, timestamp_col, queue_col, fill_missing, c
               if agents_path is not None else None)
 
     def announce(start, horizon):
-        click.echo(f"plan: week {start:%Y-%m-%d} to {start + dt.timedelta(days=6):%Y-%m-%d}; "
-                   f"forecasting {horizon} hours with {settings['model']}...", err=True)
+        console.info(f"plan: week {start:%Y-%m-%d} to {start + dt.timedelta(days=6):%Y-%m-%d}; "
+                     f"forecasting {horizon} hours with {settings['model']}...")
 
     week_day = None if week is None else week.date()
     history, calendar = load_inputs(
         config, history_path, events, timestamp_col, queue_col, settings["fill_missing"],
-        calendar_path, settings["country"], week_horizon(week_day))
-    with open_engine(workers, scheduler, tasks=queue_count(history)) as engine:
-        week_forecast = forecast_week(config, history, calendar, week=week_day,
-                                      model=settings["model"], on_start=announce, engine=engine)
-        start = week_forecast.start
-        volume = forecast_volume(week_forecast.predicted, settings["volume_quantile"])
-        queues, hours = staffing_settings(config, sorted(volume["unique_id"].unique()))
-        requirement, failures = requirements_many(
-            volume, queues, interval_minutes=rules.interval_minutes, opening_hours=hours,
-            engine=engine)
-    problems = pd.concat([week_forecast.problems, problems_frame(failures=failures)],
-                         ignore_index=True)
-    report_problems(problems, out_dir / "failures.csv")
-    click.echo(f"plan: solving shifts for peak {int(requirement['agents_required'].max())} "
-               f"agents ({solver}, time limit {time_limit:g} s)...", err=True)
-    resolved = _resolved(config, settings, "plan")
-    run = run_schedule(
-        requirement, rules, out_dir, agents=agents, agents_source=str(agents_path),
-        solver=solver, time_limit_s=time_limit, gap=gap,
-        extra_files=plan_files(week_forecast, week_forecast.predicted, requirement, resolved),
-        summary_extra={"week_start": f"{start:%Y-%m-%d}", "forecast_model": settings["model"],
-                       "volume_quantile": settings["volume_quantile"]})
+        calendar_path, settings["country"], week_horizon(week_day),
+        allow_outliers=allow_outliers)
+    generation = Generation(out_dir, command=command_line())
+    with generation:
+        run, problems, week_forecast, requirement, resolved, simulated = _plan_into(
+            generation.path, out_dir, config, rules, settings, history, calendar, week_day,
+            agents, agents_path, announce, time_limit, gap, solver, exports,
+            simulate_replications, workers, scheduler)
+        generation.commit({"week_start": f"{week_forecast.start:%Y-%m-%d}",
+                           "status": run.summary["status"]})
+    run = dataclasses.replace(run, out_dir=out_dir)
+    if len(problems):
+        console.info(f"listed in {out_dir / 'failures.csv'}")
+    if as_json:
+        console.emit_json(schedule_json(run, command="plan", run_id=generation.run_id,
+                                        problems=problems))
     report_schedule(run)
     if store is not None:
         run_id = record_plan_run(
@@ -124,9 +137,52 @@ def plan_command(history_path, events, timestamp_col, queue_col, fill_missing, c
             inputs={"history": history_path, "calendar": calendar_path,
                     "config": config_path, "agents": agents_path},
             failures=problems)
-        click.echo(recorded_message(run_id, store), err=True)
-    if simulate_replications:
-        click.echo(run_simulation(out_dir, replications=simulate_replications), err=True)
+        console.info(recorded_message(run_id, store))
+    if simulated:
+        console.info(simulated)
+    exit_if_lost(problems, out_dir / "failures.csv")
+
+
+def _plan_into(stage, out_dir, config, rules, settings, history, calendar, week_day, agents,
+               agents_path, announce, time_limit, gap, solver, exports, simulate_replications,
+               workers, scheduler):
+    """Forecast, staff, schedule and export into the staged folder `stage`; returns (the
+    schedule run, problems, the week's forecast, requirement, resolved config, simulation
+    text or '')."""
+    queues = queue_count(history)
+    with (open_engine(workers, scheduler, tasks=queues) as engine,
+          console.progress(queues, "forecast") as bar):
+        week_forecast = forecast_week(config, history, calendar, week=week_day,
+                                      model=settings["model"], on_start=announce, engine=engine,
+                                      on_done=bar.step)
+        start = week_forecast.start
+        volume = forecast_volume(week_forecast.predicted, settings["volume_quantile"])
+        staffing, hours = staffing_settings(config, sorted(volume["unique_id"].unique()))
+        requirement, failures = requirements_many(
+            volume, staffing, interval_minutes=rules.interval_minutes, opening_hours=hours,
+            engine=engine)
+    problems = pd.concat([week_forecast.problems, problems_frame(failures=failures)],
+                         ignore_index=True)
+    report_problems(problems)
+    if len(problems):
+        atomic_write_csv(problems, stage / "failures.csv")
+    console.info(f"plan: solving shifts for peak {int(requirement['agents_required'].max())} "
+                 f"agents ({solver}, time limit {time_limit:g} s)...")
+    resolved = _resolved(config, settings, "plan")
+    run = run_schedule(
+        requirement, rules, stage, agents=agents, agents_source=str(agents_path),
+        solver=solver, time_limit_s=time_limit, gap=gap,
+        extra_files=plan_files(week_forecast, week_forecast.predicted, requirement, resolved),
+        summary_extra={"week_start": f"{start:%Y-%m-%d}", "forecast_model": settings["model"],
+                       "volume_quantile": settings["volume_quantile"]})
+    if run.has_plan and exports:
+        write_plan_exports(stage, requirement=requirement, coverage=run.coverage,
+                           interval_minutes=rules.interval_minutes)
+    simulated = ""
+    if simulate_replications and run.has_plan:
+        simulated = run_simulation(stage, replications=simulate_replications).replace(
+            str(stage), str(out_dir))
+    return run, problems, week_forecast, requirement, resolved, simulated
 
 
 COMMANDS: tuple[click.Command, ...] = (plan_command,)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import click
@@ -11,7 +12,10 @@ import pandas as pd
 from scheduler.agents import load_agents
 from scheduler.roster import read_roster
 from scheduler.solve import DEFAULT_SOLVER, SOLVERS
+from staffcast import console
 from staffcast.config import dump_resolved, load_config
+from staffcast.exports import WFM_IMPORT, WORKBOOK, write_plan_exports
+from staffcast.outputs import Generation
 from staffcast.pipeline import ScheduleRun, run_schedule, schedule_rules
 from staffcast.tables import TableError, check_unique_keys, numeric_column, read_keyed_csv, row_at
 
@@ -65,6 +69,28 @@ def _echo_summary(summary: dict, out_dir: Path) -> None:
     click.echo("\n".join(lines), err=True)
 
 
+def export_option(command):
+    """--no-exports, shared by `schedule` and `plan`."""
+    return click.option(
+        "--exports/--no-exports", default=True, show_default=True,
+        help=f"Also write {WORKBOOK} (a sheet per week: agents x days), agents/<id>.ics "
+             f"(one calendar per agent) and {WFM_IMPORT} (interval, queue, volume, AHT, "
+             "required agents) beside roster.csv.")(command)
+
+
+def schedule_json(run: ScheduleRun, *, command: str, run_id: str,
+                  problems: pd.DataFrame | None = None) -> dict:
+    """The `--json` object of `schedule` and `plan`: the run id, the folder, its files and
+    the summary (as in summary.json)."""
+    files = sorted(p.relative_to(run.out_dir).as_posix() for p in run.out_dir.rglob("*")
+                   if p.is_file())
+    lost = ([] if problems is None or not len(problems) else
+            sorted(problems.loc[problems["stage"] != "fallback", "unique_id"].astype(str)))
+    return {"command": command, "run_id": run_id, "out_dir": str(run.out_dir),
+            "has_plan": run.has_plan, "files": files, "lost_queues": lost,
+            "summary": run.summary}
+
+
 def solver_options(command):
     """--time-limit, --gap and --solver, shared by `schedule` and `plan`."""
     options = [
@@ -104,15 +130,18 @@ def solver_options(command):
               help="Folder for roster.csv, activities.csv, coverage.csv, summary.json and "
                    "config.resolved.yaml.")
 @solver_options
+@export_option
+@console.json_option
 def schedule(requirements_path: Path, config_path: Path, agents_path: Path | None,
              previous_path: Path | None, out_dir: Path, time_limit: float, gap: float,
-             solver: str) -> None:
+             solver: str, exports: bool, as_json: bool) -> None:
     """Turn a requirement into least-cost weekly shifts and a named roster.
 
     Solves the shift integer program, assigns the tours to the agents of --agents (or to
-    placeholder ids), and writes roster.csv, activities.csv, coverage.csv and summary.json
-    into --out-dir. A plan-less outcome (infeasible or solver error) writes only
-    summary.json with the reason and exits with status 1.
+    placeholder ids), and writes roster.csv, activities.csv, coverage.csv, summary.json
+    and the exports into --out-dir, replaced as a whole (with manifest.json) when the run
+    ends. A plan-less outcome (infeasible or solver error) writes only summary.json with
+    the reason and exits with status 1.
     """
     config = load_config(config_path)
     rules = schedule_rules(config)
@@ -122,10 +151,20 @@ def schedule(requirements_path: Path, config_path: Path, agents_path: Path | Non
     if previous_path is not None and agents is None:
         raise click.UsageError("--previous-roster needs --agents (placeholder ids have no past)")
     history = read_roster(previous_path) if previous_path is not None else None
-    run = run_schedule(requirement, rules, out_dir, agents=agents,
-                       agents_source=str(agents_path), history=history, solver=solver,
-                       time_limit_s=time_limit, gap=gap,
-                       extra_files={"config.resolved.yaml": dump_resolved(config)})
+    from staffcast.recording import command_line
+
+    with Generation(out_dir, command=command_line()) as generation:
+        run = run_schedule(requirement, rules, generation.path, agents=agents,
+                           agents_source=str(agents_path), history=history, solver=solver,
+                           time_limit_s=time_limit, gap=gap,
+                           extra_files={"config.resolved.yaml": dump_resolved(config)})
+        if run.has_plan and exports:
+            write_plan_exports(generation.path, requirement=requirement,
+                               coverage=run.coverage, interval_minutes=rules.interval_minutes)
+        generation.commit({"status": run.summary["status"]})
+    run = dataclasses.replace(run, out_dir=out_dir)
+    if as_json:
+        console.emit_json(schedule_json(run, command="schedule", run_id=generation.run_id))
     report_schedule(run)
 
 

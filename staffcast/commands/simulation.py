@@ -11,13 +11,18 @@ import click
 import pandas as pd
 
 from scheduler.export import atomic_write_csv, atomic_write_text
-from scheduler.simulate import FORECAST_BAND, HANDLE_DISTS, PlanError, simulate_plan
-
 OUTPUT_FILES = ("simulation_intervals.csv", "simulation_days.csv", "simulation.json")
+HANDLE_DISTS = ("exponential", "lognormal")
+"""scheduler.simulate.HANDLE_DISTS, repeated so that `--help` need not import the simulator
+(and scipy.stats); tests/staffcast/test_cli_simulation.py checks they agree."""
+PLAN_INPUTS = ("requirements.csv", "roster.csv", "activities.csv")
+"""The plan folder files a simulation reads: each must belong to the folder's run."""
 
 
 def read_forecast_band(path: Path, model: str | None) -> pd.DataFrame:
     """``unique_id, ds, yhat, yhat_lo_80, yhat_hi_80`` of one model from a forecast CSV."""
+    from scheduler.simulate import FORECAST_BAND, PlanError
+
     if not path.is_file():
         raise PlanError(f"{path}: forecast file not found")
     try:
@@ -95,12 +100,17 @@ def simulate_command(plan_dir: Path, replications: int, seed: int, handle_dist: 
     """Simulate the plan's queues contact by contact and report the service level, ASA and
     abandonment it really delivers, per interval and per day, with 95% confidence
     intervals and the Erlang figure next to each."""
+    from staffcast.outputs import add_to_manifest, verify
+
+    verify(plan_dir, names=PLAN_INPUTS)
     forecast = None if forecast_path is None else read_forecast_band(forecast_path, model)
     click.echo(run_simulation(plan_dir, replications=replications, seed=seed,
                               handle_dist=handle_dist, handle_cv=handle_cv,
                               sl_seconds=sl_seconds, patience_s=patience_s, forecast=forecast,
                               forecast_path=forecast_path, model=model,
                               volume_shock=volume_shock, out_dir=out_dir))
+    if out_dir is None or Path(out_dir).resolve() == Path(plan_dir).resolve():
+        add_to_manifest(plan_dir, {name: Path(plan_dir) / name for name in OUTPUT_FILES})
 
 
 def run_simulation(plan_dir: Path, *, replications: int, seed: int = 0,
@@ -112,6 +122,8 @@ def run_simulation(plan_dir: Path, *, replications: int, seed: int = 0,
     """Simulate a plan folder, write simulation_intervals.csv, simulation_days.csv and
     simulation.json into `out_dir` (default: the plan folder) and return the day table as
     text. Shared by `simulate` and the `--simulate` option of `plan` and `whatif`."""
+    from scheduler.simulate import simulate_plan
+
     started = time.perf_counter()
     res = simulate_plan(plan_dir, replications=replications, seed=seed,
                         handle_dist=handle_dist, handle_cv=handle_cv, sl_seconds=sl_seconds,

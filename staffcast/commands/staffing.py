@@ -12,8 +12,10 @@ import pandas as pd
 from scheduler.export import atomic_write_csv, atomic_write_text
 from scheduler.requirements import QueueStaffing, staff_interval
 from staffcast.config import dump_resolved, load_config
+from staffcast.errors import StaffcastError
 from staffcast.parallel import (
     engine_options,
+    exit_if_lost,
     open_engine,
     problems_frame,
     report_problems,
@@ -34,8 +36,8 @@ def forecast_to_volume(path: str | Path, volume_quantile: str = "mean",
     `staffcast.pipeline.forecast_volume` for the column choice)."""
     path = Path(path)
     if volume_quantile not in QUANTILE_COLUMNS:
-        raise ValueError(f"volume_quantile must be one of {', '.join(QUANTILE_COLUMNS)}, "
-                         f"got {volume_quantile!r}")
+        raise StaffcastError(f"volume_quantile must be one of {', '.join(QUANTILE_COLUMNS)}, "
+                             f"got {volume_quantile!r}")
     column = QUANTILE_COLUMNS[volume_quantile]
     raw = read_keyed_csv(path, "forecast file", ["model", column],
                          hint=f" (needed for --volume-quantile {volume_quantile})")
@@ -142,12 +144,14 @@ def requirements_command(forecast_path, config_path, out_path, interval_minutes,
                                           opening_hours=hours, engine=engine)
     out = atomic_write_csv(req, out_path)
     atomic_write_text(out.with_name(out.stem + ".config.yaml"), dump_resolved(config))
-    report_problems(problems_frame(failures=failures), f"{out}.failures.csv")
+    problems = problems_frame(failures=failures)
+    report_problems(problems, f"{out}.failures.csv")
     names = sorted(req["unique_id"].unique())
     peak = req.groupby("unique_id", observed=True)["agents_required"].max()
     click.echo(f"wrote {out} ({len(req)} rows, {len(names)} queues, volume column "
                f"{QUANTILE_COLUMNS[quantile]}); peak agents required: "
                + ", ".join(f"{q} {int(v)}" for q, v in peak.items()))
+    exit_if_lost(problems, f"{out}.failures.csv")
 
 
 COMMANDS: tuple[click.Command, ...] = (erlang_command, requirements_command)

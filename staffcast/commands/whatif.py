@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import sys
+import dataclasses
 import time
 from pathlib import Path
 
@@ -11,11 +11,14 @@ import pandas as pd
 
 from scheduler.agents import load_agents
 from scheduler.export import atomic_write_csv
+from staffcast import console
 from staffcast.commands.forecasting import forecast_settings, load_inputs, queue_count
 from staffcast.commands.simulation import run_simulation, simulate_option
 from staffcast.config import load_config
+from staffcast.outputs import Generation
 from staffcast.parallel import (
     engine_options,
+    exit_if_lost,
     open_engine,
     problems_frame,
     report_problems,
@@ -69,42 +72,59 @@ def whatif_command(scenarios_path: Path, out_dir: Path, simulate_replications: i
               if config.agents is not None else None)
 
     def announce(start, horizon):
-        click.echo(f"whatif: week {start:%Y-%m-%d}; forecasting {horizon} hours with {model} "
-                   f"once for {len(runs)} scenario(s)...", err=True)
+        console.info(f"whatif: week {start:%Y-%m-%d}; forecasting {horizon} hours with {model} "
+                     f"once for {len(runs)} scenario(s)...")
 
     history, calendar = load_inputs(config, base.history, False, "ds", None,
                                     config.forecast.fill_missing, base.calendar,
                                     config.forecast.country, week_horizon(base.week))
-    with (open_engine(workers, scheduler, tasks=max(queue_count(history), len(runs)))
-          as engine):
-        week = forecast_week(config, history, calendar, week=base.week, model=model,
-                             on_start=announce, engine=engine)
-        started = time.perf_counter()
-        with click.progressbar(length=len(runs), label="whatif", file=sys.stderr) as bar:
-            mapped = run_scenarios(runs, spec, week, out_dir, agents=agents,
-                                   agents_source=str(config.agents), volume_quantile=quantile,
-                                   engine=engine, on_done=lambda name: bar.update(1, name))
-    problems = pd.concat([week.problems, problems_frame(failures=mapped.failures)],
-                         ignore_index=True)
-    report_problems(problems, out_dir / "failures.csv")
-    outcomes = mapped.values
-    table = comparison(outcomes)
-    atomic_write_csv(table, out_dir / "comparison.csv")
+    generation = Generation(out_dir, command=command_line())
+    with generation:
+        stage = generation.path
+        queues = queue_count(history)
+        with (open_engine(workers, scheduler, tasks=max(queues, len(runs))) as engine):
+            with console.progress(queues, "forecast") as bar:
+                week = forecast_week(config, history, calendar, week=base.week, model=model,
+                                     on_start=announce, engine=engine, on_done=bar.step)
+            started = time.perf_counter()
+            with console.progress(len(runs), "whatif") as bar:
+                mapped = run_scenarios(runs, spec, week, stage, agents=agents,
+                                       agents_source=str(config.agents),
+                                       volume_quantile=quantile, engine=engine,
+                                       on_done=bar.step)
+        problems = pd.concat([week.problems, problems_frame(failures=mapped.failures)],
+                             ignore_index=True)
+        report_problems(problems)
+        if len(problems):
+            atomic_write_csv(problems, stage / "failures.csv")
+        outcomes = mapped.values
+        table = comparison(outcomes)
+        atomic_write_csv(table, stage / "comparison.csv")
+        simulated = []
+        for outcome in outcomes if simulate_replications else ():
+            if outcome.run.has_plan:
+                simulated.append(f"scenario {outcome.name}:\n" + run_simulation(
+                    outcome.run.out_dir, replications=simulate_replications).replace(
+                        str(stage), str(out_dir)))
+        generation.commit({"scenarios": [o.name for o in outcomes]})
+    # The plan folders now live under out_dir, where the staged ones were swapped in.
+    outcomes = [dataclasses.replace(o, run=dataclasses.replace(
+        o.run, out_dir=out_dir / Path(o.run.out_dir).relative_to(stage))) for o in outcomes]
+    if len(problems):
+        console.info(f"listed in {out_dir / 'failures.csv'}")
     click.echo(format_comparison(table))
-    click.echo(f"whatif: {len(outcomes)} scenario(s) solved in "
-               f"{time.perf_counter() - started:.0f} s; outputs in {out_dir}", err=True)
+    console.info(f"whatif: {len(outcomes)} scenario(s) solved in "
+                 f"{time.perf_counter() - started:.0f} s; outputs in {out_dir}")
     if store is not None:
         run_id = record_whatif_run(
             store, command=command_line(), week_forecast=week, outcomes=outcomes,
             out_dir=out_dir, inputs={"scenarios": scenarios_path, "history": base.history,
                                      "calendar": base.calendar, "config": base.config},
             failures=problems)
-        click.echo(recorded_message(run_id, store), err=True)
-    if simulate_replications:
-        for outcome in outcomes:
-            if outcome.run.has_plan:
-                click.echo(f"scenario {outcome.name}:\n" + run_simulation(
-                    outcome.run.out_dir, replications=simulate_replications), err=True)
+        console.info(recorded_message(run_id, store))
+    for text in simulated:
+        console.info(text)
+    exit_if_lost(problems, out_dir / "failures.csv")
 
 
 COMMANDS: tuple[click.Command, ...] = (whatif_command,)

@@ -89,7 +89,8 @@ def test_round_trip_without_agents_uses_tour_ids(inputs):
     out = inputs["out"]
     names = {p.name for p in out.iterdir()}
     assert names == {"roster.csv", "activities.csv", "coverage.csv", "summary.json",
-                     "config.resolved.yaml"}
+                     "config.resolved.yaml", "manifest.json", "roster.xlsx", "wfm_import.csv",
+                     "agents"}
     summary = json.loads((out / "summary.json").read_text())
     assert summary["status"] in ("optimal", "feasible")
     assert summary["assignment_status"] == "placeholder" and summary["unassigned_tours"] == 0
@@ -171,7 +172,7 @@ def test_plan_less_outcome_writes_summary_only_and_fails(inputs, monkeypatch):
     assert result.exit_code == 1
     assert "no plan (infeasible): no plan satisfies the rules: headcount" in result.output
     names = {p.name for p in inputs["out"].iterdir()}
-    assert names == {"summary.json", "config.resolved.yaml"}
+    assert names == {"summary.json", "config.resolved.yaml", "manifest.json"}
     assert json.loads((inputs["out"] / "summary.json").read_text())["status"] == "infeasible"
 
 

@@ -64,3 +64,10 @@ def test_simulate_with_a_forecast_band(tmp_path):
                                                    str(tmp_path / "forecast.csv"),
                                                    "--model", "prophet"])
     assert "no rows for model 'prophet'" in str(result.exception)
+
+
+def test_the_commands_handle_distributions_are_the_simulators():
+    from scheduler.simulate import HANDLE_DISTS
+    from staffcast.commands import simulation
+
+    assert simulation.HANDLE_DISTS == tuple(HANDLE_DISTS)

@@ -138,7 +138,9 @@ def test_cli_forecast_on_two_workers_lists_the_failed_queue_and_the_fallback(tmp
     out = tmp_path / "forecast.csv"
     result = CliRunner().invoke(main, ["forecast", *inputs, "--model", "arima", "--horizon",
                                        "24", "--workers", "2", "--out", str(out)])
-    assert result.exit_code == 0, result.output
+    # Outputs are written for the other queues, but a lost queue is not a success.
+    assert result.exit_code == 3, result.output
+    assert "Error: 1 lost: refit (listed in" in result.output
     frame = pd.read_csv(out)
     assert frame.groupby("unique_id")["model"].unique().map(list).to_dict() == {
         "chat": ["arima"], "mornings": ["snaive"], "phone": ["arima"]}
@@ -152,14 +154,14 @@ def test_cli_forecast_on_two_workers_lists_the_failed_queue_and_the_fallback(tmp
     assert "needs at least 48 open hours of history, got 42" in rows.loc["mornings", "reason"]
     assert rows.loc["refit", ["stage", "requested_model", "used_model"]].tolist() == [
         "forecast", "arima", ""]
-    assert rows.loc["refit", "reason"] == ("ValueError: cannot learn the rest day: history has "
-                                           "no complete normal day; set rest_day in the queue "
-                                           "config")
+    assert rows.loc["refit", "reason"].startswith(
+        "ForecastError: history too short: not one complete normal day")
+    assert rows.loc["refit", "reason"].endswith("or set rest_day in the queue config")
     # No queue lost: every queue of the history is forecast or listed as failed.
     assert set(frame["unique_id"]) | {"refit"} == set(pd.read_csv(tmp_path / "history.csv")
                                                       ["unique_id"])
     assert "1 failed, 1 fell back to another model:" in result.stderr
-    assert "  refit: forecast failed: ValueError: cannot learn the rest day" in result.stderr
+    assert "  refit: forecast failed: ForecastError: history too short" in result.stderr
 
 
 def test_cli_forecast_exits_1_when_every_queue_fails(tmp_path):
@@ -170,7 +172,7 @@ def test_cli_forecast_exits_1_when_every_queue_fails(tmp_path):
     result = CliRunner().invoke(main, ["forecast", *inputs, "--model", "snaive", "--horizon",
                                        "24", "--out", str(out)])
     assert result.exit_code == 1
-    assert ("Error: every queue failed (1): refit: ValueError: cannot learn the rest day"
+    assert ("Error: every queue failed (1): refit: ForecastError: history too short"
             in result.output)
     assert not out.exists()
 
@@ -212,7 +214,8 @@ def test_cli_backtest_lists_the_queues_that_failed(tmp_path):
     result = CliRunner().invoke(main, ["backtest", *inputs, "--models", "arima", "--horizon",
                                        "24", "--windows", "2", "--workers", "1",
                                        "--out", str(out)])
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 3, result.output
+    assert "Error: 2 lost: mornings, refit (listed in" in result.output
     metrics = pd.read_csv(out)
     assert set(metrics["unique_id"]) == {"chat", "phone"}
     failures = pd.read_csv(f"{out}.failures.csv", keep_default_na=False)

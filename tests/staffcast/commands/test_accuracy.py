@@ -3,6 +3,8 @@ summaries, the morning forecast's three sources, and one-line errors."""
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -239,3 +241,17 @@ def test_accuracy_errors(tmp_path):
     assert "holds no actuals yet; load them with `staffcast actuals --history H`" in empty.output
     bad = run("accuracy", "--store", tmp_path / "empty.duckdb", "--weeks", 0)
     assert bad.exit_code == 2 and "--weeks" in bad.output
+
+
+def test_accuracy_json_holds_the_weekly_table(tmp_path):
+    store = tmp_path / "runs.duckdb"
+    _store_with_one_run(store)
+    out = tmp_path / "acc.csv"
+    result = run("accuracy", "--store", store, "--json", "--out", out)
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)  # stdout is the JSON object alone
+    assert summary["command"] == "accuracy"
+    assert "compared" in [r["status"] for r in summary["runs"]]
+    (week,) = summary["by_week"]
+    assert week["wape"] == pytest.approx(0.2 / 1.2) and week["bias"] == pytest.approx(-0.2 / 1.2)
+    assert "metric rows" not in result.stdout and str(out) in result.stderr

@@ -1,0 +1,40 @@
+"""The named roster's shortfall: too few agents for the shift plan leaves tours
+unassigned, and summary.json's roster_shortfall_agent_hours is what the written roster
+really misses (required minus what roster.csv covers, counted only where short): positive,
+at least the shift plan's own shortfall, and recomputed here from the files."""
+
+import json
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from scheduler.roster import read_roster, roster_coverage
+from staffcast.cli import main
+from tests.staffcast.test_cli_schedule import CONFIG, requirement
+
+ONE_AGENT = ("agent_id,contract,min_weekly_hours,max_weekly_hours,queues,unavailable_dates,"
+             "preferred_days_off\nana,full_time,0,40,,,\n")
+
+
+def test_roster_shortfall_is_what_the_named_roster_misses(tmp_path):
+    requirement().to_csv(tmp_path / "req.csv", index=False)
+    (tmp_path / "shop.yaml").write_text(CONFIG)
+    (tmp_path / "agents.csv").write_text(ONE_AGENT)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, [
+        "schedule", "--requirements", str(tmp_path / "req.csv"), "--config",
+        str(tmp_path / "shop.yaml"), "--agents", str(tmp_path / "agents.csv"), "--out-dir",
+        str(out), "--time-limit", "20", "--no-exports"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["unassigned_tours"] > 0
+    roster = read_roster(out / "roster.csv")
+    coverage = pd.read_csv(out / "coverage.csv", parse_dates=["ds"])
+    covered = roster_coverage(roster, coverage, 60)
+    short = (coverage["required"] - covered).clip(lower=0).sum()  # agent-hours (60 min)
+    assert summary["roster_shortfall_agent_hours"] == pytest.approx(short)
+    assert summary["roster_shortfall_agent_hours"] > summary["shortfall_agent_hours"] >= 0
+    # One agent on 40 hours cannot cover a week that needs far more.
+    assert short >= coverage["required"].sum() - 40 - 1e-9
+    assert "agent-hours short" in result.output
