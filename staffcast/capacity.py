@@ -16,12 +16,16 @@ requirement includes shrinkage), money is in the config's currency, weeks start 
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import math
+import os
+import sys
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -361,6 +365,21 @@ def _solver(name: str, mip: bool, time_limit_s: float, gap: float) -> pulp.LpSol
     raise ValueError(f"unknown solver {name!r}; valid solvers: cbc, highs")
 
 
+@contextlib.contextmanager
+def _quiet_stdout():
+    """Silence fd 1 while solving: HiGHS prints its banner there even with msg=False."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 1)
+            yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
 def _value(expr: Any) -> float:
     if isinstance(expr, (int, float)):
         return float(expr)
@@ -374,10 +393,11 @@ def solve_capacity(model: CapacityModel, *, solver: str = "highs", time_limit_s:
     """Solve the MIP (after its LP relaxation, whose objective bounds the gap)."""
     prob = model.problem
     began = time.perf_counter()
-    lp_status = prob.solve(_solver(solver, False, time_limit_s, gap))
-    lp_bound = pulp.value(prob.objective) if lp_status == pulp.LpStatusOptimal else None
-    left = max(1.0, time_limit_s - (time.perf_counter() - began))
-    status_code = prob.solve(_solver(solver, True, left, gap))
+    with _quiet_stdout():
+        lp_status = prob.solve(_solver(solver, False, time_limit_s, gap))
+        lp_bound = pulp.value(prob.objective) if lp_status == pulp.LpStatusOptimal else None
+        left = max(1.0, time_limit_s - (time.perf_counter() - began))
+        status_code = prob.solve(_solver(solver, True, left, gap))
     seconds = time.perf_counter() - began
     has_values = prob.sol_status in (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible)
     if status_code == pulp.LpStatusOptimal and prob.sol_status == pulp.LpSolutionOptimal:
@@ -436,6 +456,7 @@ def _weekly_table(model: CapacityModel, festivals: Mapping[int, Sequence[str]]) 
                  "blocks_outsourced": _value(model.blocks.get(t, 0)),
                  "idle_hours": max(0.0, sum(supply.values()) - used)}
         rows.append(total)
+    # Hires, cost and headcounts are decided for the pool: blank on the queue rows.
     frame = pd.DataFrame(rows)
     frame["festivals"] = [";".join(festivals.get(demand.weeks.index(w), ()))
                           for w in frame["week"]]
@@ -443,7 +464,8 @@ def _weekly_table(model: CapacityModel, festivals: Mapping[int, Sequence[str]]) 
     frame["week"] = pd.to_datetime(frame["week"])
     # Solver noise (1e-9 hours) must not print as hours.
     numeric = frame.columns.difference(["week", "queue", "festivals"])
-    frame[numeric] = frame[numeric].astype(float).where(frame[numeric].abs() > 1e-7, 0.0)
+    values = frame[numeric].astype(float)
+    frame[numeric] = values.mask(values.abs() < 1e-7, 0.0)
     return frame
 
 
@@ -689,12 +711,19 @@ def demand_from_requirement(requirement: pd.DataFrame, weeks: Sequence[dt.date],
                   day_kinds=tuple(tuple(kinds[7 * t: 7 * t + 7]) for t in range(len(weeks))))
 
 
+def _changes_demand(scenario: CapacityScenario | None) -> bool:
+    return scenario is not None and (scenario.bot_containment is not None
+                                     or scenario.bot_containment_points != 0
+                                     or scenario.festival_volume != 1)
+
+
 def plan_capacity(config: CapacityConfig, history: pd.DataFrame, calendar: Any, *,
                   weeks: int | None = None, scenario: CapacityScenario | None = None,
-                  name: str = "base", forecast: Any = None) -> CapacityPlan:
+                  name: str = "base", base: CapacityPlan | None = None) -> CapacityPlan:
     """Forecast, staff and solve one scenario. `history` is hourly ``unique_id, ds, y``;
-    rows from the plan's start on are not used. `forecast`: a `LongRangeForecast` to reuse
-    (scenarios share the base forecast)."""
+    rows from the plan's start on are not used. `base`: the base plan, whose forecast a
+    scenario reuses (and its weekly requirement too when the scenario leaves demand
+    alone)."""
     from forecast.weekly import LongRangeModel
 
     source = str(config.path or "capacity config")
@@ -706,6 +735,7 @@ def plan_capacity(config: CapacityConfig, history: pd.DataFrame, calendar: Any, 
     if scenario is not None:
         config = apply_scenario(config, scenario, f"{source}: scenarios.{name}")
     began = time.perf_counter()
+    forecast = None if base is None else base.forecast
     if forecast is None:
         past = history[history["ds"] < pd.Timestamp(start)]
         if past.empty:
@@ -722,7 +752,10 @@ def plan_capacity(config: CapacityConfig, history: pd.DataFrame, calendar: Any, 
         hourly = hourly.assign(volume=np.where(boost, hourly["volume"] * scenario.festival_volume,
                                                hourly["volume"]))
     forecast_seconds = time.perf_counter() - began
-    requirement = weekly_requirements(hourly, config, weeks=week_list)
+    if base is not None and not _changes_demand(scenario):
+        requirement = base.requirement
+    else:
+        requirement = weekly_requirements(hourly, config, weeks=week_list)
     demand = demand_from_requirement(requirement, week_list, calendar)
     began = time.perf_counter()
     model = build_capacity_model(demand, config.cohorts,
@@ -759,3 +792,89 @@ def comparison(plans: Sequence[CapacityPlan]) -> pd.DataFrame:
             if plan.result.has_plan else None,
         })
     return pd.DataFrame(rows)
+
+
+# ---------------------------------------------------------------------- files
+
+def store_rows(plans: Sequence[CapacityPlan]) -> pd.DataFrame:
+    """Every plan's weekly rows for the run store: ``scenario, week, queue,
+    required_hours, supply_hours, overtime_hours, shortfall_hours, cost, cover``."""
+    parts = []
+    for plan in plans:
+        weekly = plan.result.weekly
+        if not len(weekly):
+            continue
+        supply = weekly[[f"productive_hours_{c}" for c in SUPPLY]].sum(axis=1) \
+            + weekly["overtime_hours"]
+        parts.append(pd.DataFrame({
+            "scenario": plan.name, "week": weekly["week"], "queue": weekly["queue"],
+            "required_hours": weekly["required_hours"], "supply_hours": supply,
+            "overtime_hours": weekly["overtime_hours"],
+            "shortfall_hours": weekly["shortfall_hours"], "cost": weekly["cost"],
+            "cover": weekly["cover"]}))
+    if not parts:
+        return pd.DataFrame(columns=["scenario", "week", "queue", "required_hours",
+                                     "supply_hours", "overtime_hours", "shortfall_hours",
+                                     "cost", "cover"])
+    return pd.concat(parts, ignore_index=True)
+
+
+def _csv(frame: pd.DataFrame) -> str:
+    out = frame.copy()
+    for col in out.columns:
+        if pd.api.types.is_datetime64_any_dtype(out[col]):
+            out[col] = out[col].dt.strftime("%Y-%m-%d")
+        elif pd.api.types.is_float_dtype(out[col]):
+            out[col] = out[col].round(4)
+    return out.to_csv(index=False)
+
+
+def plan_texts(plan: CapacityPlan) -> dict[str, str]:
+    """One plan's files: capacity.csv, hiring_plan.csv, summary.json, weekly_forecast.csv,
+    requirement_weekly.csv."""
+    import json
+
+    texts = {"capacity.csv": _csv(plan.result.weekly),
+             "hiring_plan.csv": _csv(plan.result.hiring),
+             "summary.json": json.dumps(plan.summary(), indent=2, allow_nan=False,
+                                        default=str) + "\n",
+             "requirement_weekly.csv": _csv(plan.requirement)}
+    weekly = getattr(plan.forecast, "weekly", None)
+    if weekly is not None:
+        texts["weekly_forecast.csv"] = _csv(weekly)
+    return texts
+
+
+def write_files(out_dir: str | Path, texts: Mapping[str, str]) -> dict[str, Path]:
+    """Write `texts` (relative path -> text) under `out_dir`: every file is staged as a
+    temporary file first and renamed into place only when all were written, so a failed
+    run leaves no half-written output."""
+    import os
+    import tempfile
+
+    target = Path(out_dir)
+    staged: list[tuple[str, Path]] = []
+    try:
+        for name, text in texts.items():
+            path = target / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+            staged.append((tmp, path))
+            with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+                handle.write(text)
+        for tmp, path in staged:
+            os.replace(tmp, path)
+    finally:
+        for tmp, _ in staged:
+            Path(tmp).unlink(missing_ok=True)
+    return {name: target / name for name in texts}
+
+
+def format_comparison(table: pd.DataFrame) -> str:
+    """The scenario comparison as aligned text for the terminal."""
+    shown = table.copy()
+    for col in ("cost", "required_hours", "shortfall_hours", "cloud_hours", "overtime_hours"):
+        shown[col] = shown[col].map(lambda v: "-" if v is None or pd.isna(v) else f"{v:,.0f}")
+    for col in ("festival_cover", "min_festival_week_cover"):
+        shown[col] = shown[col].map(lambda v: "-" if v is None or pd.isna(v) else f"{v:.1%}")
+    return shown.to_string(index=False)

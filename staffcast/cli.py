@@ -35,6 +35,7 @@ def _register() -> None:
     # Imported here so `staffcast --help` stays fast and each command module stays small.
     from staffcast.commands import (
         accuracy,
+        capacity,
         forecasting,
         planning,
         reporting,
@@ -47,7 +48,8 @@ def _register() -> None:
 
     for command in (*forecasting.COMMANDS, *staffing.COMMANDS, *scheduling.COMMANDS,
                     *planning.COMMANDS, *simulation.COMMANDS, *reporting.COMMANDS,
-                    *whatif.COMMANDS, *runs.COMMANDS, *accuracy.COMMANDS):
+                    *whatif.COMMANDS, *runs.COMMANDS, *accuracy.COMMANDS,
+                    *capacity.COMMANDS):
         main.add_command(command)
 
 
