@@ -340,6 +340,10 @@ class CapacityResult:
     weekly: pd.DataFrame
     hiring: pd.DataFrame
     lp_gap: float | None = None
+    overtime: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
+        columns=["date", "kind", "hours", "pay_multiplier"]))
+    """Overtime of regular staff per day: date, day kind (work / rest / holiday), hours
+    (all heads together) and the pay multiplier applied."""
     n_variables: int = 0
     n_constraints: int = 0
 
@@ -421,7 +425,21 @@ def solve_capacity(model: CapacityModel, *, solver: str = "highs", time_limit_s:
               max(0.0, (objective - lp_bound) / abs(objective)) if objective else 0.0)
     mip_gap = 0.0 if status == "optimal" else lp_gap
     return CapacityResult(status, objective, lp_bound, mip_gap, cost, short, seconds, solver,
-                          weekly, _hiring_table(model), lp_gap=lp_gap, **size)
+                          weekly, _hiring_table(model), lp_gap=lp_gap,
+                          overtime=_overtime_table(model), **size)
+
+
+def _overtime_table(model: CapacityModel) -> pd.DataFrame:
+    ot = model.cohorts.regular.overtime
+    mult = {"work": ot.weekday_multiplier, "rest": ot.rest_day_multiplier,
+            "holiday": ot.holiday_multiplier}
+    rows = []
+    for idx, var in sorted(model.overtime.items()):
+        kind = model.demand.day_kinds[idx // 7][idx % 7]
+        day = model.demand.weeks[idx // 7] + dt.timedelta(days=idx % 7)
+        hours = _value(var)
+        rows.append((pd.Timestamp(day), kind, hours if abs(hours) > 1e-7 else 0.0, mult[kind]))
+    return pd.DataFrame(rows, columns=["date", "kind", "hours", "pay_multiplier"])
 
 
 def _weekly_table(model: CapacityModel, festivals: Mapping[int, Sequence[str]]) -> pd.DataFrame:
@@ -831,14 +849,15 @@ def _csv(frame: pd.DataFrame) -> str:
 
 def plan_texts(plan: CapacityPlan) -> dict[str, str]:
     """One plan's files: capacity.csv, hiring_plan.csv, summary.json, weekly_forecast.csv,
-    requirement_weekly.csv."""
+    requirement_weekly.csv, overtime_daily.csv."""
     import json
 
     texts = {"capacity.csv": _csv(plan.result.weekly),
              "hiring_plan.csv": _csv(plan.result.hiring),
              "summary.json": json.dumps(plan.summary(), indent=2, allow_nan=False,
                                         default=str) + "\n",
-             "requirement_weekly.csv": _csv(plan.requirement)}
+             "requirement_weekly.csv": _csv(plan.requirement),
+             "overtime_daily.csv": _csv(plan.result.overtime)}
     weekly = getattr(plan.forecast, "weekly", None)
     if weekly is not None:
         texts["weekly_forecast.csv"] = _csv(weekly)
