@@ -198,9 +198,11 @@ def independent_optimum(req, kinds, H0, a, wage, wh, ot_day, ot_month, mult,
     return res.fun + const
 
 
-@pytest.mark.parametrize("req", [[300, 420, 640, 380], [200, 200, 900, 250],
-                                 [500, 100, 100, 700]])
-def test_optimum_matches_an_independent_milp(req):
+@pytest.mark.parametrize("req, temp_wage", [([300, 420, 640, 380], 16),
+                                            ([200, 200, 900, 250], 16),
+                                            ([500, 100, 100, 700], 16),
+                                            ([300, 520, 700, 700], 40)])
+def test_optimum_matches_an_independent_milp(req, temp_wage):
     kinds = (WORK_WEEK, ("holiday",) + WORK_WEEK[1:], WORK_WEEK, WORK_WEEK)
     a = 0.05
     mult = {"work": 1.5, "rest": 2.0, "holiday": 3.0}
@@ -209,17 +211,19 @@ def test_optimum_matches_an_independent_milp(req):
                               overtime=Overtime(max_hours_per_day=2, max_hours_per_month=20)),
         new_hire=NewHireCohort(lead_time_weeks=1, training_weeks=1, ramp=(0.5, 1.0),
                                min_class=2, max_per_week=4, hourly_wage=11, hire_cost=60),
-        temp=TempCohort(lead_time_weeks=1, hourly_wage=16, min_weeks=2, weekly_hours=30,
-                        engagement_fee=25),
+        temp=TempCohort(lead_time_weeks=1, hourly_wage=temp_wage, min_weeks=2,
+                        weekly_hours=30, engagement_fee=25),
         outsourced=OutsourcedCohort(lead_time_weeks=2, block_hours=50, block_price=900,
                                     max_blocks=3, min_weeks=1, productivity=0.9),
         cloud=CloudCohort(hourly_price=28, max_share=0.1))
     _, result = solve(demand({"q": req}, kinds), cohorts, penalty=60)
+    if temp_wage == 40:  # dear temps: the plan hires a class, so its rules are compared too
+        assert set(result.hiring["cohort"]) >= {"new_hire"}
     expected = independent_optimum(
         req, kinds, H0=6, a=a, wage=10, wh=40, ot_day=2, ot_month=20, mult=mult,
         nh=dict(lead=1, train=1, ramp=(0.5, 1.0), min=2, max=4, wage=11, wh=40,
                 hire_cost=60),
-        tmp=dict(lead=1, train=0, min_weeks=2, wh=30, wage=16, fee=25),
+        tmp=dict(lead=1, train=0, min_weeks=2, wh=30, wage=temp_wage, fee=25),
         out=dict(lead=2, hours=50, price=900, max=3, min_weeks=1, prod=0.9),
         cloud=dict(share=0.1, price=28), penalty=60)
     assert result.objective == pytest.approx(expected, rel=1e-7)
