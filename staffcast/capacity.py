@@ -788,8 +788,8 @@ def plan_capacity(config: CapacityConfig, history: pd.DataFrame, calendar: Any, 
 
 
 def comparison(plans: Sequence[CapacityPlan]) -> pd.DataFrame:
-    """Scenarios side by side: one row per scenario with cost, shortfall, festival cover
-    and hires."""
+    """Scenarios side by side: one row per scenario with objective (cost + shortfall
+    penalty), cost, shortfall, festival cover and hires."""
     rows = []
     for plan in plans:
         s = plan.summary()
@@ -797,7 +797,8 @@ def comparison(plans: Sequence[CapacityPlan]) -> pd.DataFrame:
         req = sum(f["required_hours"] for f in fest)
         short = sum(f["shortfall_hours"] for f in fest)
         rows.append({
-            "scenario": plan.name, "status": s["status"], "cost": s["cost"],
+            "scenario": plan.name, "status": s["status"], "objective": s["objective"],
+            "cost": s["cost"],
             "required_hours": s["required_hours"], "shortfall_hours": s["shortfall_hours"],
             "festival_cover": (1 - short / req) if req else None,
             "min_festival_week_cover": min((f["cover"] for f in fest), default=None),
@@ -892,7 +893,8 @@ def write_files(out_dir: str | Path, texts: Mapping[str, str]) -> dict[str, Path
 def format_comparison(table: pd.DataFrame) -> str:
     """The scenario comparison as aligned text for the terminal."""
     shown = table.copy()
-    for col in ("cost", "required_hours", "shortfall_hours", "cloud_hours", "overtime_hours"):
+    for col in ("objective", "cost", "required_hours", "shortfall_hours", "cloud_hours",
+                "overtime_hours"):
         shown[col] = shown[col].map(lambda v: "-" if v is None or pd.isna(v) else f"{v:,.0f}")
     for col in ("festival_cover", "min_festival_week_cover"):
         shown[col] = shown[col].map(lambda v: "-" if v is None or pd.isna(v) else f"{v:.1%}")

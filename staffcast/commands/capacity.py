@@ -42,6 +42,7 @@ def capacity_command(config_path: Path, history_path: Path, calendar_path: Path 
     """Plan hires, temps, outsourced blocks, cloud hours and overtime week by week so the
     festival weeks meet the service targets at least cost (a MIP)."""
     from staffcast.capacity import (
+        apply_scenario,
         comparison,
         format_comparison,
         plan_capacity,
@@ -55,6 +56,9 @@ def capacity_command(config_path: Path, history_path: Path, calendar_path: Path 
     config = load_capacity_config(config_path)
     if start is not None:
         config = _with_start(config, start.date())
+    if scenarios:  # a scenario's bad knob is reported before any work is done
+        for name, scenario in config.scenarios.items():
+            apply_scenario(config, scenario, f"{config_path}: scenarios.{name}")
     history, calendar = _load(config, history_path, calendar_path, weeks)
     n_weeks = weeks or config.plan.weeks
     base = plan_capacity(config, history, calendar, weeks=n_weeks)
