@@ -57,7 +57,8 @@ def day_kinds(calendar: Calendar, dates: pd.DatetimeIndex, unique_id: str = "") 
     holidays package's 'Day off (substituted ...)' days are rest days). Index: the dates."""
     table = calendar.day_table(dates, unique_id)
     names = table["holiday_name"].fillna("").astype(str)
-    statutory = table["is_holiday"].to_numpy(dtype=bool) & ~names.str.startswith("Day off").to_numpy()
+    substitute = names.str.startswith("Day off").to_numpy()
+    statutory = table["is_holiday"].to_numpy(dtype=bool) & ~substitute
     weekend = table["weekday"].to_numpy() >= 5
     working = (~weekend & ~table["is_holiday"].to_numpy(dtype=bool)) | \
         table["is_adjusted_workday"].to_numpy(dtype=bool)
@@ -148,8 +149,9 @@ class LongRangeModel:
             length = row.end_excl - row.start
             if length <= pd.Timedelta(days=7):
                 continue
-            inside = (mid >= np.datetime64(row.start, "ns")) & (mid < np.datetime64(row.end_excl, "ns"))
-            pos = (mid - np.datetime64(row.start, "ns")) / np.timedelta64(length)
+            start, end = np.datetime64(row.start, "ns"), np.datetime64(row.end_excl, "ns")
+            inside = (mid >= start) & (mid < end)
+            pos = (mid - start) / np.timedelta64(length)
             col = cols.setdefault(f"ramp:{row.event}", np.zeros(len(days)))
             col[inside] = pos[inside]
         return pd.DataFrame(cols, index=days)

@@ -33,13 +33,10 @@ import pandas as pd
 import pulp
 
 from staffcast.capacity_config import (
-    COHORTS,
     CapacityConfig,
     CapacityScenario,
     Cohorts,
     NewHireCohort,
-    RegularCohort,
-    TempCohort,
 )
 from staffcast.config import ConfigError
 
@@ -581,8 +578,8 @@ def apply_scenario(config: CapacityConfig, scenario: CapacityScenario,
 
 def festival_windows(calendar: Any, names: Sequence[str], source: str
                      ) -> dict[str, tuple[pd.Timestamp, pd.Timestamp]]:
-    """name -> (first start, last inclusive end) of each named calendar event in the horizon
-    checks; an unknown name lists the calendar's promotions."""
+    """name -> the (start, exclusive end) windows of each named calendar event, every year
+    the calendar holds; an unknown name lists the calendar's promotions."""
     ev = calendar.events
     windows = {}
     for name in names:
@@ -606,9 +603,10 @@ def _festival_weeks(windows: Mapping[str, list[tuple[pd.Timestamp, pd.Timestamp]
         if not inside:
             shown = "; ".join(f"{s:%Y-%m-%d} to {(e - pd.Timedelta(minutes=1)):%Y-%m-%d}"
                               for s, e in spans)
+            last = hi - pd.Timedelta(days=1)
             raise ConfigError(f"{source}: plan.festivals: {name!r} ({shown}) lies outside the "
-                              f"plan's horizon {lo:%Y-%m-%d} to {hi - pd.Timedelta(days=1):%Y-%m-%d}"
-                              f" ({len(weeks)} weeks); move plan.start or drop it")
+                              f"plan's horizon {lo:%Y-%m-%d} to {last:%Y-%m-%d} "
+                              f"({len(weeks)} weeks); move plan.start or drop it")
         for s, e in inside:
             for t, week in enumerate(weeks):
                 w0 = pd.Timestamp(week)
