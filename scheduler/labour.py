@@ -50,7 +50,7 @@ PRESETS: dict[str, LabourRules] = {
     "cn_standard": LabourRules("cn_standard", day_hours=8, week_hours=40, max_day_hours=11,
                                period_weeks=1, min_rest_days_per_week=1, overtime_day_hours=3,
                                overtime_month_hours=36, weekday_multiplier=1.5,
-                               rest_day_multiplier=1.5, holiday_multiplier=3.0),
+                               rest_day_multiplier=2.0, holiday_multiplier=3.0),
     "cn_comprehensive": LabourRules("cn_comprehensive", day_hours=8, week_hours=40,
                                     max_day_hours=12, period_weeks=4,
                                     min_rest_days_per_week=0, overtime_day_hours=math.inf,
