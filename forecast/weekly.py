@@ -312,3 +312,23 @@ def _with_bounds(uid: str, ds: Sequence, mean: np.ndarray, sigma: float) -> pd.D
         frame[f"yhat_lo_{level}"] = mean * np.exp(-z * sigma)
         frame[f"yhat_hi_{level}"] = mean * np.exp(z * sigma)
     return frame
+
+
+def handle_time_profile(history: pd.DataFrame, before: pd.Timestamp,
+                        weeks: int = 8) -> dict[str, dict[int, float]]:
+    """The handle-time forecast: per queue, the contact-weighted mean `aht_s` (seconds) of
+    each hour of day over the last `weeks` weeks before `before`. Handle time drifts slowly
+    next to volume, so it is held flat over the horizon. An hour without contacts in the
+    window takes the queue's overall weighted mean. `history` has ``unique_id, ds, y,
+    aht_s`` (aht_s may be blank where y is 0)."""
+    lo = pd.Timestamp(before) - pd.Timedelta(weeks=weeks)
+    window = history[(history["ds"] >= lo) & (history["ds"] < pd.Timestamp(before))]
+    window = window[(window["y"] > 0) & window["aht_s"].notna()]
+    out: dict[str, dict[int, float]] = {}
+    for uid, group in window.groupby("unique_id", observed=True):
+        work = group["y"] * group["aht_s"]
+        overall = float(work.sum() / group["y"].sum())
+        by_hour = (work.groupby(group["ds"].dt.hour).sum()
+                   / group["y"].groupby(group["ds"].dt.hour).sum())
+        out[str(uid)] = {h: float(by_hour.get(h, overall)) for h in range(24)}
+    return out

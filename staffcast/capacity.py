@@ -733,13 +733,27 @@ def _changes_demand(scenario: CapacityScenario | None) -> bool:
                                      or scenario.festival_volume != 1)
 
 
+def with_handle_time(config: CapacityConfig,
+                     profile: Mapping[str, Mapping[int, float]]) -> CapacityConfig:
+    """The config with each profiled queue's `aht_s` set to its forecast by hour of day
+    (`forecast.weekly.handle_time_profile`); other queues keep the configured value."""
+    queues = dict(config.queues)
+    for name, hours in profile.items():
+        qc = config.queue(name)
+        if qc.staffing is not None:
+            queues[name] = dataclasses.replace(qc, name=name, staffing=dataclasses.replace(
+                qc.staffing, aht_s={int(h): float(v) for h, v in hours.items()}))
+    return dataclasses.replace(config, queues=queues)
+
+
 def plan_capacity(config: CapacityConfig, history: pd.DataFrame, calendar: Any, *,
                   weeks: int | None = None, scenario: CapacityScenario | None = None,
                   name: str = "base", base: CapacityPlan | None = None) -> CapacityPlan:
-    """Forecast, staff and solve one scenario. `history` is hourly ``unique_id, ds, y``;
-    rows from the plan's start on are not used. `base`: the base plan, whose forecast a
-    scenario reuses (and its weekly requirement too when the scenario leaves demand
-    alone)."""
+    """Forecast, staff and solve one scenario. `history` is hourly ``unique_id, ds, y``
+    (+ optional ``aht_s``: then each queue's handle time is forecast from it, see
+    `forecast.weekly.handle_time_profile`); rows from the plan's start on are not used.
+    `base`: the base plan, whose forecast a scenario reuses (and its weekly requirement
+    too when the scenario leaves demand alone)."""
     from forecast.weekly import LongRangeModel
 
     source = str(config.path or "capacity config")
@@ -748,6 +762,10 @@ def plan_capacity(config: CapacityConfig, history: pd.DataFrame, calendar: Any, 
     week_list = [start + dt.timedelta(weeks=i) for i in range(n_weeks)]
     windows = festival_windows(calendar, config.plan.festivals, source)
     festivals = _festival_weeks(windows, week_list, source)
+    if "aht_s" in history.columns:
+        from forecast.weekly import handle_time_profile
+
+        config = with_handle_time(config, handle_time_profile(history, pd.Timestamp(start)))
     if scenario is not None:
         config = apply_scenario(config, scenario, f"{source}: scenarios.{name}")
     began = time.perf_counter()

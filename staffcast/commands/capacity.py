@@ -121,6 +121,7 @@ def _load(config, history_path: Path, calendar_path: Path | None, weeks: int | N
                if q.opening_hours is not None}
     history = load_history(history_path, opening_hours=opening,
                            closed_dates=calendar.closed_hours)
+    history = _with_handle_time(history, history_path)
     from staffcast.capacity import plan_start
 
     first = plan_start(history, config.plan.start)
@@ -131,6 +132,32 @@ def _load(config, history_path: Path, calendar_path: Path | None, weeks: int | N
     for warning in caught:
         click.echo(f"Warning: {warning.message}", err=True)
     return history, calendar
+
+
+def _with_handle_time(history, path: Path):
+    """History plus the file's `aht_s` column when it has one (seconds per contact; blank
+    allowed in hours without contacts); the loader keeps only unique_id, ds and y."""
+    import pandas as pd
+
+    if path.suffix.lower() != ".csv":
+        return history
+    header = pd.read_csv(path, nrows=0).columns
+    if "aht_s" not in header:
+        return history
+    cols = [c for c in ("unique_id", "ds", "aht_s") if c in header]
+    raw = pd.read_csv(path, usecols=cols)
+    aht = pd.to_numeric(raw["aht_s"], errors="coerce")
+    bad = (aht.isna() & raw["aht_s"].notna()) | (aht <= 0)
+    if bad.any():
+        row = int(bad.to_numpy().nonzero()[0][0])
+        raise ValueError(f"{path}: line {row + 2}, column 'aht_s': handle time must be a "
+                         f"number > 0 (seconds), got {raw['aht_s'].tolist()[row]!r}")
+    raw["aht_s"] = aht
+    raw["ds"] = pd.to_datetime(raw["ds"])
+    if "unique_id" not in raw.columns:
+        raw["unique_id"] = "default"
+    raw["unique_id"] = raw["unique_id"].astype("string")
+    return history.merge(raw, on=["unique_id", "ds"], how="left")
 
 
 def _money(value: float | None) -> str:

@@ -100,3 +100,19 @@ def test_china_day_kinds():
     assert (kinds["2025-10-01":"2025-10-03"] == "holiday").all()
     assert kinds["2025-10-06"] != "work"
     assert kinds["2025-10-09"] == "work"
+
+
+def test_handle_time_profile_is_contact_weighted_by_hour():
+    from forecast.weekly import handle_time_profile
+
+    ds = pd.date_range("2026-06-01", periods=24 * 14, freq="h")
+    hour = ds.hour.to_numpy()
+    frame = pd.DataFrame({"unique_id": "q", "ds": ds,
+                          "y": np.where(hour == 3, 0.0, np.where(ds.day < 8, 10.0, 30.0)),
+                          "aht_s": np.where(ds.day < 8, 200.0, 300.0)})
+    frame.loc[frame["y"] == 0, "aht_s"] = np.nan
+    profile = handle_time_profile(frame, pd.Timestamp("2026-06-15"), weeks=2)["q"]
+    # A week of 10 contacts at 200 s and a week of 30 at 300 s: (2000 + 9000) / 40.
+    assert profile[10] == pytest.approx(275.0)
+    assert profile[3] == pytest.approx(275.0)  # no contacts at 03:00: the overall mean
+    assert handle_time_profile(frame, pd.Timestamp("2026-06-15"), weeks=1)["q"][10] == 300

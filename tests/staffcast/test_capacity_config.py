@@ -103,3 +103,12 @@ def test_interval_whatif_takes_containment_as_a_queue_knob():
         shares.append(changed.queues["presales"].staffing.human_share)
         assert changed.raw["queues"]["presales"]["bot_containment"] == value
     assert shares[1] == pytest.approx(2 * shares[0])  # 95% -> 90% doubles the human volume
+
+
+def test_handle_time_forecast_replaces_the_configured_aht():
+    from staffcast.capacity import with_handle_time
+
+    config = load_capacity_config(EXAMPLE)
+    changed = with_handle_time(config, {"presales": {h: 260.0 + h for h in range(24)}})
+    assert changed.queues["presales"].staffing.aht_s[5] == 265.0
+    assert changed.queues["aftersales"].staffing.aht_s == 420

@@ -5,6 +5,7 @@ import json
 import re
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
@@ -117,3 +118,41 @@ def test_bad_input_is_one_clear_line(tmp_path, old, new, expected):
     assert expected in lines[0]
     assert "Traceback" not in result.output
     assert not out.exists()  # nothing half-written
+
+
+@pytest.mark.slow
+def test_history_handle_time_is_forecast_and_staffed(tmp_path):
+    config = _edit(tmp_path, "festivals: [double11_presale, double11_day, double11_aftersales, "
+                   "1212_day]", "festivals: [double11_presale]")
+    history = pd.read_csv(HISTORY, parse_dates=["ds"])
+    history = history[history["ds"] >= "2026-06-01"]
+    plain, timed = tmp_path / "plain.csv", tmp_path / "timed.csv"
+    history.to_csv(plain, index=False)
+    # Presales chats took twice the configured 240 s; aftersales has no handle time.
+    history.assign(aht_s=np.where(history["unique_id"] == "presales", 480.0, np.nan)
+                   ).to_csv(timed, index=False)
+    required = {}
+    for name, path in (("plain", plain), ("timed", timed)):
+        out = tmp_path / name
+        result = CliRunner().invoke(main, [
+            "capacity", "--history", str(path), "--calendar", str(CALENDAR), "--config",
+            str(config), "--start", "2026-10-19", "--weeks", "3", "--no-scenarios",
+            "--out-dir", str(out), "--no-store"])
+        assert result.exit_code == 0, result.output
+        req = pd.read_csv(out / "requirement_weekly.csv")
+        required[name] = req.groupby("queue")["required_hours"].sum()
+    assert required["timed"]["presales"] > 1.5 * required["plain"]["presales"]
+    assert required["timed"]["aftersales"] == pytest.approx(required["plain"]["aftersales"])
+
+
+def test_bad_handle_time_is_one_line(tmp_path):
+    history = pd.read_csv(HISTORY, nrows=400).assign(aht_s=240.0)
+    history.loc[5, "aht_s"] = -3
+    path = tmp_path / "history.csv"
+    history.to_csv(path, index=False)
+    result = CliRunner().invoke(main, ["capacity", "--history", str(path), "--config",
+                                       str(CONFIG), "--out-dir", str(tmp_path / "o"),
+                                       "--no-store"])
+    assert result.exit_code == 1
+    assert result.output.strip() == (f"Error: {path}: line 7, column 'aht_s': handle time "
+                                     "must be a number > 0 (seconds), got -3.0")
