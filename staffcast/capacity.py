@@ -695,8 +695,8 @@ class CapacityPlan:
             "shortfall_penalty": self.config.plan.shortfall_penalty,
             "required_hours": round(float(self.requirement["required_hours"].sum()), 1),
             "start": f"{self.start:%Y-%m-%d}", "weeks": len(self.demand.weeks),
-            "hires": {c: int(hiring.loc[hiring["cohort"] == c, "count"].sum())
-                      for c in ("new_hire", "temp", "outsourced")} if len(hiring) else {},
+            "hires": {c: int(hiring.loc[hiring["cohort"] == c, "count"].sum()) if len(hiring)
+                      else 0 for c in ("new_hire", "temp", "outsourced")},
             "festival_weeks": fest,
             "unseen_events": getattr(self.forecast, "unseen_events", {}),
             "forecast_seconds": round(self.forecast_seconds, 3),
