@@ -11,6 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from staffcast.cli import main
+from staffcast.report import build_report
 from staffcast.store import RunStore
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -74,6 +75,9 @@ def test_double11_example_end_to_end_with_scenarios(tmp_path):
     resolved = (out / "config.resolved.yaml").read_text()
     assert "start: '2026-10-19'" in resolved and "weeks: 9" in resolved
     assert re.search(r"recorded run 1 in", result.stderr)
+    # The report of the folder is the capacity page.
+    report = build_report(out)
+    assert report.charts == ("chart-capacity",) and "Hiring plan" in report.html
     with RunStore(store, read_only=True) as db:
         runs = db.runs()
         assert runs["kind"].tolist() == ["capacity"]
