@@ -20,7 +20,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-__all__ = ["LabourRules", "PRESETS", "preset", "family_violations", "roster_compliance"]
+__all__ = ["LabourRules", "PRESETS", "preset", "family_violations", "roster_compliance",
+           "cap_agents"]
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,12 @@ class LabourRules:
     def period_hours(self) -> float:
         """Hours a period holds before overtime starts."""
         return self.week_hours * self.period_weeks
+
+    @property
+    def max_week_hours(self) -> float:
+        """A week's hours with the overtime a month allows spread over its weeks
+        (40 + 36 x 12 / 52 = 48.3 h); an agent's weekly limit under the preset."""
+        return self.week_hours + self.overtime_month_hours * 12 / 52
 
 
 PRESETS: dict[str, LabourRules] = {
@@ -72,7 +79,7 @@ def family_violations(families: Iterable, rules: LabourRules,
     a shift longer than the longest lawful day, a weekly tour over the week's hours plus the
     overtime a month allows per week, or no rest day in a week."""
     out = []
-    weekly_overtime = rules.overtime_month_hours * 12 / 52
+    weekly_overtime = rules.max_week_hours - rules.week_hours
     for fam in families:
         if fam.paid_hours > rules.max_day_hours:
             out.append(f"family {fam.name!r}: paid_hours {fam.paid_hours:g} exceeds the "
@@ -173,3 +180,20 @@ def roster_compliance(roster: pd.DataFrame, rules: LabourRules,
             + ot_rest * rules.rest_day_multiplier + ot_holiday * rules.holiday_multiplier,
             "violations": "; ".join(problems)})
     return pd.DataFrame(rows)
+
+
+def cap_agents(agents: Iterable, rules: LabourRules) -> tuple:
+    """The agents (scheduler.agents.Agent) with `max_weekly_hours` lowered to the preset's
+    weekly limit (`max_week_hours`), so the assignment cannot give anyone more; an agent
+    whose `min_weekly_hours` is above it is an error naming the agent."""
+    import dataclasses
+
+    out = []
+    for agent in agents:
+        if agent.min_weekly_hours > rules.max_week_hours:
+            raise ValueError(f"agent {agent.agent_id!r}: min_weekly_hours "
+                             f"{agent.min_weekly_hours:g} exceeds the {rules.max_week_hours:.1f}"
+                             f" h a week {rules.name} allows")
+        out.append(dataclasses.replace(agent, max_weekly_hours=min(agent.max_weekly_hours,
+                                                                   rules.max_week_hours)))
+    return tuple(out)

@@ -97,3 +97,20 @@ def test_comprehensive_averages_over_four_weeks():
     # The same hours under the standard preset: two 50 h weeks are overtime.
     weekly = roster_compliance(shifts("C", days), PRESETS["cn_standard"])
     assert weekly["overtime_work"].tolist() == [20, 10, 0, 0]
+
+
+def test_agents_weekly_limits_are_capped():
+    import dataclasses
+
+    from scheduler.agents import load_agents
+    from scheduler.labour import cap_agents
+
+    agents = load_agents(ROOT / "examples" / "data" / "agents.csv")
+    long_week = dataclasses.replace(agents[0], max_weekly_hours=60)
+    capped = cap_agents([long_week, *agents[1:]], PRESETS["cn_standard"])
+    assert capped[0].max_weekly_hours == pytest.approx(40 + 36 * 12 / 52)
+    # The example shop's agents (30, 40 and 48 h) are within the limit already.
+    assert [a.max_weekly_hours for a in capped[1:]] == [a.max_weekly_hours for a in agents[1:]]
+    greedy = dataclasses.replace(agents[0], min_weekly_hours=50, max_weekly_hours=60)
+    with pytest.raises(ValueError, match="min_weekly_hours 50 exceeds the 48.3 h a week"):
+        cap_agents([greedy], PRESETS["cn_standard"])
