@@ -33,8 +33,9 @@ _EXISTING = click.Path(exists=True, dir_okay=False, path_type=Path)
               help="Also plan the config's what-if scenarios and compare them.")
 @click.option("--out-dir", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Folder for capacity.csv, hiring_plan.csv, summary.json, "
-                   "weekly_forecast.csv, requirement_weekly.csv, config.resolved.yaml and, "
-                   "with scenarios, comparison.csv and scenarios/<name>/.")
+                   "weekly_forecast.csv, requirement_weekly.csv, overtime_daily.csv, "
+                   "config.resolved.yaml and, with scenarios, comparison.csv and "
+                   "scenarios/<name>/.")
 @store_option
 def capacity_command(config_path: Path, history_path: Path, calendar_path: Path | None,
                      weeks: int | None, start: dt.datetime | None, scenarios: bool,
