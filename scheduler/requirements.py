@@ -78,6 +78,10 @@ class QueueStaffing:
     min_agents: agents on duty whenever the queue is open, whatever the volume.
     response_hours: ticket response target in open hours (ticket only).
     pool: name of the agent pool the queue draws from (default: the queue's own name).
+    bot_containment: share of the queue's contacts a chatbot closes on its own, in [0, 1).
+        The volume handed in counts every contact; humans get
+        ``volume * (1 - containment + containment * bot_escalation)``.
+    bot_escalation: share of the bot's contacts it hands back to a human, in [0, 1].
     """
 
     aht_s: float | Mapping[int, float]
@@ -94,8 +98,15 @@ class QueueStaffing:
     min_agents: int = 0
     response_hours: float | None = None
     pool: str | None = None
+    bot_containment: float = 0.0
+    bot_escalation: float = 0.0
 
     def __post_init__(self) -> None:
+        if not (_finite(self.bot_containment) and 0 <= self.bot_containment < 1):
+            _fail("bot_containment", "in [0, 1) (at 1 no contact would reach a human)",
+                  self.bot_containment)
+        if not (_finite(self.bot_escalation) and 0 <= self.bot_escalation <= 1):
+            _fail("bot_escalation", "in [0, 1]", self.bot_escalation)
         if self.channel not in ("voice", "chat", "ticket"):
             _fail("channel", "one of 'voice', 'chat', 'ticket'", self.channel)
         if isinstance(self.aht_s, Mapping):
@@ -157,6 +168,12 @@ class QueueStaffing:
                 raise SchedulerError(f"channel {self.channel!r} needs at least one target: "
                                      "sl_target + sl_seconds, max_asa_s, max_abandon or "
                                      "max_occupancy")
+
+    @property
+    def human_share(self) -> float:
+        """Share of all contacts that reach a human: 1 - containment + containment *
+        escalation (the bot's overflow)."""
+        return 1.0 - self.bot_containment + self.bot_containment * self.bot_escalation
 
     @property
     def total_shrinkage(self) -> float:
@@ -315,8 +332,8 @@ def staff_interval(volume: float, interval_s: float, q: QueueStaffing) -> dict[s
         _fail("interval_s", "> 0", interval_s)
     if isinstance(q.aht_s, Mapping):
         raise SchedulerError("staff_interval needs a single aht_s, got a mapping by hour")
-    res = _staff_queue(q, np.array([float(volume)]), np.array([0]), np.array([True]),
-                       float(interval_s))
+    res = _staff_queue(q, np.array([float(volume) * q.human_share]), np.array([0]),
+                       np.array([True]), float(interval_s))
     agents = int(res["agents_raw"][0])
     out = {"agents": agents,
            "agents_with_shrinkage": int(math.ceil(agents / (1.0 - q.total_shrinkage) - 1e-9)),
@@ -348,7 +365,8 @@ def compute_requirements(volume: pd.DataFrame, queues: Mapping[str, QueueStaffin
 
     Returns the requirement frame: ``unique_id, ds, volume, aht_s, erlangs, agents_raw,
     agents_required, service_level, asa_s, occupancy, p_wait`` (+ ``abandon_rate`` when a
-    queue has patience_s), then the echoed settings. ``aht_s`` is the slot holding time
+    queue has patience_s), then the echoed settings. ``volume`` is the human share of the
+    input (all of it unless the queue has a ``bot_containment``). ``aht_s`` is the slot holding time
     (elapsed per chat at the queue's concurrency) and ``erlangs`` its load. Ticket queues have
     no queueing measures: ``service_level``, ``asa_s`` and ``p_wait`` are NaN there.
     """
@@ -384,14 +402,14 @@ def compute_requirements(volume: pd.DataFrame, queues: Mapping[str, QueueStaffin
             is_open = open_intervals(group["ds"], hours, interval_minutes)
         else:
             is_open = group["is_open"].to_numpy()
-        res = _staff_queue(q, group["volume"].to_numpy(), group["ds"].dt.hour.to_numpy(),
-                           is_open, interval_s)
+        human = group["volume"].to_numpy() * q.human_share
+        res = _staff_queue(q, human, group["ds"].dt.hour.to_numpy(), is_open, interval_s)
         shrink = q.total_shrinkage
         required = np.ceil(res["agents_raw"] / (1.0 - shrink) - 1e-9)
         piece = pd.DataFrame({
             "unique_id": group["unique_id"].to_numpy(),
             "ds": group["ds"].to_numpy(),
-            "volume": group["volume"].to_numpy(),
+            "volume": human,
             **{k: res[k] for k in ("aht_s", "erlangs")},
             "agents_raw": res["agents_raw"].astype(np.int64),
             "agents_required": required.astype(np.int64),

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from scheduler.errors import SchedulerError
+from scheduler.labour import family_violations, preset
 
 WEEKDAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _CLOCK = re.compile(r"^(\d{1,2}):(\d{2})$")
@@ -235,6 +236,8 @@ class ScheduleRules:
     service_level_penalty: float = 100.0
     cyclic: bool = False
     share_limits: tuple[ShareLimit, ...] = ()
+    labour_rules: Literal["cn_standard", "cn_comprehensive"] | None = None
+    """China's labour-rule preset the families must keep (scheduler/labour.py)."""
 
     def __post_init__(self) -> None:
         _check(self.interval_minutes in (15, 30, 60),
@@ -270,6 +273,14 @@ class ScheduleRules:
             total = sum(getattr(f, key) for f in self.families)
             _check(total <= 1 + 1e-9, f"schedule: the families' min_share add up to {total}, "
                                       "more than 1")
+        if self.labour_rules is not None:
+            try:
+                broken = family_violations(self.families, preset(self.labour_rules),
+                                           self.max_consecutive_days)
+            except ValueError as exc:
+                raise ValueError(f"schedule: {exc}") from None
+            _check(not broken, f"schedule: labour_rules {self.labour_rules}: "
+                               f"{broken[0] if broken else ''}")
         rest = self.min_rest_hours * 60
         for fam in self.families:
             if fam.days_per_week is not None and fam.days_per_week > 1:

@@ -58,6 +58,9 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
                  "Compare each recorded forecast with the actuals that arrived later: WAPE, "
                  "bias and interval coverage by week, queue, model and horizon, and over- "
                  "and under-staffed agent-hours."),
+    "capacity": ("staffcast.commands.capacity", "capacity_command",
+                 "Plan hires, temps, outsourced blocks, cloud hours and overtime week by week "
+                 "so the festival weeks meet the service targets at least cost (a MIP)."),
     "reforecast": ("staffcast.commands.accuracy", "reforecast_command",
                    "Re-forecast the rest of today: the morning forecast rescaled by the ratio "
                    "of actual to forecast volume so far, shrunk towards 1 while little of the "

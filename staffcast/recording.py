@@ -205,3 +205,18 @@ def record_whatif_run(store_path: Path, *, command: str, week_forecast: Any,
                      "scenarios": [o.name for o in outcomes], **dict(summary or {})})
 
     return _write(store_path, out_dir, build, wait_s)
+
+
+def record_capacity_run(store_path: Path, *, command: str, config_yaml: str,
+                        inputs: Mapping[str, str | os.PathLike[str] | None],
+                        capacity: pd.DataFrame, out_dir: str | os.PathLike[str],
+                        summary: Mapping[str, Any] | None = None,
+                        wait_s: float = 30.0) -> int:
+    """Record a `capacity` run; returns its run id. `capacity` holds every scenario's
+    capacity.csv rows with a `scenario` column (see `staffcast.capacity.store_rows`)."""
+    def build() -> RunRecord:
+        return RunRecord(kind="capacity", command=command, config_yaml=config_yaml,
+                         model="glm_daily", inputs=_inputs(inputs), capacity=capacity,
+                         summary={"outputs": str(out_dir), **dict(summary or {})})
+
+    return _write(store_path, out_dir, build, wait_s)

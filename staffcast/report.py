@@ -8,7 +8,9 @@ scenario in detail (the base unless asked) plus bars comparing all of them.
 The page embeds plotly's JavaScript once, so it opens without a network. Charts:
 history and forecast with 80/95 % intervals and promotion windows shaded; required vs
 scheduled agents per interval; a service-level heat map (day x hour); a roster Gantt of
-one day; and, for a what-if folder, the scenario comparison.
+one day; and, for a what-if folder, the scenario comparison. A capacity folder (from
+`staffcast capacity`, holding capacity.csv) gets its own page: supply by cohort stacked
+against the required hours per week with the hiring plan marked, and its scenarios.
 """
 
 from __future__ import annotations
@@ -466,6 +468,11 @@ def build_report(folder: str | Path, day: str | dt.date | None = None,
     folder = Path(folder)
     if not folder.is_dir():
         raise ReportInputError(f"{folder}: not a folder")
+    if (folder / CAPACITY_FILE).is_file():
+        if day is not None or scenario is not None:
+            raise ReportInputError(f"{folder} is a capacity folder ({CAPACITY_FILE}): "
+                                   "--day and --scenario do not apply")
+        return build_capacity_report(folder)
     comparison = load_comparison(folder)
     if comparison is None:
         if scenario is not None:
@@ -534,3 +541,138 @@ def write_report(folder: str | Path, out: str | Path, day: str | dt.date | None 
     report = build_report(folder, day=day, scenario=scenario)
     atomic_write_text(out, report.html)
     return report
+
+
+# ---------------------------------------------------------------- capacity folders
+
+CAPACITY_FILE = "capacity.csv"
+CAPACITY_INPUTS: dict[str, tuple[str, ...]] = {
+    "capacity.csv": ("week", "queue", "required_hours", "overtime_hours", "shortfall_hours",
+                     "cost"),
+    "hiring_plan.csv": ("cohort", "recruit_by", "start_training", "productive_from", "count"),
+}
+"""CSV files a capacity folder must hold, with the columns the report reads."""
+SUPPLY_COLOURS = {"regular": "#1565c0", "new_hire": "#00838f", "temp": "#f9a825",
+                  "outsourced": "#6a1b9a", "cloud": "#26a69a", "overtime": "#ef6c00"}
+HIRE_SYMBOLS = {"new_hire": "triangle-up", "temp": "diamond", "outsourced": "square"}
+
+
+def capacity_figure(weekly: pd.DataFrame, hiring: pd.DataFrame) -> go.Figure:
+    """Productive hours by cohort stacked per week against the required hours (line), the
+    shortfall on top in red, festival weeks shaded, and the hiring plan as markers above
+    the bars at each group's start week."""
+    total = weekly[weekly["queue"].astype(str) == "total"].sort_values("week")
+    fig = go.Figure()
+    x = total["week"]
+    for cohort, colour in SUPPLY_COLOURS.items():
+        column = "overtime_hours" if cohort == "overtime" else f"productive_hours_{cohort}"
+        if column not in total.columns or not total[column].fillna(0).any():
+            continue
+        fig.add_trace(go.Bar(x=x, y=total[column], name=cohort.replace("_", " "),
+                             marker_color=colour,
+                             hovertemplate=f"{cohort} %{{y:,.0f}} h<extra></extra>"))
+    fig.add_trace(go.Bar(x=x, y=total["shortfall_hours"], name="shortfall",
+                         marker_color="#c62828", marker_pattern_shape="/",
+                         hovertemplate="short %{y:,.0f} h<extra></extra>"))
+    fig.add_trace(go.Scatter(x=x, y=total["required_hours"], name="required",
+                             mode="lines+markers", line={"color": "#212121", "width": 2},
+                             hovertemplate="required %{y:,.0f} h<extra></extra>"))
+    if "festivals" in total.columns:
+        for week, names in zip(total["week"], total["festivals"].fillna("")):
+            if names:
+                fig.add_vrect(x0=week - pd.Timedelta(days=3.5), x1=week + pd.Timedelta(days=3.5),
+                              fillcolor="#ffcdd2", opacity=0.35, line_width=0, layer="below")
+    top = float(np.nanmax(np.r_[total["required_hours"].to_numpy(dtype=float), 1.0]))
+    for i, (cohort, group) in enumerate(hiring.groupby("cohort", sort=False)):
+        fig.add_trace(go.Scatter(
+            x=group["start_training"], y=np.full(len(group), top * (1.08 + 0.06 * i)),
+            mode="markers+text", name=f"start: {str(cohort).replace('_', ' ')}",
+            marker={"symbol": HIRE_SYMBOLS.get(str(cohort), "circle"), "size": 12,
+                    "color": SUPPLY_COLOURS.get(str(cohort), "#424242")},
+            text=group["count"].astype(int).astype(str), textposition="middle right",
+            customdata=np.c_[group["recruit_by"].dt.strftime("%Y-%m-%d"),
+                             group["productive_from"].dt.strftime("%Y-%m-%d")],
+            hovertemplate=(f"{cohort}: %{{text}}<br>recruit by %{{customdata[0]}}<br>start "
+                           "%{x|%Y-%m-%d}<br>productive from %{customdata[1]}"
+                           "<extra></extra>")))
+    fig.update_layout(barmode="stack", height=520, legend={"orientation": "h", "y": -0.15},
+                      yaxis_title="productive hours per week", xaxis_title="week (Monday)")
+    return fig
+
+
+def _capacity_kpis(summary: dict[str, Any], folder: Path) -> str:
+    fest = summary.get("festival_weeks") or []
+    covers = [w["cover"] for w in fest if isinstance(w.get("cover"), (int, float))]
+    hires = summary.get("hires") or {}
+    gap = summary.get("lp_gap")
+    items = [
+        ("status", html.escape(str(summary.get("status", "n/a")))
+         + (f" ({html.escape(str(summary['solver']))})" if summary.get("solver") else "")),
+        ("cost", _money(summary.get("cost"))),
+        ("shortfall", f"{summary['shortfall_hours']:,.1f} h"
+         if isinstance(summary.get("shortfall_hours"), (int, float)) else "n/a"),
+        ("lowest festival-week cover", f"{min(covers):.1%}" if covers else "n/a"),
+        ("hires (new / temp / blocks)", " / ".join(str(hires.get(k, 0)) for k in
+                                                   ("new_hire", "temp", "outsourced"))),
+        ("gap to LP bound", f"{gap:.2%}" if isinstance(gap, (int, float)) else "n/a"),
+    ]
+    cells = "".join(f'<div class="kpi"><div class="k">{k}</div><div class="v">{v}</div></div>'
+                    for k, v in items)
+    head = (f"capacity folder <code>{html.escape(str(folder))}</code>, "
+            f"{html.escape(str(summary.get('weeks', '?')))} weeks from "
+            f"{html.escape(str(summary.get('start', '?')))}")
+    return f'<section id="summary"><p class="src">{head}</p><div class="kpis">{cells}</div>' \
+           "</section>"
+
+
+def build_capacity_report(folder: str | Path) -> Report:
+    """The HTML report of a capacity folder: KPIs, the supply-vs-requirement chart with
+    hiring markers, the hiring plan and, when present, the scenario comparison."""
+    folder = Path(folder)
+    summary_path = folder / SUMMARY_FILE
+    try:
+        summary = json.loads(summary_path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ReportInputError(f"{folder}: missing {SUMMARY_FILE}") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ReportInputError(f"{summary_path}: not valid JSON: {exc}") from exc
+    if not isinstance(summary, dict):
+        raise ReportInputError(f"{summary_path}: must hold a JSON object")
+    weekly = _read_csv(folder, CAPACITY_FILE, CAPACITY_INPUTS["capacity.csv"], ("week",))
+    supply = [c for c in weekly.columns if c.startswith("productive_hours_")]
+    for column in supply:
+        weekly[column] = _numbers(weekly, folder / CAPACITY_FILE, column)
+    if weekly.empty:
+        raise ReportInputError(f"{folder / CAPACITY_FILE}: no data rows (status "
+                               f"{summary.get('status', 'n/a')})")
+    # `cohort` is text: read the dates and the count, then check it is there.
+    hiring = _read_csv(folder, "hiring_plan.csv", CAPACITY_INPUTS["hiring_plan.csv"][1:],
+                       ("recruit_by", "start_training", "productive_from"))
+    if "cohort" not in hiring.columns:
+        raise ReportInputError(f"{folder / 'hiring_plan.csv'}: missing column(s) cohort")
+    sections = [("chart-capacity", "Supply vs requirement by week",
+                 ("Productive hours per week by cohort (stacked) against the required "
+                  "hours; red: shortfall; shaded: festival weeks; markers: hiring groups at "
+                  "their start week, labelled with their size."),
+                 capacity_figure(weekly, hiring))]
+    parts = ["<h1>staffcast capacity report</h1>", _capacity_kpis(summary, folder)]
+    parts += [_section(*sec) for sec in sections]
+    if len(hiring):
+        table = hiring.assign(**{c: hiring[c].dt.strftime("%Y-%m-%d") for c in
+                                 ("recruit_by", "start_training", "productive_from")})
+        parts.append("<section><h2>Hiring plan</h2>" + table.to_html(
+            index=False, classes="cmp", border=0) + "</section>")
+    if (folder / COMPARISON_FILE).is_file():
+        comparison = _read_csv(folder, COMPARISON_FILE, ("scenario",))
+        parts.append("<section><h2>Scenarios</h2>" + comparison.to_html(
+            index=False, classes="cmp", border=0, na_rep="n/a",
+            float_format=lambda v: f"{v:,.2f}") + "</section>")
+    page = ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+            f"<title>staffcast capacity report</title><style>{_CSS}</style>"
+            f"<script type=\"text/javascript\">{get_plotlyjs()}</script></head>"
+            f"<body><main>{''.join(parts)}</main></body></html>\n")
+    start = summary.get("start")
+    first = weekly["week"].min().date() if start is None else dt.date.fromisoformat(str(start))
+    return Report(html=page, charts=tuple(sec[0] for sec in sections), day=first,
+                  scenario=None)

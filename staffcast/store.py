@@ -7,7 +7,7 @@ failures either all land or none does, so a run killed mid-write leaves no trace
 earlier run intact (DuckDB replays its write-ahead log up to the last commit on open).
 
 Tables (one row per ...):
-- `runs`: run. run_id (1, 2, ...), kind (forecast | plan | whatif | reforecast),
+- `runs`: run. run_id (1, 2, ...), kind (forecast | plan | whatif | reforecast | capacity),
   created_at (local wall clock), command, staffcast_version, status (ok | partial),
   model, horizon_start / horizon_end (first / last forecast hour), n_queues, config_yaml
   (the resolved config), summary_json (free-form run facts).
@@ -24,6 +24,10 @@ Tables (one row per ...):
   service_level.
 - `failures`: run, queue, stage: requested_model, used_model (empty when the queue
   failed outright), reason.
+- `capacity`: run, scenario, week, queue (or 'total'): required_hours, supply_hours (productive
+  hours of every cohort plus overtime), overtime_hours, shortfall_hours, cost (money, on
+  'total' rows), cover (share of required hours covered); the hiring plan is in the run's
+  summary_json.
 - `actuals`: queue, hour: y (contacts), loaded_at, source_sha256; a later load of the same
   hour replaces it. `actuals_loads` records each load.
 
@@ -52,7 +56,7 @@ from staffcast.errors import StaffcastError
 DEFAULT_STORE = Path(".staffcast") / "runs.duckdb"
 STORE_ENV = "STAFFCAST_STORE"
 SCHEMA_VERSION = "1"
-RUN_KINDS = ("forecast", "plan", "whatif", "reforecast")
+RUN_KINDS = ("forecast", "plan", "whatif", "reforecast", "capacity")
 RUN_STATUSES = ("ok", "partial")
 
 _FORECAST_COLUMNS = ("unique_id", "ds", "model", "yhat", "yhat_lo_80", "yhat_hi_80",
@@ -62,6 +66,8 @@ _REQUIREMENT_COLUMNS = ("scenario", "unique_id", "ds", "interval_minutes", "volu
 _COVERAGE_COLUMNS = ("scenario", "unique_id", "ds", "required", "scheduled", "shortfall",
                      "service_level")
 _FAILURE_COLUMNS = ("unique_id", "stage", "requested_model", "used_model", "reason")
+_CAPACITY_COLUMNS = ("scenario", "week", "queue", "required_hours", "supply_hours",
+                     "overtime_hours", "shortfall_hours", "cost", "cover")
 _SCHEDULE_FIELDS = ("status", "solver", "labour_cost", "paid_hours", "shortfall_agent_hours",
                     "mip_gap")
 
@@ -94,6 +100,10 @@ CREATE TABLE IF NOT EXISTS coverage (
 CREATE TABLE IF NOT EXISTS failures (
     run_id INTEGER NOT NULL, unique_id VARCHAR NOT NULL, stage VARCHAR NOT NULL,
     requested_model VARCHAR, used_model VARCHAR, reason VARCHAR);
+CREATE TABLE IF NOT EXISTS capacity (
+    run_id INTEGER NOT NULL, scenario VARCHAR NOT NULL, week DATE NOT NULL,
+    queue VARCHAR NOT NULL, required_hours DOUBLE, supply_hours DOUBLE,
+    overtime_hours DOUBLE, shortfall_hours DOUBLE, cost DOUBLE, cover DOUBLE);
 CREATE TABLE IF NOT EXISTS actuals (
     unique_id VARCHAR NOT NULL, ds TIMESTAMP NOT NULL, y DOUBLE NOT NULL,
     loaded_at TIMESTAMP NOT NULL, source_sha256 VARCHAR, PRIMARY KEY (unique_id, ds));
@@ -164,6 +174,9 @@ class RunRecord:
     schedules: Sequence[ScheduleRecord] = ()
     failures: pd.DataFrame | None = None
     summary: dict[str, Any] = field(default_factory=dict)
+    capacity: pd.DataFrame | None = None
+    """Weekly capacity rows (`scenario, week, queue, required_hours, supply_hours,
+    overtime_hours, shortfall_hours, cost, cover`) of a capacity run."""
 
     def __post_init__(self) -> None:
         if self.kind not in RUN_KINDS:
@@ -198,7 +211,7 @@ def _frame(frame: pd.DataFrame | None, columns: Sequence[str], what: str,
             raise StoreError(f"{what}: missing column {column!r}; expected "
                              f"{', '.join(columns)}")
     for column in ("unique_id", "scenario", "model", "stage", "requested_model",
-                   "used_model", "reason"):
+                   "used_model", "reason", "queue"):
         if column in out.columns:
             out[column] = out[column].astype(object).where(out[column].notna(), None)
             out[column] = out[column].map(lambda v: None if v is None else str(v))
@@ -237,9 +250,15 @@ class Transaction:
         start = end = None
         if forecasts is not None and len(forecasts):
             start, end = pd.Timestamp(forecasts["ds"].min()), pd.Timestamp(forecasts["ds"].max())
+        elif run.capacity is not None and len(run.capacity):
+            # A capacity run's horizon: its first hour to the last hour of its last week.
+            start = pd.Timestamp(run.capacity["week"].min())
+            end = pd.Timestamp(run.capacity["week"].max()) + pd.Timedelta(hours=7 * 24 - 1)
         queues = (forecasts["unique_id"].nunique() if forecasts is not None and len(forecasts)
                   else run.requirements["unique_id"].nunique()
-                  if run.requirements is not None and len(run.requirements) else 0)
+                  if run.requirements is not None and len(run.requirements)
+                  else run.capacity.loc[run.capacity["queue"] != "total", "queue"].nunique()
+                  if run.capacity is not None and len(run.capacity) else 0)
         failed = run.failures is not None and len(run.failures) > 0
         self._con.execute(
             "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -276,6 +295,10 @@ class Transaction:
 
     def add_failures(self, failures: pd.DataFrame) -> None:
         self._insert("failures", _frame(failures, _FAILURE_COLUMNS, "failures"))
+
+    def add_capacity(self, capacity: pd.DataFrame) -> None:
+        self._insert("capacity", _frame(capacity, _CAPACITY_COLUMNS, "capacity",
+                                        fill={"scenario": "base"}))
 
 
 def _interval_minutes(requirements: pd.DataFrame) -> int:
@@ -392,6 +415,8 @@ class RunStore:
                 tx.add_schedule(schedule)
             if run.failures is not None:
                 tx.add_failures(run.failures)
+            if run.capacity is not None:
+                tx.add_capacity(run.capacity)
         return tx.run_id
 
     def add_actuals(self, history: pd.DataFrame, source: InputFile | None = None
@@ -456,11 +481,12 @@ class RunStore:
 
     def table(self, name: str, run_id: int) -> pd.DataFrame:
         """One run's rows of `name` (run_inputs, forecasts, requirements, schedules,
-        coverage, failures) without the run_id column."""
+        coverage, failures, capacity) without the run_id column."""
         if name not in ("run_inputs", "forecasts", "requirements", "schedules", "coverage",
-                        "failures"):
+                        "failures", "capacity"):
             raise StoreError(f"unknown store table {name!r}")
-        order = {"run_inputs": "name", "schedules": "scenario", "failures": "unique_id"}
+        order = {"run_inputs": "name", "schedules": "scenario", "failures": "unique_id",
+                 "capacity": "scenario, week, queue"}
         by = order.get(name, "scenario, unique_id, ds" if name in ("requirements", "coverage")
                        else "unique_id, model, ds")
         frame = self.query(f"SELECT * FROM {name} WHERE run_id = ? ORDER BY {by}", [run_id])
