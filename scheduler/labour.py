@@ -14,13 +14,13 @@ Hours are paid hours of a shift; days are calendar dates of the shift's start.
 
 from __future__ import annotations
 
-from scheduler.errors import SchedulerError
-
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 import pandas as pd
+
+from scheduler.errors import SchedulerError
 
 __all__ = ["LabourRules", "PRESETS", "preset", "family_violations", "roster_compliance",
            "cap_agents"]
