@@ -20,6 +20,8 @@ from scheduler.rules import ShiftFamily
 
 DAY_MINUTES = 24 * 60
 _MAX_PATTERNS = 20_000
+FREE_COMBINATIONS = 400
+"""Above this many combinations of weekly patterns, multi-week tours keep stable days off."""
 
 
 @dataclass(frozen=True)
@@ -127,27 +129,49 @@ def _week_patterns(family: ShiftFamily, first_weekday: int) -> list[tuple[bool, 
     return out
 
 
+def _week_sequences(weekly: list[tuple[bool, ...]], n_weeks: int,
+                    stable: bool) -> list[tuple[tuple[bool, ...], ...]]:
+    """Sequences of one weekly mask per plan week: every combination, or with `stable`
+    only those whose days off move by at most one day (a rotation by -1, 0 or +1) from one
+    week to the next."""
+    if not stable:
+        return list(itertools.product(weekly, repeat=n_weeks))
+    allowed = set(weekly)
+    sequences = [(w,) for w in weekly]
+    for _ in range(n_weeks - 1):
+        grown = []
+        for seq in sequences:
+            last = seq[-1]
+            moves = dict.fromkeys(last[-k:] + last[:-k] for k in (0, 1, -1))
+            grown.extend(seq + (m,) for m in moves if m in allowed)
+        sequences = grown
+    return sequences
+
+
 def tour_patterns(family: ShiftFamily, grid: Grid, max_consecutive_days: int) -> list[tuple[int, ...]]:
     """Tours of a family as tuples of worked day indexes (0 = the plan's first date).
 
     Each plan week (7 days from the first date) takes one weekly pattern; across week
     boundaries no tour works more than `max_consecutive_days` in a row. A trailing partial
     week keeps the visible part of each pattern. Duplicates and empty tours are dropped.
+    When every combination of weekly patterns would exceed `FREE_COMBINATIONS` (5/2 tours
+    over 4 weeks: 7^4 = 2,401), a tour's days off move by at most one day from one week to
+    the next instead (stable days off, as rosters are usually kept: 189 for those 4 weeks).
     """
     n_days = grid.n_days
     n_weeks = math.ceil(n_days / 7)
     weekly = _week_patterns(family, grid.first_weekday)
     if not weekly:
-        off = "with consecutive days off" if family.consecutive_days_off else ""
-        raise SchedulerError(f"family {family.name!r}: no weekly pattern of "
-                             f"{family.days_per_week} days fits weekdays "
-                             f"{list(family.weekdays)} {off}")
-    if len(weekly) ** n_weeks > _MAX_PATTERNS:
-        raise SchedulerError(f"family {family.name!r}: {len(weekly)}^{n_weeks} multi-week tours "
-                             f"exceed {_MAX_PATTERNS}; plan fewer weeks at a time")
+        raise SchedulerError(f"family {family.name!r}: no weekly pattern of {family.days_per_week} "
+                         f"days fits weekdays {list(family.weekdays)} "
+                         f"{'with consecutive days off' if family.consecutive_days_off else ''}")
+    stable = len(weekly) ** n_weeks > FREE_COMBINATIONS
+    if stable and len(weekly) * 3 ** (n_weeks - 1) > _MAX_PATTERNS:
+        raise SchedulerError(f"family {family.name!r}: {len(weekly)} x 3^{n_weeks - 1} multi-week "
+                         f"tours exceed {_MAX_PATTERNS}; plan fewer weeks at a time")
     seen: set[tuple[int, ...]] = set()
     out = []
-    for combo in itertools.product(weekly, repeat=n_weeks):
+    for combo in _week_sequences(weekly, n_weeks, stable):
         mask = [m for week in combo for m in week][:n_days]
         run = longest = 0
         for worked in mask:

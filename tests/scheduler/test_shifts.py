@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import itertools
 
+import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scheduler.rules import BreakRule, ShiftFamily
+from scheduler.rules import BreakRule, ScheduleRules, ShiftFamily
 from scheduler.shifts import Grid, shift_cost, span_weights, start_bands, tour_patterns
 
 WEEK_30 = Grid(interval_minutes=30, n_intervals=7 * 48, first_weekday=0)
@@ -107,3 +109,53 @@ def test_tour_patterns_respect_allowed_weekdays():
     assert tour_patterns(fam, Grid(60, 7 * 24, 0), 6) == [(5, 6)]
     # A plan starting on Wednesday sees Saturday and Sunday as days 3 and 4.
     assert tour_patterns(fam, Grid(60, 7 * 24, 2), 6) == [(3, 4)]
+
+
+def _stable(weeks: list[tuple[bool, ...]]) -> bool:
+    """Days off move by at most one day (a rotation by -1, 0 or +1) week to week."""
+    return all(b in (a, a[1:] + a[:1], a[-1:] + a[:-1]) for a, b in zip(weeks, weeks[1:]))
+
+
+@pytest.mark.parametrize(("consecutive", "weeks"), [(True, 4), (False, 4), (True, 6)])
+def test_long_horizons_keep_stable_days_off_without_the_pattern_explosion(consecutive, weeks):
+    fam = ShiftFamily("f", 8, "08:00", "08:00", days_per_week=5,
+                      consecutive_days_off=consecutive)
+    n_days = 7 * weeks
+    found = tour_patterns(fam, Grid(60, n_days * 24, 0), 6)
+    week_masks = sorted({tuple(d in p for d in range(7))
+                         for p in itertools.combinations(range(7), 5)})
+    if consecutive:
+        week_masks = [m for m in week_masks
+                      if sum(m[d] and not m[(d + 1) % 7] for d in range(7)) == 1]
+    # Independent enumeration: every stable sequence of weekly masks, runs <= 6.
+    expected = set()
+    for combo in itertools.product(week_masks, repeat=weeks):
+        if not _stable(list(combo)):
+            continue
+        flat = [m for w in combo for m in w]
+        if max(len(r) for r in "".join(map(str, map(int, flat))).split("0")) <= 6:
+            expected.add(tuple(d for d, m in enumerate(flat) if m))
+    assert set(found) == expected and len(found) == len(expected)
+    # Linear in the weekly choices, not |weekly| ** weeks.
+    assert len(found) <= len(week_masks) * 3 ** (weeks - 1) < len(week_masks) ** weeks
+
+
+def test_four_week_plan_builds_and_solves_with_stable_days_off():
+    from scheduler.model import build_model
+    from scheduler.solve import solve
+
+    ds = pd.date_range("2026-11-02", periods=28 * 24, freq="60min")
+    hour = ds.hour.to_numpy()
+    req = pd.DataFrame({"unique_id": pd.array(["q"] * len(ds), dtype="string"), "ds": ds,
+                        "agents_required": np.where((hour >= 8) & (hour < 20), 6.0, 0.0)})
+    rules = ScheduleRules(interval_minutes=60, families=(
+        ShiftFamily("day", 8, "08:00", "12:00", days_per_week=5, cost_per_hour=10,
+                    start_step_minutes=60),))
+    model = build_model(req, rules)
+    assert len(model.tours) < 7 * 3 ** 3 * 2  # two start bands at most
+    result = solve(model, solver="highs", time_limit_s=60, gap=0.02)
+    assert result.has_plan and result.shortfall_agent_hours == 0
+    # Each tour works 5 days in each of the 4 weeks.
+    per_week = result.tours.assign(week=(result.tours["date"] - ds[0]).dt.days // 7)
+    assert (per_week.groupby(["tour_id", "week"]).size() == 5).all()
+    assert per_week["week"].nunique() == 4
