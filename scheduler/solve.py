@@ -215,8 +215,8 @@ def solve(model: ShiftModel, *, solver: str = DEFAULT_SOLVER, time_limit_s: floa
     2. rounding that respects every cap: tours rounded up from the LP, then taken back
        where a headcount or share cap would break (shortfall absorbs the rest), shifts and
        breaks dealt to match; its continuous part solved exactly;
-    3. the MIP restricted to the LP's neighbourhood (tours between the LP's floor and
-       ceiling), started from that plan;
+    3. the MIP restricted to the LP's neighbourhood (every integer column between the
+       floor and the ceiling of its LP value), started from that plan;
     4. if still more than `gap` from the bound, the full MIP started from the best plan.
     A model of several queues above `DECOMPOSE_ABOVE` variables is solved queue by queue
     (see `_solve_by_queue`): queues share only headcount, which is priced and split.
@@ -318,7 +318,7 @@ def _solve_whole(model: ShiftModel, solver: str, clock: _Clock, gap: float,
     if best is not None:
         steps.append(f"rounded LP {gap_of(best):.2%} ({clock.elapsed():.1f} s)")
     if best is None or gap_of(best) > gap:
-        lower, upper = _neighbourhood(model, cols, relaxed.x, best)
+        lower, upper = _neighbourhood(cols, relaxed.x, best)
         out = run(model, cols, lower=lower, upper=upper, start=best,
                   time_limit_s=clock.left(0.5), gap=gap, max_nodes=RENS_NODES)
         watchdog |= out.status == "killed"
@@ -522,24 +522,17 @@ def _largest_remainder(total: int, weights: list[float]) -> list[int]:
     return out.tolist()
 
 
-def _neighbourhood(model: ShiftModel, cols: Columns, lp_x: np.ndarray,
+def _neighbourhood(cols: Columns, lp_x: np.ndarray,
                    start: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
-    """Column bounds of the LP's neighbourhood: every tour count, and every shift count of
-    a family without tours, between the floor and the ceiling of its LP value (widened to
-    hold the start plan). Shifts and breaks of tour families stay free: the tours bound
-    them."""
-    position = {name: i for i, name in enumerate(cols.names)}
+    """Column bounds of the LP's neighbourhood: every integer column between the floor and
+    the ceiling of its LP value, widened to hold the start plan."""
     lower, upper = cols.lower.copy(), cols.upper.copy()
-    boxed = [v.name for v in model.tours.values()]
-    boxed += [v.name for key, v in model.shifts.items()
-              if model.families[key[1]].days_per_week is None]
-    idx = np.array([position[n] for n in boxed], dtype=int)
-    if len(idx):
-        value = np.maximum(lp_x[idx], 0.0)
-        lo, hi = np.floor(value + 1e-6), np.ceil(value - 1e-6)
-        if start is not None:
-            lo, hi = np.minimum(lo, start[idx]), np.maximum(hi, start[idx])
-        lower[idx], upper[idx] = lo, hi
+    ints = cols.integer
+    value = np.maximum(lp_x[ints], 0.0)
+    lo, hi = np.floor(value + 1e-6), np.ceil(value - 1e-6)
+    if start is not None:
+        lo, hi = np.minimum(lo, start[ints]), np.maximum(hi, start[ints])
+    lower[ints], upper[ints] = lo, hi
     return lower, upper
 
 

@@ -39,6 +39,7 @@ from staffcast.capacity_config import (
     NewHireCohort,
 )
 from staffcast.config import ConfigError
+from staffcast.errors import StaffcastError
 
 __all__ = ["Demand", "CapacityModel", "CapacityResult", "CapacityPlan", "build_capacity_model",
            "solve_capacity", "weekly_requirements", "plan_capacity", "apply_scenario",
@@ -522,7 +523,7 @@ def weekly_attrition_with_points(weekly: float, points: float) -> float:
     """`weekly` attrition after adding `points` percentage points to its annual rate."""
     annual = 1 - (1 - weekly) ** 52 + points / 100
     if not 0 <= annual < 1:
-        raise ValueError(f"attrition_points {points:+g} gives an annual attrition of "
+        raise StaffcastError(f"attrition_points {points:+g} gives an annual attrition of "
                          f"{annual:.1%}, outside [0%, 100%)")
     return 1 - (1 - annual) ** (1 / 52)
 
@@ -556,7 +557,7 @@ def apply_scenario(config: CapacityConfig, scenario: CapacityScenario,
             if isinstance(absolute, Mapping):
                 unknown = sorted(set(absolute) - set(queues))
                 if unknown:
-                    raise ValueError(f"bot_containment: unknown queue {unknown[0]!r}; "
+                    raise StaffcastError(f"bot_containment: unknown queue {unknown[0]!r}; "
                                      f"queues: {', '.join(sorted(queues))}")
             for name, qc in queues.items():
                 st = qc.staffing
@@ -647,7 +648,7 @@ def weekly_requirements(hourly: pd.DataFrame, config: CapacityConfig, *,
     expected = pd.to_datetime(list(weeks))
     missing = sorted(set(expected) - set(out["week"]))
     if missing:
-        raise ValueError(f"hourly volume does not cover the week of {missing[0]:%Y-%m-%d}")
+        raise StaffcastError(f"hourly volume does not cover the week of {missing[0]:%Y-%m-%d}")
     return out[["week", "queue", "volume", "human_volume", "required_hours"]].sort_values(
         ["week", "queue"]).reset_index(drop=True)
 
@@ -773,7 +774,7 @@ def plan_capacity(config: CapacityConfig, history: pd.DataFrame, calendar: Any, 
     if forecast is None:
         past = history[history["ds"] < pd.Timestamp(start)]
         if past.empty:
-            raise ValueError(f"{source}: plan.start {start:%Y-%m-%d} is before the history "
+            raise StaffcastError(f"{source}: plan.start {start:%Y-%m-%d} is before the history "
                              f"begins ({history['ds'].min():%Y-%m-%d})")
         forecast = LongRangeModel(calendar).fit(past).predict(pd.Timestamp(start), n_weeks)
     column = {"mean": "yhat", "80": "yhat_hi_80", "95": "yhat_hi_95"}[config.plan.volume_quantile]

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 
+from staffcast.errors import StaffcastError
 from staffcast.recording import command_line, recorded_message, store_option
 
 _EXISTING = click.Path(exists=True, dir_okay=False, path_type=Path)
@@ -151,7 +152,7 @@ def _with_handle_time(history, path: Path):
     bad = (aht.isna() & raw["aht_s"].notna()) | (aht <= 0)
     if bad.any():
         row = int(bad.to_numpy().nonzero()[0][0])
-        raise ValueError(f"{path}: line {row + 2}, column 'aht_s': handle time must be a "
+        raise StaffcastError(f"{path}: line {row + 2}, column 'aht_s': handle time must be a "
                          f"number > 0 (seconds), got {raw['aht_s'].tolist()[row]!r}")
     raw["aht_s"] = aht
     raw["ds"] = pd.to_datetime(raw["ds"])
