@@ -410,7 +410,7 @@ def solve_capacity(model: CapacityModel, *, solver: str = "highs", time_limit_s:
         status = "infeasible"
     else:
         status = "not_solved"
-    size = dict(n_variables=len(prob.variables()), n_constraints=len(prob.constraints))
+    size = dict(n_variables=len(prob.variables()), n_constraints=prob.numConstraints())
     if status not in ("optimal", "feasible"):
         return CapacityResult(status, None, lp_bound, None, None, None, seconds, solver,
                               pd.DataFrame(columns=list(CAPACITY_COLUMNS)),
