@@ -883,28 +883,15 @@ def plan_texts(plan: CapacityPlan) -> dict[str, str]:
 
 
 def write_files(out_dir: str | Path, texts: Mapping[str, str]) -> dict[str, Path]:
-    """Write `texts` (relative path -> text) under `out_dir`: every file is staged as a
-    temporary file first and renamed into place only when all were written, so a failed
-    run leaves no half-written output."""
-    import os
-    import tempfile
+    """Write `texts` (relative path -> text) as one generation of `out_dir`
+    (staffcast.outputs.Generation): the whole folder is staged and swapped in, so a failed
+    run leaves the old folder whole and no stale file survives."""
+    from staffcast.outputs import Generation, atomic_write_text
 
-    target = Path(out_dir)
-    staged: list[tuple[str, Path]] = []
-    try:
+    with Generation(out_dir, command="capacity") as generation:
         for name, text in texts.items():
-            path = target / name
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-            staged.append((tmp, path))
-            with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-                handle.write(text)
-        for tmp, path in staged:
-            os.replace(tmp, path)
-    finally:
-        for tmp, _ in staged:
-            Path(tmp).unlink(missing_ok=True)
-    return {name: target / name for name in texts}
+            atomic_write_text(generation.path / name, text)
+    return {name: Path(out_dir) / name for name in texts}
 
 
 def format_comparison(table: pd.DataFrame) -> str:
