@@ -120,6 +120,19 @@ def sl_seconds_of(frame: pd.DataFrame, rules: ScheduleRules) -> np.ndarray:
     return out
 
 
+def cover_step(rules: ScheduleRules) -> int:
+    """Minutes of one cover slot: the largest number dividing the interval and every shift
+    start, shift length, break length and earliest break offset, so who is at work is
+    constant inside a slot (15 for quarter-hour breaks on a 30-minute grid)."""
+    step = rules.interval_minutes
+    for fam in rules.families:
+        step = math.gcd(step, fam.start_minutes()[0], fam.start_step_minutes,
+                        fam.length_minutes)
+        for brk in fam.breaks:
+            step = math.gcd(step, brk.length_minutes, brk.earliest_offset_minutes)
+    return step
+
+
 def _break_offsets(rule: BreakRule, interval_minutes: int) -> list[int]:
     return list(range(rule.earliest_offset_minutes, rule.latest_offset_minutes + 1,
                       interval_minutes))
@@ -135,9 +148,14 @@ def build_model(requirement: pd.DataFrame, rules: ScheduleRules) -> ShiftModel:
     if not rules.families:
         raise ValueError("schedule: families must list at least one shift family")
     frame = _check_requirement(requirement, rules)
-    width = rules.interval_minutes
+    interval = rules.interval_minutes
+    # Cover is counted per slot of the activities' resolution (a 15-minute break on a
+    # 30-minute grid makes quarter-hours), as the written plan is measured; each slot needs
+    # its interval's agents and a slot short costs its share of an interval's penalty.
+    width = cover_step(rules) if rules.objective == "cover" else interval
+    per = interval // width
     origin = frame["ds"].min().normalize()
-    end = frame["ds"].max() + pd.Timedelta(minutes=width)
+    end = frame["ds"].max() + pd.Timedelta(minutes=interval)
     n_intervals = int((end - origin) / pd.Timedelta(minutes=width))
     if rules.cyclic:
         n_intervals = math.ceil(n_intervals * width / DAY_MINUTES) * DAY_MINUTES // width
@@ -148,8 +166,9 @@ def build_model(requirement: pd.DataFrame, rules: ScheduleRules) -> ShiftModel:
     required: dict[str, np.ndarray] = {}
     for queue, rows in frame.groupby("unique_id", sort=False):
         arr = np.full(n_intervals, np.nan)
-        idx = ((rows["ds"] - origin) / pd.Timedelta(minutes=width)).round().astype(int)
-        arr[idx.to_numpy()] = rows["agents_required"].to_numpy(dtype=float)
+        first = ((rows["ds"] - origin) / pd.Timedelta(minutes=width)).round().astype(int)
+        idx = (first.to_numpy()[:, None] + np.arange(per)[None, :]).ravel()
+        arr[idx] = np.repeat(rows["agents_required"].to_numpy(dtype=float), per)
         required[str(queue)] = arr
 
     prob = pulp.LpProblem("staffcast_schedule", pulp.LpMinimize)
@@ -232,7 +251,7 @@ def build_model(requirement: pd.DataFrame, rules: ScheduleRules) -> ShiftModel:
                 idx = int(idx)
                 short = prob.add_variable(f"short_{_safe(queue)}_{stamp(idx)}", lowBound=0)
                 shortfall[queue, idx] = short
-                objective.append((short, rules.shortfall_penalty))
+                objective.append((short, rules.shortfall_penalty / per))
                 add(coverage.get((queue, idx), pulp.LpAffineExpression()) + short
                     >= float(required[queue][idx]),
                     f"cover_{_safe(queue)}_{stamp(idx)}", "requirement cover")
