@@ -275,7 +275,8 @@ def _parse_number(df: pd.DataFrame, column: str, source: str, lines: bool, *,
         blank = (text.isna() | (text == "")).to_numpy(dtype=bool) if blank_ok else \
             np.zeros(len(text), bool)
         values = pd.to_numeric(text, errors="coerce").astype("float64").to_numpy()
-    what = "contact count" if column in ("y", *COUNT_COLUMNS) else "mean time in seconds"
+    what = ("contact count" if column in ("y", *COUNT_COLUMNS) else
+            "handle time in seconds" if column == "aht_s" else "mean wait in seconds")
     bad = ~np.isfinite(values) & ~blank
     if bad.any():
         pos = np.flatnonzero(bad)
@@ -284,7 +285,8 @@ def _parse_number(df: pd.DataFrame, column: str, source: str, lines: bool, *,
     neg = values < 0
     if neg.any():
         pos = np.flatnonzero(neg)
-        raise _bad_values(source, column, f"{what} must be >= 0", pos,
+        bound = "> 0" if column == "aht_s" else ">= 0"
+        raise _bad_values(source, column, f"{what} must be {bound}", pos,
                           [raw.iloc[p] for p in pos], lines)
     if upper is not None:
         big = values > upper
@@ -382,7 +384,7 @@ def _validate(df: pd.DataFrame, source: str, lines: bool, opening_hours: Mapping
         zero = columns["aht_s"] == 0
         if zero.any():
             pos = np.flatnonzero(zero)
-            raise _bad_values(source, "aht_s", "mean handle time must be > 0 seconds (leave "
+            raise _bad_values(source, "aht_s", "handle time in seconds must be > 0 (leave "
                               "it blank for an interval without answered contacts)", pos,
                               [df["aht_s"].iloc[p] for p in pos], lines)
 

@@ -90,7 +90,7 @@ def test_handle_time_over_a_day_is_an_error(tmp_path):
     frame.loc[7, "aht_s"] = 90000.0
     path = tmp_path / "h.csv"
     frame.to_csv(path, index=False)
-    with pytest.raises(InputError, match=r"CSV line 9, column 'aht_s': mean time in seconds "
+    with pytest.raises(InputError, match=r"CSV line 9, column 'aht_s': handle time in seconds "
                                          r"must be <= 86400 \(24 hours\), got '90000.0'"):
         load_history(path)
 
