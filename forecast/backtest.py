@@ -1,7 +1,7 @@
 """Rolling-origin backtest of several models on every queue, with a long metrics table.
 
 For each queue the last `windows` origins are `step` hours apart and the last window ends
-at the end of history; each model is refitted at every origin on the history before it.
+at the end of history (hours are turned into intervals of the history's own length); each model is refitted at every origin on the history before it.
 The day-type rule (rest day) is learned from the history before the first origin only,
 so nothing from the evaluated weeks leaks into the models.
 """
@@ -18,6 +18,7 @@ import pandas as pd
 
 from forecast.core import (
     QueueSettings,
+    horizon_steps,
     QueueSettingsSource,
     check_models,
     prediction_frame,
@@ -25,7 +26,7 @@ from forecast.core import (
     split_queues,
 )
 from forecast.errors import InputError
-from forecast.features import HOURS_PER_WEEK, span_features
+from forecast.features import span_features
 from forecast.metrics import METRICS, seasonal_naive_scale
 from forecast.models import make_model
 
@@ -70,15 +71,20 @@ def backtest_queue(unique_id: str, ds: pd.DatetimeIndex, y: np.ndarray, *,
     (`check_windows`). Returns this queue's (forecasts, metrics). `on_model(label)` is
     told each model as it finishes."""
     settings = settings or QueueSettings()
+    interval = pd.Timedelta(ds[1] - ds[0])
+    per_hour = pd.Timedelta(hours=1) / interval
+    horizon, step = horizon_steps(horizon, interval), horizon_steps(step, interval)
+    week = int(168 * per_hour)
     first = len(y) - horizon - (windows - 1) * step
-    if first < HOURS_PER_WEEK + 1:
-        raise InputError(f"backtest: queue {unique_id!r} has {len(y)} hours; {windows} windows "
-                         f"of {horizon} hours {step} hours apart need at least "
-                         f"{HOURS_PER_WEEK + 1 + horizon + (windows - 1) * step}")
+    if first < week + 1:
+        raise InputError(f"backtest: queue {unique_id!r} has {len(y) / per_hour:g} hours; "
+                         f"{windows} windows of {horizon / per_hour:g} hours "
+                         f"{step / per_hour:g} hours apart need at least "
+                         f"{(week + 1 + horizon + (windows - 1) * step) / per_hour:g}")
     features, _ = span_features(ds, y[:first], unique_id, calendar=calendar,
                                 opening_hours=settings.opening_hours,
-                                rest_day=settings.rest_day)
-    scale = seasonal_naive_scale(y[:first], features.open[:first], HOURS_PER_WEEK)
+                                rest_day=settings.rest_day, holiday_eve=settings.holiday_eve)
+    scale = seasonal_naive_scale(y[:first], features.open[:first], features.steps_per_week)
     forecasts, rows = [], []
     for name in models:
         cv = make_model(name).cross_validation(y, features, h=horizon, windows=windows,

@@ -4,7 +4,8 @@ A calendar is a long table of events (`event, start, end, kind, unique_id`), rea
 CSV or YAML file and merged with a built-in country calendar from the `holidays` package
 (on by default for China). Models ask it two questions: how each date behaves
 (`day_table`: holiday, adjusted workday, closure) and which promotion windows are active in
-each hour (`promotion_hours`). See docs/calendar.md for the file format and semantics.
+each interval (`promotion_hours`, at the minute: a 00:00-00:29 window covers the 00:00
+half-hour, not the 00:30 one). See docs/calendar.md for the file format and semantics.
 
 Times are naive local wall-clock. An event's `end` is inclusive: a date-only end covers
 that whole day, a datetime end covers up to and including that minute.
@@ -27,6 +28,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from .data import step_of
 from .errors import CalendarCoverageWarning, InputError
 
 KINDS = ("promotion", "holiday", "closure", "workday")
@@ -35,7 +37,6 @@ _REQUIRED = ("event", "start", "end", "kind")
 BUILTIN = "builtin"
 _DATE_ONLY = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}$")
 _DAY = pd.Timedelta(days=1)
-_HOUR = pd.Timedelta(hours=1)
 _MINUTE = pd.Timedelta(minutes=1)
 # The holidays package checks China against the State Council notices from 2001 on
 # (its China docstring); later years are in its table of decreed schedules.
@@ -289,16 +290,17 @@ class Calendar:
         return sorted(set(self._applicable(unique_id, ("promotion",))["event"].tolist()))
 
     def promotion_hours(self, ds: Any, unique_id: str) -> pd.DataFrame:
-        """Which promotion windows are active in each hour, for queue `unique_id`.
+        """Which promotion windows are active in each interval, for queue `unique_id`.
 
-        Index: `ds` (hour starts). One float 0/1 column per promotion event name that
+        Index: `ds` (interval starts of a regular grid; the interval length is the grid's
+        step, an hour for a single row). One float 0/1 column per promotion event name that
         applies to the queue (all of them, sorted, even when none of their windows falls
-        in `ds`, so fit and predict frames have the same columns). An hour is active when
-        it overlaps a window of that name; names recur across years.
+        in `ds`, so fit and predict frames have the same columns). An interval is active
+        when it overlaps a window of that name, to the minute; names recur across years.
         """
         index = pd.DatetimeIndex(pd.to_datetime(ds)).astype("datetime64[ns]")
         lo = index.to_numpy()
-        hi = (index + _HOUR).to_numpy()
+        hi = (index + step_of(index)).to_numpy()
         ev = self._applicable(unique_id, ("promotion",))
         cols: dict[str, np.ndarray] = {}
         for name in self.promotion_names(unique_id):
@@ -309,10 +311,11 @@ class Calendar:
         return pd.DataFrame(cols, index=index)
 
     def closed_hours(self, ds: Any, unique_id: str) -> np.ndarray:
-        """Boolean array: does a closure event of queue `unique_id` overlap each hour?"""
+        """Boolean array: does a closure event of queue `unique_id` overlap each interval of
+        the regular grid `ds`?"""
         index = pd.DatetimeIndex(pd.to_datetime(ds)).astype("datetime64[ns]")
         lo = index.to_numpy()
-        hi = (index + _HOUR).to_numpy()
+        hi = (index + step_of(index)).to_numpy()
         closed = np.zeros(len(index), dtype=bool)
         for row in self._applicable(unique_id, ("closure",)).itertuples(index=False):
             closed |= _overlaps(lo, hi, row.start, row.end_excl)

@@ -1,8 +1,9 @@
 """`forecast()`: the multi-queue entry point, long frames in and out.
 
-The history frame is split into one contiguous hourly array per queue; each queue gets
-its calendar features and day types (`forecast.features`), every requested model is fitted
-on its arrays and forecasts the `horizon` hours after that queue's last history hour.
+The history frame is split into one contiguous regular array per queue (any interval
+that divides the day, one interval per run); each queue gets its calendar features and
+day types (`forecast.features`), every requested model is fitted on its arrays and
+forecasts the `horizon` hours after that queue's last history interval, at that interval.
 """
 
 from __future__ import annotations
@@ -28,11 +29,13 @@ _HOUR = pd.Timedelta(hours=1)
 @dataclass(frozen=True)
 class QueueSettings:
     """Per-queue settings the models use: opening hours (7 weekdays, Monday first, of
-    (start_minute, end_minute) ranges; None = always open) and the rest day (0 = Monday;
-    None = learn the quietest weekday from history)."""
+    (start_minute, end_minute) ranges; None = always open), the rest day (0 = Monday;
+    None = learn the quietest weekday from history) and whether holiday eves are an event
+    of their own (`forecast.features.holiday_eves`)."""
 
     opening_hours: WeeklyHours | None = None
     rest_day: int | None = None
+    holiday_eve: bool = False
 
 
 QueueSettingsSource = Callable[[str], Any] | Mapping[str, Any] | None
@@ -49,12 +52,14 @@ def settings_for(queue_settings: QueueSettingsSource, unique_id: str) -> QueueSe
         found = queue_settings.get(unique_id, queue_settings.get("default"))
     if found is None:
         return QueueSettings()
-    return QueueSettings(getattr(found, "opening_hours", None), getattr(found, "rest_day", None))
+    return QueueSettings(getattr(found, "opening_hours", None), getattr(found, "rest_day", None),
+                         bool(getattr(found, "holiday_eve", False)))
 
 
 def split_queues(history: pd.DataFrame) -> Iterable[tuple[str, pd.DatetimeIndex, np.ndarray]]:
-    """(unique_id, hourly ds, y) per queue in unique_id order, checking the hourly-grid
-    contract. Rows keep their order within a queue (ds must already be sorted)."""
+    """(unique_id, regular ds, y) per queue in unique_id order, checking the grid contract:
+    every queue on one complete grid of the same interval. Rows keep their order within a
+    queue (ds must already be sorted)."""
     missing = [c for c in ("ds", "y") if c not in history.columns]
     if missing:
         raise InputError(f"history: missing column(s) {', '.join(missing)}; "
@@ -70,12 +75,19 @@ def split_queues(history: pd.DataFrame) -> Iterable[tuple[str, pd.DatetimeIndex,
     bounds = np.searchsorted(codes[order], np.arange(len(names) + 1))
     all_ds = pd.to_datetime(history["ds"]).to_numpy()[order]
     all_y = pd.to_numeric(history["y"], errors="coerce").to_numpy(dtype=float)[order]
-    hour = np.timedelta64(_HOUR)
+    step = None
     for k, uid in enumerate(names):
         ds, y = all_ds[bounds[k]:bounds[k + 1]], all_y[bounds[k]:bounds[k + 1]]
-        if len(ds) < 2 or not (np.diff(ds) == hour).all():
-            raise InputError(f"history: queue {uid!r} must be a complete hourly grid sorted by "
-                             "ds (load it with forecast.data.load_history)")
+        gaps = np.diff(ds)
+        if len(ds) < 2 or not (gaps == gaps[0]).all() or gaps[0] <= np.timedelta64(0):
+            raise InputError(f"history: queue {uid!r} must be a complete regular grid sorted "
+                             "by ds (load it with forecast.data.load_history)")
+        if step is None:
+            step = gaps[0]
+        elif gaps[0] != step:
+            raise InputError(f"history: queue {uid!r} is at {pd.Timedelta(gaps[0])} intervals "
+                             f"but the queues before it at {pd.Timedelta(step)}; one interval "
+                             "per run (coarsen with interval_minutes)")
         if not np.isfinite(y).all() or (y < 0).any():
             raise InputError(f"history: queue {uid!r} has a missing, non-numeric or negative y")
         yield str(uid), pd.DatetimeIndex(ds), y
@@ -134,12 +146,23 @@ def check_horizon(horizon: Any) -> int:
     return int(horizon)
 
 
+def horizon_steps(horizon_hours: int, step: pd.Timedelta) -> int:
+    """How many intervals of length `step` the `horizon_hours` hold (336 for 168 hours of
+    30-minute data); an InputError when the hours are not a whole number of intervals."""
+    steps = pd.Timedelta(hours=horizon_hours) / step
+    if steps != int(steps):
+        raise InputError(f"horizon: {horizon_hours} hours are not a whole number of "
+                         f"{step.total_seconds() / 60:g}-minute intervals")
+    return int(steps)
+
+
 def forecast_queue(unique_id: str, ds: pd.DatetimeIndex, y: np.ndarray, *, horizon: int,
                    models: Iterable[str], calendar=None,
                    settings: QueueSettings = QueueSettings(),
                    fallback: str | None = None) -> QueueForecast:
-    """Forecast one queue (hourly `ds`, `y` in contacts per hour, as `split_queues` gives
-    them) with each of `models` for the `horizon` hours after its last hour.
+    """Forecast one queue (regular `ds`, `y` in contacts per interval, as `split_queues`
+    gives them) with each of `models` for the `horizon` hours after its last interval, at
+    the history's interval.
 
     Without `fallback` a failing model raises. With it (e.g. `FALLBACK_MODEL`), a model
     whose fit or forecast raises is replaced by `fallback` for this queue: its rows carry
@@ -149,10 +172,11 @@ def forecast_queue(unique_id: str, ds: pd.DatetimeIndex, y: np.ndarray, *, horiz
     from forecast.features import span_features
 
     horizon = check_horizon(horizon)
-    future = pd.date_range(ds[-1] + _HOUR, periods=horizon, freq="h")
+    step = pd.Timedelta(ds[1] - ds[0]) if len(ds) > 1 else _HOUR
+    future = pd.date_range(ds[-1] + step, periods=horizon_steps(horizon, step), freq=step)
     features, _ = span_features(ds.append(future), y, unique_id, calendar=calendar,
                                 opening_hours=settings.opening_hours,
-                                rest_day=settings.rest_day)
+                                rest_day=settings.rest_day, holiday_eve=settings.holiday_eve)
     n = len(y)
     predictions: dict[str, Mapping[str, np.ndarray]] = {}
     failed: dict[str, str] = {}
@@ -185,21 +209,26 @@ def forecast_queue(unique_id: str, ds: pd.DatetimeIndex, y: np.ndarray, *, horiz
 
 def forecast(history: pd.DataFrame, *, horizon: int, models: Iterable[str] = ("auto",),
              calendar=None, queue_settings: QueueSettingsSource = None) -> pd.DataFrame:
-    """Forecast every queue of `history` (`unique_id, ds, y`; `y` in contacts per hour)
-    for the `horizon` hours after its last hour; a failing model raises.
+    """Forecast every queue of `history` (`unique_id, ds, y`; `y` in contacts per
+    interval) for the `horizon` hours after its last interval; a failing model raises.
 
     `calendar` is a `forecast.calendar.Calendar` or None; `queue_settings` gives each
     queue's opening hours and rest day (see `settings_for`). Returns `unique_id, ds, model,
-    yhat, yhat_lo_80, yhat_hi_80, yhat_lo_95, yhat_hi_95` in contacts per hour, one row per
-    queue, model and hour; closed hours and closure days are zero. Queue by queue in this
-    process; `staffcast.pipeline.forecast_many` runs queues in parallel with fallbacks.
+    yhat, yhat_lo_80, yhat_hi_80, yhat_lo_95, yhat_hi_95` in contacts per interval, one row
+    per queue, model and interval of the history; closed hours and closure days are zero.
+    When `history` has `aht_s`, an `aht_s` column holds the handle-time forecast
+    (`forecast.aht`). Queue by queue in this process; `staffcast.pipeline.forecast_many`
+    runs queues in parallel with fallbacks.
     """
+    from forecast.aht import add_aht_forecast
+
     horizon = check_horizon(horizon)
     names = check_models(models)
     frames = [forecast_queue(uid, ds, y, horizon=horizon, models=names, calendar=calendar,
                              settings=settings_for(queue_settings, uid)).frame
               for uid, ds, y in split_queues(history)]
-    return pd.concat(frames, ignore_index=True)
+    return add_aht_forecast(history, pd.concat(frames, ignore_index=True), calendar=calendar,
+                            queue_settings=queue_settings)
 
 
 def prediction_frame(unique_id: str, ds: pd.DatetimeIndex, model: str,

@@ -15,3 +15,8 @@ class InputError(ForecastError):
 class CalendarCoverageWarning(UserWarning):
     """The built-in country calendar has no official schedule for a requested year; the
     calendar file must supply that year's holidays and adjusted workdays."""
+
+
+class InputNote(UserWarning):
+    """Something the loader did to the input that the user should know about (rows merged
+    at a daylight-saving change, rows dropped by a rule); the command line prints it."""

@@ -1,4 +1,4 @@
-"""Calendar and opening hours -> per-hour model features for one queue.
+"""Calendar and opening hours -> per-interval model features for one queue.
 
 The key idea is the *day type*: every date is mapped to the weekday it behaves like.
 A holiday behaves like the queue's rest day (its quietest weekday, learned from history,
@@ -8,7 +8,9 @@ first time has no history of its own, but its day type does, so every model look
 "same hour of the same day type" instead of "same hour of the same weekday".
 Closure days and closed hours are not forecast at all: they are zero.
 
-All arrays are hourly and aligned with one contiguous hourly span (`ds`).
+All arrays are per interval and aligned with one contiguous regular span (`ds`) of any
+interval that divides the day (5, 15, 30, 60 minutes, ...): `Features.steps_per_day` and
+`steps_per_week` replace the 24 and 168 of hourly data in every model.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from forecast.errors import ForecastError
 HOURS_PER_DAY = 24
 DAYS_PER_WEEK = 7
 HOURS_PER_WEEK = HOURS_PER_DAY * DAYS_PER_WEEK
+MINUTES_PER_DAY = 1440
 WORKING_WEEK = (0, 1, 2, 3, 4)  # Monday..Friday: the official working week of calendars
 # with adjusted workdays (China and others), used to pick the day an adjusted workday copies
 
@@ -46,12 +49,14 @@ class DayTypeRule:
 
 @dataclass(frozen=True)
 class Features:
-    """Per-hour features over one contiguous hourly span.
+    """Per-interval features over one contiguous regular span.
 
-    `hour` 0..23, `day` whole days since 1970-01-01 (groups hours into dates), `day_type`
-    the effective weekday 0..6, `open` False on closed hours and closure days, `events` a
-    (hours, events) 0/1 matrix of promotion windows named by `event_names`, `event_age`
-    the same shape: days since the current window of that event opened (0 outside it).
+    `hour` 0..23 (the clock hour), `day` whole days since 1970-01-01 (groups intervals
+    into dates), `day_type` the effective weekday 0..6, `open` False on closed intervals
+    and closure days, `events` an (intervals, events) 0/1 matrix of promotion windows named
+    by `event_names`, `event_age` the same shape: days since the current window of that
+    event opened (0 outside it); `slot` the interval of the day, 0..steps_per_day - 1, and
+    `step_minutes` the interval length.
     """
 
     hour: np.ndarray
@@ -62,26 +67,43 @@ class Features:
     events: np.ndarray
     event_names: tuple[str, ...]
     event_age: np.ndarray
+    slot: np.ndarray | None = None
+    step_minutes: int = 60
+
+    def __post_init__(self) -> None:
+        if self.slot is None:  # hourly features built without slots: the slot is the hour
+            object.__setattr__(self, "slot", self.hour)
+
+    @property
+    def steps_per_day(self) -> int:
+        """Intervals per day (24 for hourly data, 48 for 30 minutes)."""
+        return MINUTES_PER_DAY // self.step_minutes
+
+    @property
+    def steps_per_week(self) -> int:
+        """Intervals per week (168 for hourly data)."""
+        return DAYS_PER_WEEK * self.steps_per_day
 
     def __len__(self) -> int:
         return len(self.hour)
 
     def __getitem__(self, item: slice) -> Features:
         if not isinstance(item, slice):
-            raise TypeError("Features can only be sliced by a range of hours")
+            raise TypeError("Features can only be sliced by a range of intervals")
         return Features(self.hour[item], self.day[item], self.day_type[item], self.open[item],
                         self.holiday[item], self.events[item], self.event_names,
-                        self.event_age[item])
+                        self.event_age[item], self.slot[item], self.step_minutes)
 
 
-def open_hours_mask(ds: pd.DatetimeIndex, opening_hours: WeeklyHours | None) -> np.ndarray:
-    """True for hours `[ds, ds + 1h)` that overlap an opening range of their weekday.
+def open_hours_mask(ds: pd.DatetimeIndex, opening_hours: WeeklyHours | None,
+                    step_minutes: int = 60) -> np.ndarray:
+    """True for intervals `[ds, ds + step)` that overlap an opening range of their weekday.
 
     `opening_hours=None` means open around the clock.
     """
     if opening_hours is None:
         return np.ones(len(ds), dtype=bool)
-    return data.open_hours_mask(ds, tuple(opening_hours))
+    return data.open_hours_mask(ds, tuple(opening_hours), step_minutes)
 
 
 def plain_day_table(dates: pd.DatetimeIndex) -> pd.DataFrame:
@@ -138,28 +160,29 @@ def day_types(day_table: pd.DataFrame, rule: DayTypeRule) -> np.ndarray:
     return types
 
 
-def window_age(events: np.ndarray) -> np.ndarray:
-    """Days since each hour's event window opened (0 outside windows), per event column.
+def window_age(events: np.ndarray, steps_per_day: int = HOURS_PER_DAY) -> np.ndarray:
+    """Days since each interval's event window opened (0 outside windows), per event column.
 
-    A window is a run of consecutive active hours; one still open at the start of the span
-    counts from the span's first hour.
+    A window is a run of consecutive active intervals; one still open at the start of the
+    span counts from the span's first interval.
     """
     active = events > 0
     opened = active & ~np.vstack([np.zeros((1, events.shape[1]), bool), active[:-1]])
     index = np.arange(len(events))[:, None]
     start = np.maximum.accumulate(np.where(opened, index, 0), axis=0)
-    return np.where(active, (index - start) / HOURS_PER_DAY, 0.0)
+    return np.where(active, (index - start) / steps_per_day, 0.0)
 
 
 def build_features(ds: pd.DatetimeIndex, day_table: pd.DataFrame, rule: DayTypeRule, *,
                    opening_hours: WeeklyHours | None = None,
                    promotions: pd.DataFrame | None = None,
                    closed: np.ndarray | None = None) -> Features:
-    """Features for the hourly span `ds` from a day table (index = normalized dates covering
+    """Features for the regular span `ds` from a day table (index = normalized dates covering
     `ds`, columns weekday / is_holiday / is_adjusted_workday / is_closure), optional
     promotion windows (index `ds`, one 0/1 column per event name) and optional extra
-    closed hours (bool per hour, e.g. a closure of part of a day)."""
+    closed intervals (bool per interval, e.g. a closure of part of a day)."""
     ds = pd.DatetimeIndex(ds)
+    step_minutes = int(data.step_of(ds) / pd.Timedelta(minutes=1))
     dates = ds.normalize()
     missing = dates.unique().difference(day_table.index)
     if len(missing):
@@ -176,11 +199,14 @@ def build_features(ds: pd.DatetimeIndex, day_table: pd.DataFrame, rule: DayTypeR
         names = tuple(str(c) for c in promotions.columns)
     extra_closed = np.zeros(len(ds), bool) if closed is None else np.asarray(closed, bool)
     day = (dates.to_numpy().astype("datetime64[D]").astype(np.int64))
+    minute = (ds.hour * 60 + ds.minute).to_numpy().astype(np.int64)
     return Features(hour=ds.hour.to_numpy().astype(np.int64), day=day,
                     day_type=types.astype(np.int64),
-                    open=open_hours_mask(ds, opening_hours) & ~closure & ~extra_closed,
+                    open=open_hours_mask(ds, opening_hours, step_minutes) & ~closure
+                    & ~extra_closed,
                     holiday=holiday, events=events, event_names=names,
-                    event_age=window_age(events))
+                    event_age=window_age(events, MINUTES_PER_DAY // step_minutes),
+                    slot=minute // step_minutes, step_minutes=step_minutes)
 
 
 def mark_silent_days(y: np.ndarray, X: Features) -> Features:
@@ -215,12 +241,14 @@ def mark_silent_days(y: np.ndarray, X: Features) -> Features:
 
 def span_features(span: pd.DatetimeIndex, y: np.ndarray, unique_id: str, *, calendar=None,
                   opening_hours: WeeklyHours | None = None,
-                  rest_day: int | None = None) -> tuple[Features, DayTypeRule]:
-    """Features of one queue over the hourly `span`, whose first `len(y)` hours are the
-    history the day-type rule is learned from (contacts per hour).
+                  rest_day: int | None = None,
+                  holiday_eve: bool = False) -> tuple[Features, DayTypeRule]:
+    """Features of one queue over the regular `span`, whose first `len(y)` intervals are
+    the history the day-type rule is learned from (contacts per interval).
 
     `calendar` is a `forecast.calendar.Calendar` or None (no holidays, closures or
-    promotions); `rest_day` (0 = Monday) overrides the learned rest day.
+    promotions); `rest_day` (0 = Monday) overrides the learned rest day. `holiday_eve`
+    adds an event column `holiday_eve` (see `holiday_eves`).
     """
     span = pd.DatetimeIndex(span)
     dates = pd.DatetimeIndex(span.normalize().unique())
@@ -230,22 +258,43 @@ def span_features(span: pd.DatetimeIndex, y: np.ndarray, unique_id: str, *, cale
         table = calendar.day_table(dates, unique_id)
         promotions = calendar.promotion_hours(span, unique_id)
         closed = calendar.closed_hours(span, unique_id)
+        if holiday_eve:
+            promotions[HOLIDAY_EVE] = holiday_eves(span, table, calendar, unique_id)
     rule = learn_rule_from_history(span[:len(y)], y, table, rest_day, promotions)
     features = build_features(span, table, rule, opening_hours=opening_hours,
                               promotions=promotions, closed=closed)
     return features, rule
 
 
+HOLIDAY_EVE = "holiday_eve"
+
+
+def holiday_eves(span: pd.DatetimeIndex, table: pd.DataFrame, calendar, unique_id: str
+                 ) -> np.ndarray:
+    """0/1 per interval: is its date the eve of a holiday (the day before one, itself
+    neither a holiday nor a closure)? The queue option `holiday_eve` makes it an event of
+    its own, so the models learn how eves differ (the last orders before a break, an
+    early-evening drop) from every past eve, with its own intraday shape, instead of
+    forecasting an eve as its plain weekday."""
+    dates = span.normalize()
+    days = pd.DatetimeIndex(dates.unique())
+    following = calendar.day_table(days + pd.Timedelta(days=1), unique_id)["is_holiday"]
+    eve = following.to_numpy(dtype=bool) & ~table.loc[days, "is_holiday"].to_numpy(bool) \
+        & ~table.loc[days, "is_closure"].to_numpy(bool)
+    return eve[days.get_indexer(dates)].astype(float)
+
+
 def learn_rule_from_history(history_ds: pd.DatetimeIndex, y: np.ndarray, table: pd.DataFrame,
                             rest_day: int | None, promotions: pd.DataFrame | None = None) -> DayTypeRule:
-    """The day-type rule from hourly history: daily totals of complete, ordinary dates."""
+    """The day-type rule from history: daily totals of complete, ordinary dates."""
     frame = pd.DataFrame({"y": np.asarray(y, dtype=float)}, index=history_ds)
     if promotions is not None and promotions.shape[1]:
         promo_day = promotions.reindex(history_ds).fillna(0.0).to_numpy().any(axis=1)
         frame = frame[~promo_day]
     grouped = frame["y"].groupby(frame.index.normalize())
     totals, counts = grouped.sum(), grouped.count()
-    complete = counts.index[counts.to_numpy() == HOURS_PER_DAY]
+    per_day = MINUTES_PER_DAY // int(data.step_of(history_ds) / pd.Timedelta(minutes=1))
+    complete = counts.index[counts.to_numpy() == per_day]
     table = table.loc[table.index.intersection(complete)]
     normal = ~(table["is_holiday"].to_numpy(dtype=bool)
                | table["is_adjusted_workday"].to_numpy(dtype=bool)

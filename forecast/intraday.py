@@ -13,7 +13,8 @@ Method (a credibility-weighted level correction, as planners do by hand):
    free of the queue's size.
 3. `factor = clip(1 + k * (r - 1), min_factor, max_factor)`; with nothing forecast so far
    (`F = 0`, e.g. before opening) the factor is 1.
-4. Every hour from `as_of` to the end of the day is the morning forecast times `factor`.
+4. Every interval from `as_of` to the end of the day is the morning forecast times
+   `factor`.
    The 80% and 95% bands are scaled by the same factor. That is a simplification: having
    seen part of the day removes some uncertainty about its level, so the true band would
    be narrower than the scaled one.
@@ -21,7 +22,8 @@ Method (a credibility-weighted level correction, as planners do by hand):
 `half_share` was chosen on the bank call-centre data of March to June 2003 only (the
 afternoon WAPE of the re-forecast at 10:00 and 12:00, pooled over those weekdays) and
 evaluated on July to October; see docs/accuracy.md for the figures. Volumes are contacts
-per hour throughout. Imports nothing from `staffcast` or `scheduler`.
+per interval throughout: the morning forecast's own interval (hourly, 30 minutes, ...).
+Imports nothing from `staffcast` or `scheduler`.
 """
 
 from __future__ import annotations
@@ -101,12 +103,19 @@ def scale_factor(actual_so_far: float, forecast_so_far: float, forecast_day: flo
 
 @dataclass(frozen=True)
 class Reforecast:
-    """The re-forecast rows (`REFORECAST_COLUMNS`, contacts per hour, every hour from
-    `as_of` to the end of its day) and the `Scale` of each queue."""
+    """The re-forecast rows (`REFORECAST_COLUMNS`, contacts per interval, every interval
+    from `as_of` to the end of its day) and the `Scale` of each queue."""
 
     as_of: pd.Timestamp
     frame: pd.DataFrame
     scales: tuple[Scale, ...]
+
+
+def _step(frame: pd.DataFrame) -> pd.Timedelta:
+    """The forecast's interval: the smallest gap between a queue's rows (an hour for one)."""
+    gaps = frame.groupby("unique_id", sort=False)["ds"].diff().dropna()
+    gaps = gaps[gaps > pd.Timedelta(0)]
+    return pd.Timedelta(gaps.min()) if len(gaps) else _HOUR
 
 
 def _day_rows(morning: pd.DataFrame, day: pd.Timestamp) -> pd.DataFrame:
@@ -124,15 +133,17 @@ def _day_rows(morning: pd.DataFrame, day: pd.Timestamp) -> pd.DataFrame:
     if len(models) > 1:
         raise InputError(f"morning forecast: holds several models on {day:%Y-%m-%d} "
                          f"({', '.join(models)}); give one")
-    hours = pd.date_range(day, periods=24, freq="h")
+    step = _step(frame)
+    hours = pd.date_range(day, day + _DAY, freq=step, inclusive="left")
+    unit = "hour" if step == _HOUR else f"{step.total_seconds() / 60:g}-minute interval"
     for uid, sub in frame.groupby("unique_id", sort=True):
         if sub["ds"].duplicated().any():
-            raise InputError(f"morning forecast: queue {uid!r} repeats an hour on "
+            raise InputError(f"morning forecast: queue {uid!r} repeats an {unit} on "
                              f"{day:%Y-%m-%d}")
         lost = hours.difference(pd.DatetimeIndex(sub["ds"]))
         if len(lost):
-            raise InputError(f"morning forecast: queue {uid!r} lacks {len(lost)} hour(s) of "
-                             f"{day:%Y-%m-%d}, first {lost[0]:%H:%M}; it must cover the "
+            raise InputError(f"morning forecast: queue {uid!r} lacks {len(lost)} {unit}(s) "
+                             f"of {day:%Y-%m-%d}, first {lost[0]:%H:%M}; it must cover the "
                              "whole day")
     return frame.sort_values(["unique_id", "ds"]).reset_index(drop=True)
 
@@ -141,18 +152,23 @@ def reforecast_day(morning: pd.DataFrame, actuals: pd.DataFrame, as_of: pd.Times
                    params: IntradayParams = IntradayParams()) -> Reforecast:
     """Rescale the rest of `as_of`'s day from the actuals before `as_of`.
 
-    morning: the forecast contract rows (one model) covering every hour of the day for each
-        queue, contacts per hour; rows of other days are ignored.
-    actuals: `unique_id, ds, y` (contacts per hour); only hours of the day before `as_of`
-        are used (the hour starting at `as_of` is not complete yet).
-    as_of: an hour start (minute 0).
+    morning: the forecast contract rows (one model) covering every interval of the day for
+        each queue (hourly, 30 minutes, ...), contacts per interval; rows of other days are
+        ignored.
+    actuals: `unique_id, ds, y` (contacts per interval, the forecast's interval); only
+        intervals of the day before `as_of` are used (the one starting at `as_of` is not
+        complete yet).
+    as_of: an interval start of the forecast's grid (minute 0 for hourly forecasts).
     Neither frame is modified.
     """
     as_of = pd.Timestamp(as_of)
-    if as_of != as_of.floor("h"):
-        raise InputError(f"as_of must be an hour start (minute 0), got {as_of}")
     day = as_of.normalize()
     rows = _day_rows(morning, day)
+    step = _step(rows)
+    if as_of != as_of.floor(step):
+        what = "an hour start (minute 0)" if step == _HOUR else \
+            f"the start of a {step.total_seconds() / 60:g}-minute interval"
+        raise InputError(f"as_of must be {what}, got {as_of}")
     missing = [c for c in ("unique_id", "ds", "y") if c not in actuals.columns]
     if missing:
         raise InputError(f"actuals: missing column(s) {', '.join(missing)}")

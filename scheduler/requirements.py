@@ -214,7 +214,17 @@ def _check_volume(volume: pd.DataFrame) -> pd.DataFrame:
     if missing:
         raise SchedulerError(f"volume frame: missing column {missing[0]!r}; has "
                              f"{reprlib.repr(list(volume.columns))}")
-    frame = volume[["unique_id", "ds", "volume"]].copy()
+    with_aht = "aht_s" in volume.columns
+    frame = volume[["unique_id", "ds", "volume", *(["aht_s"] if with_aht else [])]].copy()
+    if with_aht:
+        aht = pd.to_numeric(frame["aht_s"], errors="coerce").to_numpy(dtype=float)
+        bad = ~np.isnan(aht) & ~(np.isfinite(aht) & (aht > 0))
+        if bad.any():
+            row = int(np.flatnonzero(bad)[0])
+            raise SchedulerError(f"volume frame: column 'aht_s' must be > 0 seconds (or blank "
+                                 f"for the queue's configured aht_s); row {row} has "
+                                 f"{np.asarray(volume['aht_s'])[row].tolist()!r}")
+        frame["aht_s"] = aht
     frame["unique_id"] = frame["unique_id"].astype("string")
     try:
         frame["ds"] = pd.to_datetime(frame["ds"])
@@ -265,13 +275,17 @@ def _spread(frame: pd.DataFrame, step: int, interval_minutes: int,
         "ds": np.repeat(frame["ds"].to_numpy(), parts) + pd.to_timedelta(offsets, unit="min"),
         "volume": np.repeat(frame["volume"].to_numpy(), parts) * np.tile(weights, n),
     })
+    if "aht_s" in frame.columns:
+        out["aht_s"] = np.repeat(frame["aht_s"].to_numpy(), parts)
     out["unique_id"] = out["unique_id"].astype("string")
     return out
 
 
 def _staff_queue(q: QueueStaffing, volume: np.ndarray, hour: np.ndarray, is_open: np.ndarray,
-                 interval_s: float) -> dict[str, np.ndarray]:
+                 interval_s: float, row_aht: np.ndarray | None = None) -> dict[str, np.ndarray]:
     aht = q.aht_by_hour()[hour]
+    if row_aht is not None:  # a handle-time forecast wins; the config's aht_s fills its gaps
+        aht = np.where(np.isfinite(row_aht), row_aht, aht)
     n_rows = volume.size
     nan = np.full(n_rows, np.nan)
     floor = np.where(is_open, q.min_agents, 0)
@@ -354,7 +368,8 @@ def compute_requirements(volume: pd.DataFrame, queues: Mapping[str, QueueStaffin
 
     volume: ``unique_id, ds, volume`` with ``volume`` = contacts per row (rows are usually
         hourly; the row length is inferred as the smallest gap between a queue's rows, 60
-        minutes for a single row). Not modified.
+        minutes for a single row), and optionally ``aht_s``, a handle-time forecast in
+        seconds per row (blank rows take the queue's configured ``aht_s``). Not modified.
     queues: settings per queue; every queue in `volume` needs one.
     interval_minutes: output interval, 15, 30 or 60, dividing the row length.
     intra_hour_profile: weights of the sub-intervals of one row (flat by default, so each
@@ -403,7 +418,8 @@ def compute_requirements(volume: pd.DataFrame, queues: Mapping[str, QueueStaffin
         else:
             is_open = group["is_open"].to_numpy()
         human = group["volume"].to_numpy() * q.human_share
-        res = _staff_queue(q, human, group["ds"].dt.hour.to_numpy(), is_open, interval_s)
+        res = _staff_queue(q, human, group["ds"].dt.hour.to_numpy(), is_open, interval_s,
+                           group["aht_s"].to_numpy() if "aht_s" in group else None)
         shrink = q.total_shrinkage
         required = np.ceil(res["agents_raw"] / (1.0 - shrink) - 1e-9)
         piece = pd.DataFrame({

@@ -229,17 +229,28 @@ def _needed_agents(config_yaml: str, where: str, volume: pd.DataFrame,
 
 
 def _hourly_volume(actuals: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
-    """`unique_id, ds, volume`: the actual contacts of each hour the requirement `rows`
-    touch, on a gap-free hourly grid per queue. compute_requirements reads the row length
-    from the smallest gap, so a missing hour must not make two hours look like one long
-    row; hours without an actual are zero here and dropped with their intervals later."""
+    """`unique_id, ds, volume`: the actual contacts of each interval the requirement `rows`
+    touch, on a gap-free grid per queue at the actuals' own interval (hourly, or 15/30
+    minutes when the actuals are), summed onto the requirement's interval when finer.
+    compute_requirements reads the row length from the smallest gap, so a missing interval
+    must not make two look like one long row; intervals without an actual are zero here
+    and dropped with their requirement rows later."""
     parts = []
     for uid, sub in rows.groupby("unique_id", sort=True):
-        hours = sub["ds"].dt.floor("h")
-        grid = pd.date_range(hours.min(), hours.max(), freq="h")
-        seen = actuals[actuals["unique_id"] == uid].set_index("ds")["y"]
-        parts.append(pd.DataFrame({"unique_id": uid, "ds": grid,
-                                   "volume": seen.reindex(grid, fill_value=0.0).to_numpy()}))
+        seen = actuals[actuals["unique_id"] == uid].set_index("ds")["y"].sort_index()
+        gaps = seen.index.to_series().diff().dropna()
+        step = gaps.min() if len(gaps) else _HOUR
+        interval = pd.Timedelta(minutes=int(sub["interval_minutes"].min())) \
+            if "interval_minutes" in sub else _HOUR
+        step = min(step, _HOUR)
+        # The last requirement interval is covered whole: its finer steps are summed.
+        end = sub["ds"].max().floor(step) + max(interval, step) - step
+        grid = pd.date_range(sub["ds"].min().floor(step), end, freq=step)
+        volume = pd.Series(seen.reindex(grid, fill_value=0.0).to_numpy(), index=grid)
+        if step < interval:
+            volume = volume.groupby(volume.index.floor(interval)).sum()
+        parts.append(pd.DataFrame({"unique_id": uid, "ds": volume.index,
+                                   "volume": volume.to_numpy()}))
     return pd.concat(parts, ignore_index=True)
 
 

@@ -27,8 +27,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
              "folders."),
     "config": ("staffcast.commands.setup", "config_group",
                "Check a config file, or print the JSON Schema of the config."),
+    "ingest": ("staffcast.commands.ingest", "ingest_command",
+               "Turn raw contact logs into an interval history with handle and wait times."),
     "forecast": ("staffcast.commands.forecasting", "forecast_command",
-                 "Forecast hourly contact volume per queue with 80% and 95% intervals."),
+                 "Forecast contact volume per queue and interval with 80% and 95% intervals "
+                 "(and handle time, aht_s, when the history has it)."),
     "backtest": ("staffcast.commands.forecasting", "backtest_command",
                  "Rolling-origin backtest: MASE, WAPE, bias, 80% coverage and fit time per "
                  "model."),

@@ -202,6 +202,8 @@ class QueueConfig:
     opening_hours: WeeklyHours | None = None
     rest_day: int | None = None
     staffing: QueueStaffing | None = None
+    holiday_eve: bool = False
+    """Holiday eves are an event of their own in the forecast (docs/calendar.md)."""
 
 
 @dataclass(frozen=True)
@@ -213,6 +215,14 @@ class ForecastSettings:
     horizon: int = 168
     fill_missing: Literal["error", "zero"] = "error"
     volume_quantile: Literal["mean", "80", "95"] = "mean"
+    interval_minutes: int | None = None
+    """Forecast at this interval (minutes dividing the day; a multiple of the history's,
+    which is summed into it); None: the history's own interval."""
+
+    def __post_init__(self) -> None:
+        if self.interval_minutes is not None:
+            from forecast.data import check_interval
+            check_interval(self.interval_minutes)
 
 
 @dataclass(frozen=True)
@@ -226,6 +236,9 @@ class Config:
     raw: Mapping[str, Any]
     agents: Path | None = None
     """Agents CSV named by the config (relative paths are relative to the config file)."""
+    timezone: str | None = None
+    """IANA time zone of the queues' wall clock (e.g. Asia/Shanghai): offset-aware input
+    timestamps are converted to it; naive ones are taken as already local."""
 
     def queue(self, name: str) -> QueueConfig:
         """Settings of queue `name`, or the `default` queue's, or empty settings."""
@@ -234,7 +247,7 @@ class Config:
         return self.queues.get("default", QueueConfig(name=name))
 
 
-_TOP_KEYS = ("queues", "forecast", "schedule", "agents")
+_TOP_KEYS = ("queues", "forecast", "schedule", "agents", "timezone")
 
 
 def parse_config(data: Any, source: str = "config") -> Config:
@@ -256,16 +269,26 @@ def parse_config(data: Any, source: str = "config") -> Config:
         settings = dict(settings or {})
         hours = settings.pop("opening_hours", None)
         rest = settings.pop("rest_day", None)
+        eve = coerce(bool, settings.pop("holiday_eve", False), f"{where}.holiday_eve")
         queues[str(name)] = QueueConfig(
             name=str(name),
             opening_hours=None if hours is None else parse_opening_hours(hours, f"{where}.opening_hours"),
             rest_day=None if rest in (None, "auto") else parse_weekday(rest, f"{where}.rest_day"),
             staffing=build(QueueStaffing, settings, where) if settings else None,
+            holiday_eve=eve,
         )
     agents = data.get("agents")
     if agents is not None and not isinstance(agents, str):
         raise ConfigError(f"{source}: agents must be the path of an agents CSV, got {agents!r}")
+    timezone = data.get("timezone")
+    if timezone is not None:
+        from forecast.data import check_timezone
+        try:
+            timezone = check_timezone(timezone).key
+        except ValueError as exc:
+            raise ConfigError(f"{source}: {exc}") from None
     return Config(
+        timezone=timezone,
         path=None,
         agents=None if agents is None else Path(agents),
         queues=queues,

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from scheduler.agents import Agent, assign_agents, placeholder_assignment
@@ -41,7 +42,8 @@ _HOUR = pd.Timedelta(hours=1)
 
 def forecast_volume(forecast: pd.DataFrame, volume_quantile: str = "mean",
                     model: str | None = None, source: str = "the forecast") -> pd.DataFrame:
-    """The volume frame `unique_id, ds, volume` (contacts per forecast row) to staff for.
+    """The volume frame `unique_id, ds, volume` (contacts per forecast row) to staff for,
+    plus the forecast's `aht_s` (seconds) when it has one.
 
     `volume_quantile` picks the forecast column: 'mean' -> yhat, '80' -> yhat_hi_80 (the
     upper end of the 80% interval, a risk-aware plan), '95' -> yhat_hi_95. With several
@@ -64,12 +66,44 @@ def forecast_volume(forecast: pd.DataFrame, volume_quantile: str = "mean",
             raise StaffcastError(f"{source} has no rows for model {model!r}; models: "
                                  f"{', '.join(models)}")
         forecast = forecast[forecast["model"] == model]
-    return pd.DataFrame({
+    out = pd.DataFrame({
         "unique_id": forecast["unique_id"].astype("string").to_numpy(),
         "ds": pd.to_datetime(forecast["ds"]).to_numpy(),
         "volume": forecast[QUANTILE_COLUMNS[volume_quantile]].clip(lower=0.0)
         .astype(float).to_numpy(),
     })
+    if "aht_s" in forecast.columns:
+        out["aht_s"] = pd.to_numeric(forecast["aht_s"], errors="coerce").to_numpy(dtype=float)
+    return out
+
+
+def volume_on_grid(volume: pd.DataFrame, interval_minutes: int) -> pd.DataFrame:
+    """The volume frame on the staffing grid: rows finer than `interval_minutes` (a 15-minute
+    forecast and a 30-minute schedule) are summed into it, `aht_s` weighted by volume; rows
+    as long or longer are left for `compute_requirements` (which splits longer rows)."""
+    ds = pd.to_datetime(volume["ds"])
+    gaps = ds.groupby(volume["unique_id"].astype("string").to_numpy()).diff().dropna()
+    step = gaps.min() if len(gaps) else pd.Timedelta(hours=1)
+    target = pd.Timedelta(minutes=interval_minutes)
+    if step >= target:
+        return volume
+    if target % step:
+        raise ValueError(f"the forecast is at {step.total_seconds() / 60:g}-minute intervals, "
+                         f"which do not add up to the schedule's {interval_minutes} minutes")
+    frame = volume.assign(ds=ds.dt.floor(target))
+    agg = {"volume": ("volume", "sum")}
+    if "aht_s" in frame.columns:
+        known = frame["aht_s"].notna() & (frame["volume"] > 0)
+        frame = frame.assign(_work=(frame["aht_s"] * frame["volume"]).where(known, 0.0),
+                             _vol=frame["volume"].where(known, 0.0))
+        agg.update(_work=("_work", "sum"), _vol=("_vol", "sum"), _aht=("aht_s", "mean"))
+    out = frame.groupby(["unique_id", "ds"], sort=True, observed=True).agg(**agg).reset_index()
+    if "aht_s" in frame.columns:
+        weighted = out["_work"] / out["_vol"].where(out["_vol"] > 0)
+        out["aht_s"] = weighted.fillna(out["_aht"])
+        out = out.drop(columns=["_work", "_vol", "_aht"])
+    out["unique_id"] = out["unique_id"].astype("string")
+    return out
 
 
 def staffing_settings(config: Config, names: list[str]
@@ -174,13 +208,15 @@ def run_schedule(requirement: pd.DataFrame, rules: ScheduleRules, out_dir: Path,
     return ScheduleRun(summary, unassigned, out_dir, written.coverage)
 
 
-def plan_week(history_end: pd.Timestamp, week: dt.date | None) -> tuple[pd.Timestamp, int]:
-    """(first hour of the planned week, forecast horizon in hours reaching its end).
+def plan_week(history_end: pd.Timestamp, week: dt.date | None,
+              step: pd.Timedelta = _HOUR) -> tuple[pd.Timestamp, int]:
+    """(first hour of the planned week, forecast horizon in whole hours reaching its end).
 
     Without `week`, the plan covers the first full Monday-to-Sunday week after the last
-    history hour `history_end`; with it, the seven days from `week` on.
+    history interval `history_end` (intervals of length `step`); with it, the seven days
+    from `week` on.
     """
-    after = history_end + _HOUR
+    after = history_end + step
     if week is None:
         start = after.normalize() + pd.Timedelta(days=(7 - after.weekday()) % 7)
         if start < after:
@@ -191,7 +227,7 @@ def plan_week(history_end: pd.Timestamp, week: dt.date | None) -> tuple[pd.Times
             raise StaffcastError(f"--week {week}: the plan must start after the history ends "
                                  f"(last hour {history_end:%Y-%m-%d %H:%M})")
     end = start + pd.Timedelta(days=7)
-    return start, int((end - after) / _HOUR)
+    return start, int(np.ceil((end - after) / _HOUR))
 
 
 @dataclass(frozen=True)
@@ -222,14 +258,20 @@ def forecast_stage_runs() -> int:
 
 
 def history_end(history: pd.DataFrame) -> pd.Timestamp:
-    """The last hour every queue's history reaches: a plan starts after it."""
+    """The last interval every queue's history reaches: a plan starts after it."""
     return history.groupby("unique_id")["ds"].max().min()
+
+
+def history_step(history: pd.DataFrame) -> pd.Timedelta:
+    """The history's interval (an hour for a single row)."""
+    ds = pd.DatetimeIndex(history["ds"].drop_duplicates().sort_values())
+    return pd.Timedelta(ds[1] - ds[0]) if len(ds) > 1 else _HOUR
 
 
 def week_horizon(week: dt.date | None) -> Callable[[pd.DataFrame], int]:
     """`horizon_for(history)` of the planned week: the hours from the history's end to the
     end of the week (see `plan_week`)."""
-    return lambda history: plan_week(history_end(history), week)[1]
+    return lambda history: plan_week(history_end(history), week, history_step(history))[1]
 
 
 def forecast_week(config: Config, history: pd.DataFrame, calendar: Any, *,
@@ -244,11 +286,12 @@ def forecast_week(config: Config, history: pd.DataFrame, calendar: Any, *,
     """
     global _forecast_stage_runs
 
-    start, horizon = plan_week(history_end(history), week)
+    start, horizon = plan_week(history_end(history), week, history_step(history))
     if on_start is not None:
         on_start(start, horizon)
     many = forecast_many(history, horizon=horizon, models=[model], calendar=calendar,
-                         queue_settings=config.queue, engine=engine, on_done=on_done)
+                         queue_settings=config.queue, engine=engine, on_done=on_done,
+                         timezone=config.timezone)
     _forecast_stage_runs += 1
     predicted = many.predicted
     in_week = (predicted["ds"] >= start) & (predicted["ds"] < start + dt.timedelta(days=7))
@@ -296,9 +339,13 @@ def _forecast_task(item: tuple, *, horizon: int, models: tuple[str, ...], calend
 def forecast_many(history: pd.DataFrame, *, horizon: int, models: Sequence[str],
                   calendar: Any = None, queue_settings: Any = None,
                   engine: Engine | None = None,
-                  on_done: Callable[[str], None] | None = None) -> ManyForecast:
+                  on_done: Callable[[str], None] | None = None,
+                  timezone: str | None = None) -> ManyForecast:
     """Forecast every queue of `history` as `forecast.core.forecast` does, one task per
-    queue on `engine` (inline by default). A model that fails for a queue falls back to
+    queue on `engine` (inline by default), with the handle-time forecast `aht_s` when the
+    history has handle times (`forecast.aht`). With the queues' `timezone`, the wall-clock
+    intervals a spring-forward day skips are zero (a 23-hour day: no contact arrives in
+    them, and nobody is staffed for them). A model that fails for a queue falls back to
     `forecast.core.FALLBACK_MODEL` (recorded); a queue whose fallback fails too is a
     failure and the other queues complete. `AllQueuesFailed` when no queue succeeds."""
     from forecast.core import check_horizon, check_models, settings_for, split_queues
@@ -311,9 +358,29 @@ def forecast_many(history: pd.DataFrame, *, horizon: int, models: Sequence[str],
         shared={"horizon": horizon, "models": names, "calendar": calendar}, on_done=on_done)
     check_some_done(len(mapped.done), mapped.failures)
     results = mapped.values
-    return ManyForecast(pd.concat([r.frame for r in results], ignore_index=True),
+    from forecast.aht import add_aht_forecast
+
+    predicted = add_aht_forecast(history, pd.concat([r.frame for r in results],
+                                                    ignore_index=True),
+                                 calendar=calendar, queue_settings=queue_settings)
+    return ManyForecast(skipped_hours_zero(predicted, timezone),
                         tuple(f for r in results for f in r.fallbacks), mapped.failures,
                         ",".join(names))
+
+
+def skipped_hours_zero(predicted: pd.DataFrame, timezone: str | None) -> pd.DataFrame:
+    """The forecast with every volume column zero in wall-clock intervals `timezone` skips
+    when its clocks spring forward (a copy; unchanged without a zone)."""
+    from forecast.data import check_timezone, nonexistent_local
+
+    zone = check_timezone(timezone)
+    skipped = nonexistent_local(pd.to_datetime(predicted["ds"]), zone)
+    if not skipped.any():
+        return predicted
+    out = predicted.copy()
+    columns = [c for c in out.columns if c == "yhat" or c.startswith("yhat_")]
+    out.loc[skipped, columns] = 0.0
+    return out
 
 
 def _backtest_task(item: tuple, *, calendar: Any, **arguments: Any):
@@ -357,7 +424,9 @@ def requirements_many(volume: pd.DataFrame, queues: Mapping[str, QueueStaffing],
                       engine: Engine | None = None
                       ) -> tuple[pd.DataFrame, tuple[TaskFailure, ...]]:
     """`scheduler.requirements.compute_requirements` with one task per queue on `engine`:
-    (the requirement frame of the queues that succeeded, failed queues)."""
+    (the requirement frame of the queues that succeeded, failed queues). A forecast finer
+    than `interval_minutes` is summed onto that grid first (`volume_on_grid`)."""
+    volume = volume_on_grid(volume, interval_minutes)
     ids = volume["unique_id"].astype("string")
     names = sorted(ids.unique())
     # A queue missing from the config is the config's error, not one queue's failure.

@@ -504,7 +504,7 @@ def run_scenario(name: str, config: Config, scenario: Scenario | None, spec: Sce
     where = f"{spec.path}: scenario {name!r}"
     predicted = uplift_forecast(week.predicted, None if scenario is None else scenario.volume,
                                 week.calendar, where)
-    volume = forecast_volume(predicted, volume_quantile)
+    volume = scenario_handle_time(forecast_volume(predicted, volume_quantile), scenario)
     queues, hours = staffing_settings(config, sorted(volume["unique_id"].unique()))
     rules = schedule_rules(config)
     requirement = compute_requirements(volume, queues, interval_minutes=rules.interval_minutes,
@@ -518,6 +518,23 @@ def run_scenario(name: str, config: Config, scenario: Scenario | None, spec: Sce
         summary_extra={"week_start": f"{week.start:%Y-%m-%d}", "forecast_model": week.model,
                        "volume_quantile": volume_quantile, "scenario": name})
     return ScenarioOutcome(name, run, scenario_metrics(run, requirement))
+
+
+def scenario_handle_time(volume: pd.DataFrame, scenario: Scenario | None) -> pd.DataFrame:
+    """The volume frame with the scenario's handle-time overrides applied to a forecast
+    `aht_s`: a new `aht_s` for a queue replaces its forecast (blank rows staff with the
+    scenario's config value), an `aht_factor` scales the forecast."""
+    if scenario is None or "aht_s" not in volume.columns:
+        return volume
+    out = volume.copy()
+    queue = out["unique_id"].astype(str).to_numpy()
+    for name, overrides in scenario.queues.items():
+        rows = queue == name
+        if "aht_s" in overrides:
+            out.loc[rows, "aht_s"] = np.nan
+        elif AHT_FACTOR in overrides:
+            out.loc[rows, "aht_s"] = out.loc[rows, "aht_s"] * float(overrides[AHT_FACTOR])
+    return out
 
 
 def _scenario_task(run: tuple[str, Config, Scenario | None], *, out_dir: Path,

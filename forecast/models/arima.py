@@ -13,7 +13,15 @@ Regressors:
   dummy times the event-free profile (fitted first), so an event multiplies each hour's
   usual level; a midnight final-payment spike is its own hour-level window. Events whose
   windows lasted at least 3 days in history get a second column, the same times the days
-  since the window opened: a linear ramp (pre-sale build-up, after-sales decay).
+  since the window opened: a linear ramp (pre-sale build-up, after-sales decay);
+- the first `pulse_hours` of every promotion window get their own shape: one dummy per
+  interval since the window opened (00:00 and 00:30 of a final-payment window, the first
+  hours after a 20:00 pre-sale launch), learned from past occurrences of the same event
+  name. A final-payment rush is not the usual midnight-to-01:00 decline scaled up: it is
+  flat or rising while payments go through, which a proportional effect cannot show;
+- with the queue option `holiday_eve`, the eve of a holiday is an event whose effect has
+  an hour-of-day shape too (24 columns times the event-free profile, ridge-shrunk): the
+  eve's own day type, e.g. a normal morning and an evening that empties out.
 
 Fitting is two-stage, which keeps one year of hourly history well under a second: weighted
 ridge least squares for the regression, then a small ARMA(p, q) fitted with statsmodels
@@ -31,7 +39,7 @@ import warnings
 import numpy as np
 from scipy.stats import norm
 
-from forecast.features import DAYS_PER_WEEK, HOURS_PER_DAY, HOURS_PER_WEEK, Features
+from forecast.features import DAYS_PER_WEEK, HOLIDAY_EVE, Features
 from forecast.models.base import LEVELS, Model, Prediction, recent_open_window
 
 MIN_RAMP_DAYS = 3  # a window must have lasted this long in history to estimate its ramp
@@ -53,7 +61,8 @@ class DynamicHarmonicRegression(Model):
 
     def __init__(self, order: tuple[int, int] = (1, 0), transform: str = "sqrt",
                  max_weeks: int = 104, halflife_weeks: float | None = None,
-                 arma_hours: int = 1008, ridge: float = 0.5, trend: bool = True):
+                 arma_hours: int = 1008, ridge: float = 0.5, trend: bool = True,
+                 pulse_hours: float = 2.0):
         if transform not in ("log1p", "sqrt", "none"):
             raise ValueError(f"transform must be 'log1p', 'sqrt' or 'none', got {transform!r}")
         if max_weeks < 1 or arma_hours < 1 or ridge < 0:
@@ -66,6 +75,7 @@ class DynamicHarmonicRegression(Model):
         self.arma_hours = arma_hours
         self.ridge = ridge
         self.trend = trend
+        self.pulse_hours = pulse_hours
 
     def _to_model_scale(self, y: np.ndarray) -> np.ndarray:
         if self.transform == "log1p":
@@ -80,10 +90,11 @@ class DynamicHarmonicRegression(Model):
     def _profile(self, X: Features) -> np.ndarray:
         """Shared hour-of-day dummies, day-type x hour-of-day dummies and a linear trend
         (in years, 0 at the end of the training history)."""
-        design = np.zeros((len(X), HOURS_PER_DAY + HOURS_PER_WEEK + 1))
+        per_day = X.steps_per_day
+        design = np.zeros((len(X), per_day + X.steps_per_week + 1))
         rows = np.arange(len(X))
-        design[rows, X.hour] = 1.0
-        design[rows, HOURS_PER_DAY + X.day_type * HOURS_PER_DAY + X.hour] = 1.0
+        design[rows, X.slot] = 1.0
+        design[rows, per_day + X.day_type * per_day + X.slot] = 1.0
         if self.trend:
             design[:, -1] = (X.day - self.last_day_) / 365.25
         return design
@@ -96,14 +107,28 @@ class DynamicHarmonicRegression(Model):
         profile = self._profile(X)
         base = profile @ self.base_beta_
         ramps = X.event_age[:, self.ramps_] / DAYS_PER_WEEK
+        hours = (X.hour[:, None] == np.arange(24)).astype(float)
+        shaped = [X.events[:, i:i + 1] * base[:, None] * hours for i in self.shaped_]
         return np.hstack([profile, X.events[:, self.events_] * base[:, None],
-                          X.events[:, self.ramps_] * ramps * base[:, None]])
+                          X.events[:, self.ramps_] * ramps * base[:, None],
+                          self._pulses(X), *shaped])
+
+    def _pulses(self, X: Features) -> np.ndarray:
+        """One 0/1 column per event and interval since its window opened, for the first
+        `pulse_hours` of each window."""
+        steps = self.pulse_steps_
+        if not steps or not self.events_:
+            return np.zeros((len(X), 0))
+        offset = np.rint(X.event_age[:, self.events_] * X.steps_per_day).astype(np.int64)
+        inside = (X.events[:, self.events_] > 0) & (offset < steps)
+        cols = inside[:, :, None] & (offset[:, :, None] == np.arange(steps))
+        return cols.reshape(len(X), -1).astype(float)
 
     def _solve(self, design: np.ndarray, z: np.ndarray, weight: np.ndarray) -> np.ndarray:
         """Weighted ridge least squares; the shared hour profile is not shrunk."""
         penalty = np.full(design.shape[1], self.ridge)
-        penalty[:HOURS_PER_DAY] = 1e-8
-        penalty[HOURS_PER_DAY + HOURS_PER_WEEK] = 1e-8  # trend
+        penalty[:self.steps_per_day_] = 1e-8
+        penalty[self.steps_per_day_ * (1 + DAYS_PER_WEEK)] = 1e-8  # trend
         gram = design.T @ (design * weight[:, None]) + np.diag(penalty)
         return np.linalg.solve(gram, design.T @ (weight * z))
 
@@ -115,7 +140,13 @@ class DynamicHarmonicRegression(Model):
         self.event_names_ = tuple(X.event_names[i] for i in self.events_)
         longest = X.event_age[open_].max(axis=0) if self.events_ else np.zeros(0)
         self.ramps_ = [i for i in self.events_ if longest[i] >= MIN_RAMP_DAYS]
+        # A holiday eve (the queue option) is a day type of its own: besides its level it
+        # gets an hour-of-day shape, ridge-shrunk towards the one factor. Festival days
+        # keep one factor: their rush hours are pulses and promotions of their own.
+        self.shaped_ = [i for i in self.events_ if X.event_names[i] == HOLIDAY_EVE]
         self.last_day_ = int(X.day[-1])
+        self.steps_per_day_ = X.steps_per_day
+        self.pulse_steps_ = int(round(self.pulse_hours * 60 / X.step_minutes))
         z = self._to_model_scale(y[open_])
         if self.halflife_weeks is None:
             weight = np.ones(len(z))
@@ -126,14 +157,14 @@ class DynamicHarmonicRegression(Model):
         profile = self._profile(X)[open_]
         quiet = ~X.events[open_][:, self.events_].any(axis=1) if self.events_ else \
             np.ones(len(z), bool)
-        if quiet.sum() < 2 * HOURS_PER_DAY:
+        if quiet.sum() < 2 * X.steps_per_day:
             quiet[:] = True
         self.base_beta_ = self._solve(profile[quiet], z[quiet], weight[quiet])
         # Pass 2: profile and proportional event effects together.
         design = self._design(X)[open_]
         self.beta_ = self._solve(design, z, weight)
         residual = z - design @ self.beta_
-        self.arma_ = self._fit_arma(residual[-self.arma_hours:])
+        self.arma_ = self._fit_arma(residual[-self.arma_hours * 60 // X.step_minutes:])
         self.residual_sd_ = float(residual.std())
 
     def _fit_arma(self, residual: np.ndarray):

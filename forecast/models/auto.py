@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from forecast.features import HOURS_PER_WEEK, Features
+from forecast.features import Features
 from forecast.models.base import KEYS, Model, Prediction
 
 MIN_TRAIN_WEEKS = 2
@@ -53,13 +53,14 @@ class AutoModel(Model):
     def _fit(self, y: np.ndarray, X: Features) -> None:
         from forecast.models import make_model
 
-        windows = min(self.windows, len(y) // HOURS_PER_WEEK - MIN_TRAIN_WEEKS)
+        week = X.steps_per_week
+        windows = min(self.windows, len(y) // week - MIN_TRAIN_WEEKS)
         self.wape_ = {}
         if windows >= 1:
             for name in self.candidates:
                 try:
-                    cv = make_model(name).cross_validation(y, X, h=HOURS_PER_WEEK,
-                                                           windows=windows, step=HOURS_PER_WEEK)
+                    cv = make_model(name).cross_validation(y, X, h=week,
+                                                           windows=windows, step=week)
                 except ValueError:
                     # Too little usable history at an early origin (e.g. a queue open on few
                     # days): the candidate is not ranked, the others still are.

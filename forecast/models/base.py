@@ -15,7 +15,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from forecast.features import HOURS_PER_DAY, HOURS_PER_WEEK, Features, mark_silent_days
+from forecast.features import Features, mark_silent_days
 
 LEVELS = (80, 95)
 KEYS = ("mean", "lo-80", "hi-80", "lo-95", "hi-95")
@@ -93,11 +93,11 @@ def recent_open_window(name: str, y: np.ndarray, X: Features, max_weeks: int
                        ) -> tuple[np.ndarray, Features]:
     """The last `max_weeks` weeks of history; fitting a regression needs at least two days
     of open hours in them (a ValueError naming the model otherwise)."""
-    start = max(0, len(y) - max_weeks * HOURS_PER_WEEK)
+    start = max(0, len(y) - max_weeks * X.steps_per_week)
     y, X = y[start:], X[start:]
-    if X.open.sum() < 2 * HOURS_PER_DAY:
+    if X.open.sum() < 2 * X.steps_per_day:
         raise ValueError(f"{name}: needs at least 48 open hours of history, "
-                         f"got {int(X.open.sum())}")
+                         f"got {X.open.sum() * X.step_minutes / 60:g}")
     return y, X
 
 

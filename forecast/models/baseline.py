@@ -17,17 +17,18 @@ from __future__ import annotations
 
 import numpy as np
 
-from forecast.features import DAYS_PER_WEEK, HOURS_PER_DAY, Features
+from forecast.features import DAYS_PER_WEEK, Features
 from forecast.models.base import Model, Prediction, apply_log_ratio, log_ratio_quantiles
 
 
 def _day_matrix(y: np.ndarray, X: Features) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(days, 24) matrix of `y` (NaN outside the span), day type per day, reference flag."""
+    """(days, steps per day) matrix of `y` (NaN outside the span), day type per day,
+    reference flag."""
     first = X.day[0]
     n_days = int(X.day[-1] - first) + 1
-    matrix = np.full((n_days, HOURS_PER_DAY), np.nan)
+    matrix = np.full((n_days, X.steps_per_day), np.nan)
     rows = X.day - first
-    matrix[rows, X.hour] = y
+    matrix[rows, X.slot] = y
     types = np.zeros(n_days, dtype=np.int64)
     types[rows] = X.day_type
     any_open = np.zeros(n_days, dtype=bool)
@@ -54,7 +55,7 @@ class SameDayTypeMean(Model):
         # In-sample replay for the interval: each reference day against the k before it.
         errors_y, errors_fit = [], []
         open_matrix = np.zeros_like(reference, shape=matrix.shape)
-        open_matrix[X.day - X.day[0], X.hour] = X.open
+        open_matrix[X.day - X.day[0], X.slot] = X.open
         for t in range(DAYS_PER_WEEK):
             rows = ref_rows[types[ref_rows] == t]
             for i in range(1, len(rows)):
@@ -76,7 +77,7 @@ class SameDayTypeMean(Model):
 
     def _predict(self, X_future: Features) -> Prediction:
         table = np.stack([self.profile_.get(t, self.fallback_) for t in range(DAYS_PER_WEEK)])
-        mean = table[X_future.day_type, X_future.hour]
+        mean = table[X_future.day_type, X_future.slot]
         return apply_log_ratio(mean, self.quantiles_)
 
 

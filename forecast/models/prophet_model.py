@@ -73,7 +73,7 @@ def _quiet_prophet():
 def _hours(X: Features) -> pd.DatetimeIndex:
     """Naive timestamps of the feature rows (Prophet needs a `ds` column)."""
     return pd.DatetimeIndex(X.day.astype("datetime64[D]").astype("datetime64[ns]")
-                            + X.hour.astype("timedelta64[h]"))
+                            + (X.slot * X.step_minutes).astype("timedelta64[m]"))
 
 
 class ProphetModel(Model):

@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+import numpy as np
 import pandas as pd
 
 from scheduler.export import atomic_write_csv, atomic_write_text
@@ -140,27 +141,38 @@ def accuracy_json(report) -> dict:
 # ---------------------------------------------------------------- reforecast
 
 def parse_as_of(text: str) -> pd.Timestamp:
-    """`--as-of` as a timestamp on the hour."""
+    """`--as-of` as a naive timestamp on a whole minute (reforecast checks it starts an
+    interval of the forecast)."""
     try:
         as_of = pd.Timestamp(text)
     except (TypeError, ValueError) as exc:
         raise click.BadParameter(f"must be a time like '2026-11-11 10:00', got {text!r}",
                                  param_hint="--as-of") from exc
-    if as_of.tzinfo is not None or as_of != as_of.floor("h"):
-        raise click.BadParameter(f"must be a local time on the hour (minute 0), got {text!r}",
+    if as_of.tzinfo is not None or as_of != as_of.floor("min"):
+        raise click.BadParameter(f"must be a local time on a whole minute (an interval start "
+                                 f"such as 10:00 or 10:30), got {text!r}",
                                  param_hint="--as-of")
     return as_of
 
 
 def check_as_of(history: pd.DataFrame, as_of: pd.Timestamp) -> None:
-    """The hour before `as_of` must lie inside every queue's history (its actual is the
-    latest the re-forecast learns from)."""
+    """The interval before `as_of` must lie inside every queue's history (its actual is
+    the latest the re-forecast learns from)."""
     for uid, ds in history.groupby("unique_id", sort=True)["ds"]:
         first, last = ds.min(), ds.max()
-        if not first <= as_of - _HOUR <= last:
-            raise StaffcastError(f"--as-of {as_of:%Y-%m-%d %H:%M} is outside the history of queue "
-                                 f"{uid!r} ({first:%Y-%m-%d %H:%M} to {last:%Y-%m-%d %H:%M}): the "
-                                 "hour before it must have an actual")
+        gaps = ds.sort_values().diff().dropna()
+        step = gaps.min() if len(gaps) else _HOUR
+        if as_of != as_of.floor(step):
+            what = ("on the hour (minute 0)" if step == _HOUR else
+                    f"at the start of a {step.total_seconds() / 60:g}-minute interval")
+            raise click.BadParameter(f"must be a local time {what} for queue {uid!r}'s "
+                                     f"history, got {as_of:%Y-%m-%d %H:%M}",
+                                     param_hint="--as-of")
+        if not first <= as_of - step <= last:
+            raise StaffcastError(f"--as-of {as_of:%Y-%m-%d %H:%M} is outside the history of "
+                                 f"queue {uid!r} ({first:%Y-%m-%d %H:%M} to "
+                                 f"{last:%Y-%m-%d %H:%M}): the interval before it must have "
+                                 "an actual")
 
 
 def _pick_model(frame: pd.DataFrame, model: str | None, source: str) -> pd.DataFrame:
@@ -177,8 +189,13 @@ def _pick_model(frame: pd.DataFrame, model: str | None, source: str) -> pd.DataF
 
 
 def _full_days(frame: pd.DataFrame, queues: list[str]) -> bool:
+    """Does `frame` (one day) hold every interval of the day for every queue, at its own
+    interval (24 hours, 48 half hours, ...)?"""
     counts = frame.groupby("unique_id")["ds"].nunique()
-    return all(counts.get(q, 0) == 24 for q in queues)
+    gaps = frame.groupby("unique_id")["ds"].diff().dropna()
+    gaps = gaps[gaps > pd.Timedelta(0)]
+    per_day = int(_DAY / gaps.min()) if len(gaps) else 24
+    return all(counts.get(q, 0) == per_day for q in queues)
 
 
 def morning_from_file(path: Path, day: pd.Timestamp, model: str | None) -> pd.DataFrame:
@@ -237,16 +254,18 @@ def morning_fitted(config: Config, history: pd.DataFrame, calendar, day: pd.Time
     from forecast.data import MIN_HOURS
 
     before = history[history["ds"] < day]
-    spans = before.groupby("unique_id")["ds"].size().reindex(
-        history["unique_id"].unique(), fill_value=0)
+    ds = pd.DatetimeIndex(history["ds"].drop_duplicates().sort_values())
+    step = pd.Timedelta(ds[1] - ds[0]) if len(ds) > 1 else _HOUR
+    spans = (before.groupby("unique_id")["ds"].size().reindex(
+        history["unique_id"].unique(), fill_value=0) * (step / _HOUR))
     short = spans[spans < MIN_HOURS]
     if len(short):
         raise StaffcastError(
-            f"history: queue {short.index[0]!r} has {int(short.iloc[0])} hour(s) before "
+            f"history: queue {short.index[0]!r} has {short.iloc[0]:g} hour(s) before "
             f"{day:%Y-%m-%d}; fitting a morning forecast needs at least {MIN_HOURS} (two "
             "weeks). Give the morning forecast with --forecast, or record a forecast of the "
             "day in the store (--store)")
-    horizon = int((day + _DAY - before["ds"].max()) / _HOUR) - 1
+    horizon = int(np.ceil((day + _DAY - (before["ds"].max() + step)) / _HOUR))
     predicted = forecast(before, horizon=horizon, models=[model], calendar=calendar,
                          queue_settings=config.queue)
     return predicted[predicted["ds"] >= day].reset_index(drop=True)

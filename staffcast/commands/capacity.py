@@ -138,10 +138,11 @@ def _load(config, history_path: Path, calendar_path: Path | None, weeks: int | N
 
 def _with_handle_time(history, path: Path):
     """History plus the file's `aht_s` column when it has one (seconds per contact; blank
-    allowed in hours without contacts); the loader keeps only unique_id, ds and y."""
+    allowed in hours without contacts). `forecast.data.load_history` keeps and checks
+    `aht_s` itself now; this reads it only for a loader that dropped it."""
     import pandas as pd
 
-    if path.suffix.lower() != ".csv":
+    if "aht_s" in history.columns or path.suffix.lower() != ".csv":
         return history
     header = pd.read_csv(path, nrows=0).columns
     if "aht_s" not in header:

@@ -46,18 +46,19 @@ def _input_options(command: Callable) -> Callable:
     """Options shared by `forecast` and `backtest`: history, calendar, config."""
     options = [
         click.option("--history", "history_path", type=_EXISTING, required=True,
-                     help="History CSV/Parquet: ds, y and optional unique_id (hourly counts), "
-                          "or a raw contact log with --events."),
+                     help="History CSV/Parquet: ds, y and optional unique_id (counts per "
+                          "interval, 5 to 60 minutes; optional aht_s is forecast too), or a "
+                          "raw contact log with --events (full logs: staffcast ingest)."),
         click.option("--events", is_flag=True,
                      help="The history file is a contact log, one row per contact; it is "
-                          "aggregated to hourly counts."),
+                          "counted per interval (--interval-minutes, else hourly)."),
         click.option("--timestamp-col", default="ds", show_default=True,
                      help="With --events: the column holding each contact's arrival time."),
         click.option("--queue-col", default=None,
                      help="With --events: the column holding each contact's queue "
                           "(default: one queue named 'default')."),
         click.option("--fill-missing", type=click.Choice(["error", "zero"]), default=None,
-                     help="Missing hours inside the history: an error listing them, or zero "
+                     help="Missing intervals inside the history: an error listing them, or zero "
                           "[default: the config's forecast.fill_missing, else error]."),
         click.option("--calendar", "calendar_path", type=_EXISTING, default=None,
                      help="Calendar CSV/YAML of events (event, start, end, kind, unique_id) "
@@ -72,6 +73,15 @@ def _input_options(command: Callable) -> Callable:
         click.option("--allow-outliers", is_flag=True,
                      help="Keep history values more than 1000x their queue's 99th "
                           "percentile (refused by default as typos or unit errors)."),
+        click.option("--interval-minutes", type=int, default=None,
+                     help="Forecast at this interval in minutes (it must divide the day and "
+                          "be a multiple of the history's, which is summed into it) "
+                          "[default: the config's forecast.interval_minutes, else the "
+                          "history's own interval]."),
+        click.option("--timezone", default=None,
+                     help="IANA time zone of the queues (e.g. Asia/Shanghai): offset-aware "
+                          "timestamps are converted to it, naive ones are taken as local "
+                          "[default: the config's timezone]."),
     ]
     for option in reversed(options):
         command = option(command)
@@ -81,36 +91,50 @@ def _input_options(command: Callable) -> Callable:
 def load_inputs(config: Config, history_path: Path, events: bool, timestamp_col: str,
                 queue_col: str | None, fill_missing: str, calendar_path: Path | None,
                 country: str, horizon_for: Callable[[pd.DataFrame], int], *,
-                allow_outliers: bool = False):
+                allow_outliers: bool = False, interval_minutes: int | None = None,
+                timezone: str | None = None):
     """(history frame, calendar), each file read once. `horizon_for(history)` gives the
     hours the run will forecast after the history, so the calendar covers them; a year the
-    built-in data lacks is warned about on stderr. The loader's two-week minimum span per
-    queue is not applied (except for --events): a queue too short to forecast fails on its
-    own in the forecast stage and the other queues go on; reforecast needs only today.
-    A value 1000x its queue's 99th percentile is refused unless `allow_outliers`."""
+    built-in data lacks is warned about on stderr, and so is anything the loader merged
+    (a daylight-saving hour). The loader's two-week minimum span per queue is not applied
+    (except for --events): a queue too short to forecast fails on its own in the forecast
+    stage and the other queues go on; reforecast needs only today. A value 1000x its
+    queue's 99th percentile is refused unless `allow_outliers`. `interval_minutes` and
+    `timezone` default to the config's `forecast.interval_minutes` and `timezone`."""
     from forecast.calendar import load_calendar
     from forecast.data import load_events, load_history
     from forecast.sanity import check_outliers
 
+    interval_minutes = interval_minutes or config.forecast.interval_minutes
+    timezone = timezone or config.timezone
     opening_hours = {name: q.opening_hours for name, q in config.queues.items()
                      if q.opening_hours is not None}
     calendar = load_calendar(calendar_path, country=country)
     kwargs = dict(opening_hours=opening_hours, fill_missing=fill_missing,
-                  closed_dates=calendar.closed_hours)
-    if events:
-        history = load_events(history_path, timestamp_col=timestamp_col, queue_col=queue_col,
-                              **kwargs)
-    else:
-        history = load_history(history_path, min_hours=1, **kwargs)
-    if not allow_outliers:
-        check_outliers(history, str(history_path))
-    last = history["ds"].max() + pd.Timedelta(hours=horizon_for(history))
+                  closed_dates=calendar.closed_hours, timezone=timezone)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
+        if events:
+            history = load_events(history_path, timestamp_col=timestamp_col,
+                                  queue_col=queue_col, interval_minutes=interval_minutes or 60,
+                                  **kwargs)
+        else:
+            history = load_history(history_path, min_hours=1,
+                                   interval_minutes=interval_minutes, **kwargs)
+        if not allow_outliers:
+            check_outliers(history, str(history_path))
+        last = history["ds"].max() + pd.Timedelta(hours=horizon_for(history))
         calendar = calendar.with_years(range(history["ds"].min().year, last.year + 1))
     for warning in caught:
         console.warn(f"Warning: {warning.message}")
     return history, calendar
+
+
+def interval_label(history: pd.DataFrame) -> str:
+    """The history's interval as text, "30-minute intervals" or "hourly intervals"."""
+    ds = history["ds"].drop_duplicates().sort_values()
+    minutes = int((ds.diff().min() / pd.Timedelta(minutes=1))) if len(ds) > 1 else 60
+    return "hourly intervals" if minutes == 60 else f"{minutes}-minute intervals"
 
 
 def queue_count(history: pd.DataFrame) -> int:
@@ -149,9 +173,10 @@ def _resolved(config: Config, settings: dict, command: str) -> str:
 @store_option
 @console.json_option
 def forecast_command(history_path, events, timestamp_col, queue_col, fill_missing,
-                     calendar_path, country, config_path, allow_outliers, horizon, model,
-                     out_path, workers, scheduler, store, as_json):
-    """Forecast hourly contact volume per queue with 80% and 95% intervals.
+                     calendar_path, country, config_path, allow_outliers, interval_minutes,
+                     timezone, horizon, model, out_path, workers, scheduler, store, as_json):
+    """Forecast contact volume per queue and interval with 80% and 95% intervals (and
+    handle time, aht_s, when the history has it).
 
     Queues run in parallel on Dask when there are several; a queue whose model fails falls
     back to snaive (its rows say so in `model`), a queue that cannot be forecast at all is
@@ -160,26 +185,28 @@ def forecast_command(history_path, events, timestamp_col, queue_col, fill_missin
 
     config = load_config(config_path)
     settings = forecast_settings(config, model=model, country=country, horizon=horizon,
-                                 fill_missing=fill_missing)
+                                 fill_missing=fill_missing, interval_minutes=interval_minutes)
     check_models([settings["model"]])
     history, calendar = load_inputs(config, history_path, events, timestamp_col, queue_col,
                                     settings["fill_missing"], calendar_path,
                                     settings["country"], lambda _: settings["horizon"],
-                                    allow_outliers=allow_outliers)
+                                    allow_outliers=allow_outliers,
+                                    interval_minutes=settings["interval_minutes"],
+                                    timezone=timezone)
     queues = queue_count(history)
     with (open_engine(workers, scheduler, tasks=queues) as engine,
           console.progress(queues, "forecast") as bar):
         many = forecast_many(history, horizon=settings["horizon"], models=[settings["model"]],
                              calendar=calendar, queue_settings=config.queue, engine=engine,
-                             on_done=bar.step)
+                             on_done=bar.step, timezone=timezone or config.timezone)
     result = many.predicted
     resolved = _resolved(config, settings, "forecast")
     atomic_write_csv(result, out_path)
     atomic_write_text(f"{out_path}.config.yaml", resolved)
     report_problems(many.problems, f"{out_path}.failures.csv")
     done = result["unique_id"].nunique()
-    message = (f"wrote {len(result)} rows ({done} queue(s) x {settings['horizon']} hours, "
-               f"model {settings['model']}) to {out_path}")
+    message = (f"wrote {len(result)} rows ({done} queue(s) x {settings['horizon']} hours "
+               f"at {interval_label(history)}, model {settings['model']}) to {out_path}")
     run_id = None
     if store is not None:
         run_id = record_forecast_run(
@@ -233,19 +260,23 @@ ALWAYS_SHOWN = ("snaive", "histavg")
                    "failed queues go to <out>.failures.csv.")
 @engine_options
 def backtest_command(history_path, events, timestamp_col, queue_col, fill_missing,
-                     calendar_path, country, config_path, allow_outliers, horizon, windows,
-                     step, models_text, out_path, workers, scheduler):
+                     calendar_path, country, config_path, allow_outliers, interval_minutes,
+                     timezone, horizon, windows, step, models_text, out_path, workers,
+                     scheduler):
     """Rolling-origin backtest: MASE, WAPE, bias, 80% coverage and fit time per model."""
     from forecast.core import check_models
 
     config = load_config(config_path)
     requested = [m.strip() for m in models_text.split(",") if m.strip()]
     models = check_models([*ALWAYS_SHOWN, *(m for m in requested if m not in ALWAYS_SHOWN)])
-    settings = forecast_settings(config, country=country, fill_missing=fill_missing)
+    settings = forecast_settings(config, country=country, fill_missing=fill_missing,
+                                 interval_minutes=interval_minutes)
     history, calendar = load_inputs(config, history_path, events, timestamp_col, queue_col,
                                     settings["fill_missing"], calendar_path,
                                     settings["country"], lambda _: 0,
-                                    allow_outliers=allow_outliers)
+                                    allow_outliers=allow_outliers,
+                                    interval_minutes=settings["interval_minutes"],
+                                    timezone=timezone)
     queues = queue_count(history)
     with (open_engine(workers, scheduler, tasks=queues) as engine,
           console.progress(queues, "backtest") as bar):

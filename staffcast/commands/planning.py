@@ -81,9 +81,9 @@ from staffcast.recording import (
 @store_option
 @console.json_option
 def plan_command(history_path, events, timestamp_col, queue_col, fill_missing, calendar_path,
-                 country, config_path, allow_outliers, week, model, volume_quantile,
-                 agents_path, out_dir, time_limit, gap, solver, exports, simulate_replications,
-                 workers, scheduler, store, as_json):
+                 country, config_path, allow_outliers, interval_minutes, timezone, week, model,
+                 volume_quantile, agents_path, out_dir, time_limit, gap, solver, exports,
+                 simulate_replications, workers, scheduler, store, as_json):
     """Forecast, staff and schedule one week: history in, named roster out.
 
     Forecast and requirements run per queue, in parallel on Dask when there are several
@@ -98,9 +98,12 @@ def plan_command(history_path, events, timestamp_col, queue_col, fill_missing, c
     if config_path is None:
         raise click.UsageError("plan needs --config (queues, staffing targets and shift rules)")
     config = load_config(config_path)
+    if timezone:  # --timezone wins over the config's, for loading and the forecast alike
+        config = dataclasses.replace(config, timezone=timezone)
     rules = schedule_rules(config)
     settings = forecast_settings(config, model=model, country=country,
-                                 fill_missing=fill_missing, volume_quantile=volume_quantile)
+                                 fill_missing=fill_missing, volume_quantile=volume_quantile,
+                                 interval_minutes=interval_minutes)
     check_models([settings["model"]])
     agents_path = agents_path or config.agents
     agents = (load_agents(agents_path, contracts={f.contract for f in rules.families})
@@ -114,7 +117,8 @@ def plan_command(history_path, events, timestamp_col, queue_col, fill_missing, c
     history, calendar = load_inputs(
         config, history_path, events, timestamp_col, queue_col, settings["fill_missing"],
         calendar_path, settings["country"], week_horizon(week_day),
-        allow_outliers=allow_outliers)
+        allow_outliers=allow_outliers, interval_minutes=settings["interval_minutes"],
+        timezone=timezone)
     generation = Generation(out_dir, command=command_line())
     with generation:
         run, problems, week_forecast, requirement, resolved, simulated = _plan_into(

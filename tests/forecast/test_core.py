@@ -65,7 +65,7 @@ def test_bad_horizon_is_rejected(history, horizon):
 
 
 def test_gappy_history_is_rejected(history):
-    with pytest.raises(ValueError, match="queue 'chat' must be a complete hourly grid"):
+    with pytest.raises(ValueError, match="queue 'chat' must be a complete regular grid"):
         forecast(history.drop(index=[4]), horizon=24, models=["snaive"])
 
 

@@ -157,9 +157,9 @@ def test_unparsable_timestamp(tmp_path):
         load_history(write_csv(tmp_path, history_frame(edits={(10, "ds"): "2025-03-03 25:00"})))
 
 
-def test_timestamp_not_on_the_hour(tmp_path):
-    with pytest.raises(InputError, match=r"CSV line 12, column 'ds': hourly history needs hour "
-                                         r"starts .*got '2025-03-03 10:30:00'"):
+def test_timestamp_off_the_hourly_grid_is_a_mixed_interval(tmp_path):
+    with pytest.raises(InputError, match=r"CSV line 12, column 'ds': mixed intervals: most rows "
+                                         r"are 60 minutes apart.*got '2025-03-03 10:30:00'"):
         load_history(write_csv(tmp_path, history_frame(edits={(10, "ds"): "2025-03-03 10:30:00"})))
 
 

@@ -235,3 +235,16 @@ def test_open_mask_frame_instead_of_hours():
     assert req["service_level"].iloc[2] == 0.0 and np.isinf(req["asa_s"].iloc[2])
     with pytest.raises(ValueError, match="open_mask has no row for 'q'"):
         compute_requirements(volume, {"q": queue()}, open_mask=mask.iloc[:3])
+
+
+def test_a_forecast_aht_column_staffs_each_row_and_blanks_take_the_config():
+    volume = pd.DataFrame({"unique_id": "q", "volume": [100.0, 100.0],
+                           "ds": pd.date_range("2024-03-04", periods=2, freq="30min"),
+                           "aht_s": [360.0, np.nan]})
+    req = compute_requirements(volume, {"q": queue()}, interval_minutes=30)
+    # Erlangs = contacts x handle seconds / interval seconds.
+    assert req["erlangs"].tolist() == pytest.approx([100 * 360 / 1800, 100 * 180 / 1800])
+    assert req["aht_s"].tolist() == [360.0, 180.0]
+    with pytest.raises(ValueError, match=r"column 'aht_s' must be > 0 seconds.*row 1 has -5.0"):
+        compute_requirements(volume.assign(aht_s=[360.0, -5.0]), {"q": queue()},
+                             interval_minutes=30)

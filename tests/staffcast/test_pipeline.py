@@ -3,6 +3,7 @@
 import datetime as dt
 import json
 
+import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
@@ -117,3 +118,96 @@ def test_plan_with_simulate_writes_the_simulation_next_to_the_plan(small_shop):
     # Simulated offered contacts match the planned volume within Poisson noise (7 days).
     req = pd.read_csv(out / "requirements.csv")
     assert days["offered"].sum() == pytest.approx(req["volume"].sum(), rel=0.05)
+
+
+def test_plan_week_of_half_hourly_history():
+    # Ends Sunday 23:30: the next Monday starts the week, 168 hours of 30-minute rows.
+    assert plan_week(pd.Timestamp("2026-11-08 23:30"), None, pd.Timedelta(minutes=30)) == (
+        pd.Timestamp("2026-11-09"), 168)
+
+
+def test_volume_on_grid_sums_finer_rows_and_weights_handle_time():
+    from staffcast.pipeline import volume_on_grid
+
+    volume = pd.DataFrame({"unique_id": pd.array(["a"] * 4, dtype="string"),
+                           "ds": pd.date_range("2026-11-09", periods=4, freq="15min"),
+                           "volume": [10.0, 30.0, 0.0, 0.0],
+                           "aht_s": [100.0, 300.0, 200.0, np.nan]})
+    out = volume_on_grid(volume, 30)
+    assert out["volume"].tolist() == [40.0, 0.0]
+    assert out["aht_s"].tolist() == pytest.approx([(10 * 100 + 30 * 300) / 40, 200.0])
+    hourly = volume_on_grid(volume, 15)
+    assert hourly.equals(volume)
+
+
+LOG_CONFIG = SMALL_SHOP_CONFIG.replace("interval_minutes: 60", "interval_minutes: 30").replace(
+    "start_step_minutes: 60", "start_step_minutes: 30") + "timezone: Asia/Shanghai\n"
+
+
+def test_contact_log_to_a_half_hourly_plan_with_handle_times(tmp_path):
+    """ingest a UTC contact log, then plan: 30-minute forecast rows with aht_s, staffed
+    with that handle time on the 30-minute schedule grid."""
+    rng = np.random.default_rng(3)
+    days = pd.date_range("2026-10-12", "2026-11-08", freq="D")
+    rows = []
+    for day in days:
+        for hour in range(8, 20):
+            n = rng.poisson(12 if day.weekday() < 5 else 6)
+            arrive = day + pd.Timedelta(hours=hour) + pd.to_timedelta(
+                rng.uniform(0, 3600, n), unit="s")
+            handle = 240 + 20 * (hour - 8)          # handle time grows through the day
+            for t in arrive:
+                utc = (t - pd.Timedelta(hours=8)).strftime("%Y-%m-%dT%H:%M:%SZ")
+                ans = (t - pd.Timedelta(hours=8) + pd.Timedelta(seconds=20))
+                end = ans + pd.Timedelta(seconds=handle)
+                rows.append(("chat", utc, ans.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                             end.strftime("%Y-%m-%dT%H:%M:%SZ")))
+    log = pd.DataFrame(rows, columns=["queue", "arrived_at", "answered_at", "ended_at"])
+    log.sample(frac=1.0, random_state=0).to_csv(tmp_path / "log.csv", index=False)
+    (tmp_path / "config.yaml").write_text(LOG_CONFIG)
+    runner = CliRunner()
+    result = runner.invoke(main, ["ingest", "--contacts", str(tmp_path / "log.csv"),
+                                  "--interval-minutes", "30", "--config",
+                                  str(tmp_path / "config.yaml"),
+                                  "--out", str(tmp_path / "history.csv")])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "history.patience.csv").is_file()
+    history = pd.read_csv(tmp_path / "history.csv", parse_dates=["ds"])
+    assert history["ds"].min() == pd.Timestamp("2026-10-12 08:00")   # local, not UTC
+    assert history["y"].sum() == len(log)
+    out = tmp_path / "plan"
+    result = runner.invoke(main, [
+        "plan", "--history", str(tmp_path / "history.csv"), "--config",
+        str(tmp_path / "config.yaml"), "--out-dir", str(out), "--solver", "cbc",
+        "--time-limit", "30", "--no-store"])
+    assert result.exit_code == 0, result.output
+    fc = pd.read_csv(out / "forecast.csv", parse_dates=["ds"])
+    assert len(fc) == 336 and (fc["ds"].diff().dropna() == pd.Timedelta(minutes=30)).all()
+    open_rows = fc["ds"].dt.hour.between(8, 19)
+    hour = fc.loc[open_rows, "ds"].dt.hour
+    # Within 5% of the true handle time (slot smoothing rounds the hourly steps), where one
+    # constant would be 30% off at either end of the day.
+    assert fc.loc[open_rows, "aht_s"].to_numpy() == pytest.approx(240 + 20 * (hour - 8),
+                                                                  rel=0.05)
+    req = pd.read_csv(out / "requirements.csv", parse_dates=["ds"])
+    assert len(req) == 336
+    busy = req[req["volume"] > 0]
+    assert busy["erlangs"].to_numpy() == pytest.approx(
+        busy["volume"] * busy["aht_s"] / 1800)
+    assert busy["aht_s"].to_numpy() == pytest.approx(
+        fc.set_index("ds").loc[busy["ds"], "aht_s"].to_numpy())
+
+
+def test_a_spring_forward_hour_is_forecast_zero_in_the_queues_zone():
+    from staffcast.pipeline import skipped_hours_zero
+
+    ds = pd.date_range("2026-03-29 00:00", periods=5, freq="h")   # Berlin skips 02:00
+    fc = pd.DataFrame({"unique_id": "q", "ds": ds, "model": "m", "yhat": 5.0,
+                       "yhat_lo_80": 4.0, "yhat_hi_80": 6.0, "yhat_lo_95": 3.0,
+                       "yhat_hi_95": 7.0, "aht_s": 300.0})
+    out = skipped_hours_zero(fc, "Europe/Berlin")
+    assert out["yhat"].tolist() == [5.0, 5.0, 0.0, 5.0, 5.0]
+    assert out["yhat_hi_95"].tolist() == [7.0, 7.0, 0.0, 7.0, 7.0]
+    assert out["aht_s"].tolist() == [300.0] * 5
+    assert skipped_hours_zero(fc, "Asia/Shanghai").equals(fc)
+    assert skipped_hours_zero(fc, None).equals(fc)
