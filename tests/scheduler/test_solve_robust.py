@@ -245,10 +245,11 @@ def test_watchdog_returns_in_time_with_the_best_plan():
 def test_same_inputs_same_plan():
     # Each step ends on its node limit or its gap, not on the clock, so a loaded machine
     # gives the same plan.
-    req = week_requirement(peak=12)
+    req = week_requirement(peak=8)
     rules = week_rules()
-    first = solve(build_model(req, rules), solver="highs", time_limit_s=120, gap=0.001)
-    second = solve(build_model(req, rules), solver="highs", time_limit_s=120, gap=0.001)
+    first = solve(build_model(req, rules), solver="highs", time_limit_s=120, gap=0.1)
+    second = solve(build_model(req, rules), solver="highs", time_limit_s=120, gap=0.1)
+    assert "LP neighbourhood" in first.message
     assert "watchdog" not in first.message
     cols = ["family", "date", "shift_start", "shift_end", "paid_hours"]
     assert first.objective == pytest.approx(second.objective, rel=0, abs=1e-6)
