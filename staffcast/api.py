@@ -442,7 +442,7 @@ def whatif(scenarios: str | os.PathLike[str], *, engine: Engine | None = None,
            on_done: Callable[[str], None] | None = None) -> WhatIf:
     """Plan the base week and every scenario of a scenario YAML from ONE forecast
     (docs/whatif.md), in memory; `WhatIf.plans[name].write(folder)` writes one."""
-    from staffcast.whatif import (
+    from staffcast.scenarios import (
         comparison,
         load_scenarios,
         scenario_configs,

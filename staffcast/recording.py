@@ -178,7 +178,7 @@ def record_whatif_run(store_path: Path, *, command: str, week_forecast: Any,
     """Record a `whatif` run; returns its run id.
 
     `week_forecast` is the shared forecast (recorded once, before any scenario's volume
-    uplift), `outcomes` the `staffcast.whatif.ScenarioOutcome`s (name, run): each becomes
+    uplift), `outcomes` the `staffcast.scenarios.ScenarioOutcome`s (name, run): each becomes
     a schedule with its summary and coverage, with its requirement frame and resolved config
     taken from the plan in memory (`outcome.plan`), or read back from the scenario's plan
     folder (requirements.csv, config.resolved.yaml) when the outcome holds no plan. The run's config is the base scenario's (the first outcome).

@@ -31,7 +31,7 @@ from staffcast.recording import (
     recorded_message,
     store_option,
 )
-from staffcast.whatif import (
+from staffcast.scenarios import (
     comparison,
     format_comparison,
     load_scenarios,

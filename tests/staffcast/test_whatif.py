@@ -13,7 +13,7 @@ from forecast.calendar import load_calendar
 from staffcast import pipeline
 from staffcast.cli import main
 from staffcast.config import load_config
-from staffcast.whatif import (
+from staffcast.scenarios import (
     METRICS,
     ScenarioError,
     VolumeUplift,
