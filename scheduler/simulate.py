@@ -635,6 +635,11 @@ def simulate_plan(plan_dir, *, replications: int = 20, seed: int = 0,
                            sources=(req_path, roster_path, act_path))
 
 
+def _ns_times(values: pd.Series) -> np.ndarray:
+    """Timestamps at one resolution (nanoseconds), whether parsed from text or built."""
+    return pd.to_datetime(values).to_numpy().astype("datetime64[ns]")
+
+
 def simulate_frames(requirement: pd.DataFrame, roster: pd.DataFrame, activities: pd.DataFrame,
                     *, replications: int = 20, seed: int = 0,
                     handle_dist: str = "exponential", handle_cv: float = 1.0,
@@ -669,7 +674,7 @@ def simulate_frames(requirement: pd.DataFrame, roster: pd.DataFrame, activities:
                 if c in requirement.columns]
     req = pd.DataFrame({"unique_id": requirement["unique_id"].astype(str).str.strip()
                         .to_numpy(dtype=object),
-                        "ds": pd.to_datetime(requirement["ds"]).to_numpy()})
+                        "ds": _ns_times(requirement["ds"])})
     for col in ("volume", "aht_s", *settings):
         req[col] = pd.to_numeric(requirement[col]).astype(float).to_numpy()
     blank = req["unique_id"] == ""
@@ -695,13 +700,13 @@ def simulate_frames(requirement: pd.DataFrame, roster: pd.DataFrame, activities:
         interval_s = interval_minutes * 60.0
 
     roster = pd.DataFrame({"agent_id": roster["agent_id"].astype(str).to_numpy(dtype=object),
-                           "shift_start": pd.to_datetime(roster["shift_start"]).to_numpy(),
-                           "shift_end": pd.to_datetime(roster["shift_end"]).to_numpy(),
+                           "shift_start": _ns_times(roster["shift_start"]),
+                           "shift_end": _ns_times(roster["shift_end"]),
                            "queue": roster["queue"].astype(str).to_numpy(dtype=object)})
     work = activities[activities["activity"].astype(str).str.strip().str.upper() == "WORK"]
     acts = pd.DataFrame({"agent_id": work["agent_id"].astype(str).to_numpy(dtype=object),
-                         "start": pd.to_datetime(work["start"]).to_numpy(),
-                         "end": pd.to_datetime(work["end"]).to_numpy()})
+                         "start": _ns_times(work["start"]),
+                         "end": _ns_times(work["end"])})
     # Each WORK segment takes the queue of the agent's shift that contains it.
     shifts = roster.sort_values("shift_start")
     acts = acts.sort_values("start")
