@@ -3,8 +3,9 @@
     import staffcast
     config = staffcast.load_config("configs/example.yaml")
     history = staffcast.load_history("examples/data/history.csv", config=config)
-    plan = staffcast.plan(config, history, time_limit_s=30)
-    plan.write("out/week")
+    calendar = staffcast.load_calendar("examples/data/calendar.csv", config=config)
+    plan = staffcast.plan(config, history, calendar, time_limit_s=60)
+    plan.write("out/python-demo")
 
 The names below come from `staffcast.api` (see docs/api.md) and are imported on first use,
 so `import staffcast` and `staffcast --help` stay fast. The `forecast` and `scheduler`
@@ -19,14 +20,15 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 API = ("load_config", "load_history", "load_calendar", "forecast", "backtest",
-       "requirements", "schedule", "plan", "simulate", "whatif", "Plan", "WhatIf",
-       "QueuesLost")
+       "requirements", "schedule", "plan", "simulate", "whatif", "Plan", "Simulation",
+       "WhatIf", "QueuesLost")
 __all__ = [*API, "__version__"]
 
 if TYPE_CHECKING:
     from staffcast.api import (
         Plan,
         QueuesLost,
+        Simulation,
         WhatIf,
         backtest,
         forecast,

@@ -3,8 +3,9 @@
     import staffcast
     config = staffcast.load_config("configs/example.yaml")
     history = staffcast.load_history("examples/data/history.csv", config=config)
-    plan = staffcast.plan(config, history, time_limit_s=30)
-    plan.write("out/week")
+    calendar = staffcast.load_calendar("examples/data/calendar.csv", config=config)
+    plan = staffcast.plan(config, history, calendar, time_limit_s=60)
+    plan.write("out/python-demo")
 
 Every function takes and returns long DataFrames (STYLE.md: `unique_id`, `ds` as naive
 local interval starts, value columns with their unit in the name) and the typed config of
@@ -23,7 +24,7 @@ import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -51,7 +52,10 @@ from staffcast.pipeline import (
 )
 from staffcast.simulation import Simulation, simulate
 
-__all__ = ["Plan", "QueuesLost", "WhatIf", "backtest", "forecast", "load_calendar",
+if TYPE_CHECKING:
+    from staffcast.outputs import Generation
+
+__all__ = ["Plan", "QueuesLost", "Simulation", "WhatIf", "backtest", "forecast", "load_calendar",
            "load_config", "load_history", "plan", "requirements", "schedule", "simulate",
            "whatif"]
 
@@ -302,7 +306,7 @@ class Plan:
             simulation.write(folder)
         return run
 
-    def write(self, folder: str | os.PathLike[str] | Any, *, exports: bool = True,
+    def write(self, folder: str | os.PathLike[str] | Generation, *, exports: bool = True,
               simulation: Simulation | None = None, command: str = "") -> Path:
         """Write the plan as one generation: `write_into` a staged sibling folder, add
         manifest.json (run id, `command`, SHA-256 of every file) and swap it in place of

@@ -50,8 +50,8 @@ def test_import_is_lazy_and_lists_the_surface():
                          check=True).stdout
     assert json.loads(out.replace("'", '"')) == sorted(
         ["load_config", "load_history", "load_calendar", "forecast", "backtest",
-         "requirements", "schedule", "plan", "simulate", "whatif", "Plan", "WhatIf",
-         "QueuesLost"])
+         "requirements", "schedule", "plan", "simulate", "whatif", "Plan", "Simulation",
+         "WhatIf", "QueuesLost"])
     import staffcast.scenarios  # noqa: F401  (a submodule must not shadow the function)
 
     assert callable(staffcast.whatif) and staffcast.whatif.__module__ == "staffcast.api"
