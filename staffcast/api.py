@@ -132,7 +132,10 @@ def calendar_for(calendar: Any, history: pd.DataFrame, horizon_h: int) -> Any:
     `horizon_h` hours after its end (a year the built-in data lacks is a
     `CalendarCoverageWarning`)."""
     last = history["ds"].max() + pd.Timedelta(hours=horizon_h)
-    return calendar.with_years(range(history["ds"].min().year, last.year + 1))
+    # Years already merged are not merged (nor warned about) again.
+    years = [y for y in range(history["ds"].min().year, last.year + 1)
+             if y not in calendar.builtin_years]
+    return calendar.with_years(years) if years else calendar
 
 
 def _check_lost(failures: Sequence[TaskFailure], strict: bool) -> None:

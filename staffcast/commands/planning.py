@@ -99,29 +99,31 @@ def plan_command(history_path, events, timestamp_col, queue_col, fill_missing, c
         console.info(f"plan: week {start:%Y-%m-%d} to {start + dt.timedelta(days=6):%Y-%m-%d}; "
                      f"forecasting {horizon} hours with {settings['model']}...")
 
-    # Made now so that a folder that cannot be replaced fails before the slow stages.
+    # Made first, so that a folder that cannot be replaced fails before the slow stages;
+    # an error on the way discards the staged folder and keeps the old one.
     generation = Generation(out_dir, command=command_line())
-    queues = queue_count(history)
-    with contextlib.ExitStack() as stages:
-        engine = stages.enter_context(open_engine(workers, scheduler, tasks=queues))
-        bar = stages.enter_context(console.progress(queues, "forecast"))
+    with generation:
+        queues = queue_count(history)
+        with contextlib.ExitStack() as stages:
+            engine = stages.enter_context(open_engine(workers, scheduler, tasks=queues))
+            bar = stages.enter_context(console.progress(queues, "forecast"))
 
-        def before_solve(requirement):
-            stages.close()  # the forecast is done: close the bar and the workers
-            console.info(f"plan: solving shifts for peak "
-                         f"{int(requirement['agents_required'].max())} agents ({solver}, "
-                         f"time limit {time_limit:g} s)...")
+            def before_solve(requirement):
+                stages.close()  # the forecast is done: close the bar and the workers
+                console.info(f"plan: solving shifts for peak "
+                             f"{int(requirement['agents_required'].max())} agents ({solver}, "
+                             f"time limit {time_limit:g} s)...")
 
-        plan = api.plan(config, history, calendar, week=week_day, model=settings["model"],
-                        volume_quantile=settings["volume_quantile"], agents=agents_path,
-                        solver=solver, time_limit_s=time_limit, gap=gap, engine=engine,
-                        on_start=announce, on_done=bar.step, on_solve=before_solve)
-    plan = dataclasses.replace(plan, resolved_config=_resolved(config, settings, "plan"))
-    report_problems(plan.problems)
-    simulation = None
-    if simulate_replications and plan.has_plan:
-        simulation = api.simulate(plan, replications=simulate_replications)
-    plan.write(generation, exports=exports, simulation=simulation)
+            plan = api.plan(config, history, calendar, week=week_day, model=settings["model"],
+                            volume_quantile=settings["volume_quantile"], agents=agents_path,
+                            solver=solver, time_limit_s=time_limit, gap=gap, engine=engine,
+                            on_start=announce, on_done=bar.step, on_solve=before_solve)
+        plan = dataclasses.replace(plan, resolved_config=_resolved(config, settings, "plan"))
+        report_problems(plan.problems)
+        simulation = None
+        if simulate_replications and plan.has_plan:
+            simulation = api.simulate(plan, replications=simulate_replications)
+        plan.write(generation, exports=exports, simulation=simulation)
     run_id, run = generation.run_id, plan.schedule_run(out_dir)
     if len(plan.problems):
         console.info(f"listed in {out_dir / 'failures.csv'}")

@@ -150,10 +150,10 @@ def schedule(requirements_path: Path, config_path: Path, agents_path: Path | Non
     if previous_path is not None and agents_path is None:
         raise click.UsageError("--previous-roster needs --agents (placeholder ids have no past)")
     history = read_roster(previous_path) if previous_path is not None else None
-    generation = Generation(out_dir, command=command_line())
-    plan = api.schedule(requirement, config, agents=agents_path, previous_roster=history,
-                        solver=solver, time_limit_s=time_limit, gap=gap)
-    plan.write(generation, exports=exports)
+    with Generation(out_dir, command=command_line()) as generation:
+        plan = api.schedule(requirement, config, agents=agents_path, previous_roster=history,
+                            solver=solver, time_limit_s=time_limit, gap=gap)
+        plan.write(generation, exports=exports)
     run = plan.schedule_run(out_dir)
     if as_json:
         console.emit_json(schedule_json(run, command="schedule", run_id=generation.run_id))
