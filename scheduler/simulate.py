@@ -45,9 +45,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from scheduler.erlang import asa_s as erlang_asa
-from scheduler.erlang import erlang_a_metrics
-from scheduler.erlang import service_level as erlang_sl
+from scheduler.measures import queue_measures
 from scheduler.errors import SchedulerError
 
 __all__ = ["StaffingSteps", "VolumeDraw", "SimulationResult", "simulate_queue",
@@ -660,7 +658,7 @@ def simulate_frames(requirement: pd.DataFrame, roster: pd.DataFrame, activities:
         if missing:
             raise PlanError(f"forecast: missing column(s) {', '.join(missing)}")
         forecast = forecast.assign(unique_id=forecast["unique_id"].astype(str),
-                                   ds=pd.to_datetime(forecast["ds"]))
+                                   ds=_ns_times(forecast["ds"]))
     for name, frame, needed in ((req_path, requirement, ("unique_id", "ds", "volume", "aht_s")),
                                 (roster_path, roster, ("agent_id", "shift_start", "shift_end",
                                                        "queue")),
@@ -761,12 +759,9 @@ def simulate_frames(requirement: pd.DataFrame, roster: pd.DataFrame, activities:
         servers = np.floor(_mean_agents(steps.times_s, steps.agents.astype(float), n,
                                         interval_s) + 1e-9)
         erl = volume * aht / interval_s
-        if pat is None:
-            expected = {"service_level": erlang_sl(servers, erl, aht, t),
-                        "asa_s": erlang_asa(servers, erl, aht)}
-        else:
-            m = erlang_a_metrics(servers, erl, aht, pat, t)
-            expected = {k: m[k] for k in ("service_level", "asa_s", "abandon_rate")}
+        m = queue_measures(servers, erl, aht, t, pat)
+        expected = {k: m[k] for k in ("service_level", "asa_s",
+                                      *(() if pat is None else ("abandon_rate",)))}
         draw = None
         if forecast is not None:
             grid = pd.Series(t0 + pd.to_timedelta(np.arange(n) * interval_s, unit="s"))

@@ -31,7 +31,7 @@ import pandas as pd
 import yaml
 
 from scheduler.agents import Agent
-from scheduler.erlang import erlang_a_metrics
+from scheduler.measures import plan_measures
 from scheduler.requirements import QueueStaffing
 from scheduler.rules import ShiftFamily
 from scheduler.solve import DEFAULT_SOLVER, SOLVERS
@@ -463,14 +463,8 @@ def _abandon_rate(coverage: pd.DataFrame, requirement: pd.DataFrame) -> float:
     frame = frame[(frame["volume"] > 0) & frame["patience_s"].notna()]
     if frame.empty:
         return math.nan
-    # Agents at work still lose the shrinkage share (absence, training) to other work, and
-    # a chat agent holds `concurrency` slots: the same reading the requirement was built on.
-    agents = np.floor(frame["scheduled"] * (1 - frame["shrinkage"]) + 1e-9)
-    slots = agents.to_numpy() * frame["concurrency"].to_numpy()
-    sl_seconds = frame["sl_seconds"].fillna(0.0).to_numpy(dtype=float)
-    res = erlang_a_metrics(slots.astype(int), frame["erlangs"].to_numpy(dtype=float),
-                           frame["aht_s"].to_numpy(dtype=float),
-                           frame["patience_s"].to_numpy(dtype=float), sl_seconds)
+    # The reading the requirement was built on: agents net of shrinkage, chat slots each.
+    res = plan_measures(frame, frame["scheduled"].to_numpy(dtype=float))
     return float(np.average(res["abandon_rate"], weights=frame["volume"].to_numpy()))
 
 
