@@ -5,6 +5,7 @@ import json
 import subprocess
 import sys
 
+import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
@@ -145,3 +146,24 @@ def test_requirements_and_forecast_steps_give_the_plans_requirement(planned, sho
     assert len(fc) == 168 and set(fc["model"]) == {"histavg"}
     req = staffcast.requirements(fc, config)
     pd.testing.assert_frame_equal(req, planned.requirements)
+
+
+def test_coverage_service_level_is_erlang_a_where_patience_is_set(tmp_path):
+    """The issue's case: a queue staffed with Erlang A reported Erlang C in coverage.csv."""
+    from scheduler.measures import plan_measures
+
+    config_text = SMALL_SHOP_CONFIG.replace("    min_agents: 1\n",
+                                            "    patience_s: 60\n    min_agents: 1\n")
+    shop = write_small_shop(tmp_path, config_text)
+    config = staffcast.load_config(shop / "config.yaml")
+    planned = staffcast.plan(config, staffcast.load_history(shop / "history.csv",
+                                                            config=config), **SOLVE)
+    cov, req = planned.coverage, planned.requirements
+    assert req["patience_s"].eq(60).all()
+    steady = (cov["scheduled_mean"] == cov["scheduled"]).to_numpy() & (req["volume"] > 0)
+    assert steady.sum() > 50
+    at_work = cov["scheduled"].to_numpy(dtype=float)
+    erlang_a = plan_measures(req, at_work)["service_level"]
+    erlang_c = plan_measures(req.drop(columns="patience_s"), at_work)["service_level"]
+    np.testing.assert_allclose(cov["service_level"][steady], erlang_a[steady], rtol=1e-12)
+    assert np.abs(erlang_a - erlang_c)[steady].max() > 1e-3
