@@ -167,3 +167,17 @@ def test_coverage_service_level_is_erlang_a_where_patience_is_set(tmp_path):
     erlang_c = plan_measures(req.drop(columns="patience_s"), at_work)["service_level"]
     np.testing.assert_allclose(cov["service_level"][steady], erlang_a[steady], rtol=1e-12)
     assert np.abs(erlang_a - erlang_c)[steady].max() > 1e-3
+
+
+def test_a_lost_queue_is_an_error_unless_strict_is_off(shop):
+    config = staffcast.load_config(shop / "config.yaml")
+    history = staffcast.load_history(shop / "history.csv", config=config)
+    # A second queue with three hours of history: too short for any model, fallback too.
+    short = history.iloc[-3:].assign(unique_id="tiny", y=1.0)
+    both = pd.concat([history, short], ignore_index=True)
+    both["unique_id"] = both["unique_id"].astype("string")
+    with pytest.raises(staffcast.QueuesLost, match="1 queue\\(s\\) failed: tiny: "):
+        staffcast.forecast(both, config=config, horizon=24)
+    with pytest.warns(UserWarning, match="1 queue\\(s\\) failed and are left out: tiny"):
+        kept = staffcast.forecast(both, config=config, horizon=24, strict=False)
+    assert set(kept["unique_id"]) == {"chat"} and len(kept) == 24
