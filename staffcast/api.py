@@ -41,13 +41,12 @@ from staffcast.pipeline import (
     forecast_many,
     forecast_volume,
     forecast_week,
-    history_end,
     plan_files,
-    plan_week,
     requirements_many,
     schedule_rules,
     solve_schedule,
     staffing_settings,
+    week_horizon,
     write_schedule,
 )
 from staffcast.simulation import Simulation, simulate
@@ -95,15 +94,18 @@ def load_calendar(path: str | os.PathLike[str] | Sequence[str | os.PathLike[str]
 def load_history(path: str | os.PathLike[str], *, config: ConfigLike = None,
                  calendar: Any = None, fill_missing: str | None = None, events: bool = False,
                  timestamp_col: str = "ds", queue_col: str | None = None,
+                 interval_minutes: int | None = None, timezone: str | None = None,
                  allow_outliers: bool = False) -> pd.DataFrame:
-    """The history frame `unique_id, ds, y` (contacts per hour; + any `aht_s` etc.) from
-    a CSV or Parquet file, or from a raw contact log (one row per contact) with
+    """The history frame `unique_id, ds, y` (contacts per interval; + any `aht_s` etc.)
+    from a CSV or Parquet file, or from a raw contact log (one row per contact) with
     `events=True` (`timestamp_col` arrival time, `queue_col` queue).
 
     The config's opening hours and the calendar's closures (`calendar`, default: the
-    config's country calendar) mark closed hours; missing open hours are an error, or zero
-    with `fill_missing='zero'` (default: the config's forecast.fill_missing). A value more
-    than 1000x its queue's 99th percentile is refused unless `allow_outliers`.
+    config's country calendar) mark closed hours; missing open intervals are an error, or
+    zero with `fill_missing='zero'` (default: the config's forecast.fill_missing).
+    `interval_minutes` (the file's interval, or a contact log's buckets) and `timezone`
+    (offset-aware times converted to its wall clock) default to the config's. A value
+    more than 1000x its queue's 99th percentile is refused unless `allow_outliers`.
     """
     from forecast.data import load_events
     from forecast.data import load_history as _load
@@ -111,17 +113,19 @@ def load_history(path: str | os.PathLike[str], *, config: ConfigLike = None,
 
     config = _config(config)
     calendar = load_calendar(config=config) if calendar is None else calendar
+    interval_minutes = interval_minutes or config.forecast.interval_minutes
     opening_hours = {name: q.opening_hours for name, q in config.queues.items()
                      if q.opening_hours is not None}
     kwargs = dict(opening_hours=opening_hours,
                   fill_missing=fill_missing or config.forecast.fill_missing,
-                  closed_dates=calendar.closed_hours)
+                  closed_dates=calendar.closed_hours, timezone=timezone or config.timezone)
     if events:
-        history = load_events(path, timestamp_col=timestamp_col, queue_col=queue_col, **kwargs)
+        history = load_events(path, timestamp_col=timestamp_col, queue_col=queue_col,
+                              interval_minutes=interval_minutes or 60, **kwargs)
     else:
         # The two-week minimum is not applied here: a queue too short to forecast fails on
         # its own in the forecast stage and the other queues go on.
-        history = _load(path, min_hours=1, **kwargs)
+        history = _load(path, min_hours=1, interval_minutes=interval_minutes, **kwargs)
     if not allow_outliers:
         check_outliers(history, str(path))
     return history
@@ -164,7 +168,7 @@ def forecast(history: pd.DataFrame, *, config: ConfigLike = None, horizon: int |
         calendar = load_calendar(config=config)
     calendar = calendar_for(calendar, history, horizon)
     many = forecast_many(history, horizon=horizon, models=[model], calendar=calendar,
-                         queue_settings=config.queue, engine=engine)
+                         queue_settings=config.queue, engine=engine, timezone=config.timezone)
     _check_lost(many.failures, strict)
     return many.predicted
 
@@ -398,7 +402,7 @@ def plan(config: ConfigLike, history: pd.DataFrame, calendar: Any = None, *,
     week_day = dt.date.fromisoformat(week) if isinstance(week, str) else week
     if calendar is None:
         calendar = load_calendar(config=config)
-    calendar = calendar_for(calendar, history, plan_week(history_end(history), week_day)[1])
+    calendar = calendar_for(calendar, history, week_horizon(week_day)(history))
     week_forecast = forecast_week(config, history, calendar, week=week_day, model=model,
                                   on_start=on_start, engine=engine, on_done=on_done)
     settings = {"model": model, "volume_quantile": volume_quantile}
@@ -465,7 +469,7 @@ def whatif(scenarios: str | os.PathLike[str], *, engine: Engine | None = None,
     agent_list, source = _agents(None, config)
     history = load_history(base.history, config=config)
     calendar = load_calendar(base.calendar, config=config)
-    calendar = calendar_for(calendar, history, plan_week(history_end(history), base.week)[1])
+    calendar = calendar_for(calendar, history, week_horizon(base.week)(history))
     week = forecast_week(config, history, calendar, week=base.week, model=model,
                          engine=engine)
     mapped = scenario_plans(runs, spec, week, agents=agent_list, agents_source=source,
