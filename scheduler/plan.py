@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from scheduler.erlang import service_level
+from scheduler.measures import plan_measures
 from scheduler.model import ShiftModel, shrinkage_of, sl_seconds_of, slots_per_agent
 from scheduler.roster import break_name, cover_slots
 from scheduler.rules import ShiftFamily
@@ -161,35 +161,21 @@ def tours_frame(model: ShiftModel) -> pd.DataFrame:
     return frame.sort_values(["tour_id", "shift_start"], kind="stable").reset_index(drop=True)
 
 
-def service_levels(requirement: pd.DataFrame, slots: np.ndarray, rules) -> np.ndarray:
-    """Erlang C service level per requirement row of the agents at work in each sub-slot
-    (`slots`, shape (rows, k)), averaged over the k sub-slots (a time mix); 1.0 at zero
-    volume, NaN where volume, aht_s or erlangs is unknown.
+def service_levels(requirement: pd.DataFrame, slots: np.ndarray, rules, *,
+                   erlang_a: bool = True) -> np.ndarray:
+    """Service level per requirement row of the agents at work in each sub-slot (`slots`,
+    shape (rows, k)), averaged over the k sub-slots (a time mix); 1.0 at zero volume, NaN
+    where volume, aht_s or erlangs is unknown (`scheduler.measures.plan_measures`: agents
+    net of shrinkage, `concurrency` slots each).
 
-    Agents at work still lose the requirement's `shrinkage` share (absence, training, other
-    work) before they answer: the productive agents are floor(at work x (1 - shrinkage)),
-    each working `concurrency` chat slots, which is how the requirement was grossed up.
+    Rows with `patience_s` use Erlang A, as the requirement was sized; `erlang_a=False`
+    measures every row with Erlang C, the convention of the model's service-level
+    objective, so the written objective is comparable with the solver's bound.
     """
     req = requirement
-    if not {"volume", "aht_s", "erlangs"} <= set(req.columns):
-        return np.full(len(req), np.nan)
-    volume = req["volume"].to_numpy(dtype=float)
-    aht = req["aht_s"].to_numpy(dtype=float)
-    traffic = req["erlangs"].to_numpy(dtype=float)
-    out = np.full(len(req), np.nan)
-    known = (volume > 0) & np.isfinite(aht) & (aht > 0) & np.isfinite(traffic)
-    shrink = (pd.to_numeric(req["shrinkage"], errors="coerce").fillna(0.0).to_numpy(float)
-              if "shrinkage" in req.columns else np.zeros(len(req)))
-    productive = np.floor(slots * (1.0 - shrink)[:, None] + 1e-9)
-    k = slots.shape[1]
-    seconds = sl_seconds_of(req, rules)
-    agents = (productive * slots_per_agent(req)[:, None])[known].astype(int)
-    if known.any():
-        levels = service_level(agents.ravel(), np.repeat(traffic[known], k),
-                               np.repeat(aht[known], k), np.repeat(seconds[known], k))
-        out[known] = np.asarray(levels, dtype=float).reshape(-1, k).mean(axis=1)
-    out[volume == 0] = 1.0
-    return out
+    if not erlang_a and "patience_s" in req.columns:
+        req = req.drop(columns="patience_s")
+    return plan_measures(req, slots, sl_seconds_of(req, rules))["service_level"]
 
 
 @dataclass(frozen=True)
@@ -247,7 +233,8 @@ def written_plan(model: ShiftModel, shifts: pd.DataFrame) -> WrittenPlan:
     if rules.objective == "cover":
         objective = labour + rules.shortfall_penalty * short_hours / width_h
     else:
-        objective = labour + _service_level_terms(model, slots, sl)
+        objective = labour + _service_level_terms(
+            model, slots, service_levels(req, slots, rules, erlang_a=False))
     return WrittenPlan(coverage=coverage, objective=float(objective),
                        paid_hours=float(shifts["paid_hours"].sum()) if len(shifts) else 0.0,
                        labour_cost=labour, shortfall_agent_hours=short_hours,

@@ -45,9 +45,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from scheduler.erlang import asa_s as erlang_asa
-from scheduler.erlang import erlang_a_metrics
-from scheduler.erlang import service_level as erlang_sl
+from scheduler.measures import queue_measures
 from scheduler.errors import SchedulerError
 
 __all__ = ["StaffingSteps", "VolumeDraw", "SimulationResult", "simulate_queue",
@@ -602,12 +600,6 @@ def simulate_plan(plan_dir, *, replications: int = 20, seed: int = 0,
     `volume_shock` 'day' shares one shock per day, 'interval' draws each independently)
     before the Poisson arrivals, so forecast error is part of the simulated SL.
     """
-    if forecast is not None:
-        missing = [c for c in ("unique_id", "ds", *FORECAST_BAND) if c not in forecast.columns]
-        if missing:
-            raise PlanError(f"forecast: missing column(s) {', '.join(missing)}")
-        forecast = forecast.assign(unique_id=forecast["unique_id"].astype(str),
-                                   ds=pd.to_datetime(forecast["ds"]))
     folder = Path(plan_dir)
     if not folder.is_dir():
         raise PlanError(f"{folder}: plan folder not found")
@@ -618,15 +610,75 @@ def simulate_plan(plan_dir, *, replications: int = 20, seed: int = 0,
         raise PlanError(f"{req_path}: no data rows")
     req = pd.DataFrame({"unique_id": raw["unique_id"].str.strip(),
                         "ds": _times(raw, "ds", req_path)})
-    blank = req["unique_id"] == ""
-    if blank.any():
-        raise PlanError(f"{_at(req_path, int(np.flatnonzero(blank)[0]), 'unique_id')}: must "
-                        "not be blank")
     for col in ("volume", "aht_s"):
         req[col] = _numbers(raw, col, req_path, required=True)
     for col in ("sl_seconds", "patience_s", "concurrency", "response_hours"):
         if col in raw.columns:
             req[col] = _numbers(raw, col, req_path, required=False)
+    rraw = _read_csv(roster_path, ("agent_id", "shift_start", "shift_end", "queue"))
+    roster = pd.DataFrame({"agent_id": rraw["agent_id"].str.strip(),
+                           "shift_start": _times(rraw, "shift_start", roster_path),
+                           "shift_end": _times(rraw, "shift_end", roster_path),
+                           "queue": rraw["queue"].str.strip()})
+    araw = _read_csv(act_path, ("agent_id", "start", "end", "activity"))
+    work = araw[araw["activity"].str.strip().str.upper() == "WORK"]
+    acts = pd.DataFrame({"agent_id": work["agent_id"].str.strip(),
+                         "start": _times(work, "start", act_path),
+                         "end": _times(work, "end", act_path), "activity": "WORK"})
+    return simulate_frames(req, roster, acts, replications=replications, seed=seed,
+                           handle_dist=handle_dist, handle_cv=handle_cv,
+                           sl_seconds=sl_seconds, patience_s=patience_s,
+                           interval_minutes=interval_minutes, forecast=forecast,
+                           volume_shock=volume_shock,
+                           sources=(req_path, roster_path, act_path))
+
+
+def _ns_times(values: pd.Series) -> np.ndarray:
+    """Timestamps at one resolution (nanoseconds), whether parsed from text or built."""
+    return pd.to_datetime(values).to_numpy().astype("datetime64[ns]")
+
+
+def simulate_frames(requirement: pd.DataFrame, roster: pd.DataFrame, activities: pd.DataFrame,
+                    *, replications: int = 20, seed: int = 0,
+                    handle_dist: str = "exponential", handle_cv: float = 1.0,
+                    sl_seconds: float | None = None, patience_s: float | None = None,
+                    interval_minutes: int | None = None, forecast: pd.DataFrame | None = None,
+                    volume_shock: Literal["interval", "day"] = "day",
+                    sources: tuple[Any, Any, Any] = ("requirements", "roster", "activities")
+                    ) -> PlanSimulation:
+    """`simulate_plan` of a plan held in memory: `requirement` (`unique_id, ds, volume,
+    aht_s` and optionally the echoed `sl_seconds, patience_s, concurrency,
+    response_hours`), `roster` (`agent_id, shift_start, shift_end, queue`) and
+    `activities` (`agent_id, start, end, activity`; only WORK segments count). Timestamps
+    are naive local times, aht_s and sl_seconds in seconds. `sources` name the three
+    tables in errors (the plan folder's files when read from one)."""
+    req_path, roster_path, act_path = sources
+    if forecast is not None:
+        missing = [c for c in ("unique_id", "ds", *FORECAST_BAND) if c not in forecast.columns]
+        if missing:
+            raise PlanError(f"forecast: missing column(s) {', '.join(missing)}")
+        forecast = forecast.assign(unique_id=forecast["unique_id"].astype(str),
+                                   ds=_ns_times(forecast["ds"]))
+    for name, frame, needed in ((req_path, requirement, ("unique_id", "ds", "volume", "aht_s")),
+                                (roster_path, roster, ("agent_id", "shift_start", "shift_end",
+                                                       "queue")),
+                                (act_path, activities, ("agent_id", "start", "end", "activity"))):
+        missing = [c for c in needed if c not in frame.columns]
+        if missing:
+            raise PlanError(f"{name}: missing column(s) {', '.join(missing)}")
+    if requirement.empty:
+        raise PlanError(f"{req_path}: no data rows")
+    settings = [c for c in ("sl_seconds", "patience_s", "concurrency", "response_hours")
+                if c in requirement.columns]
+    req = pd.DataFrame({"unique_id": requirement["unique_id"].astype(str).str.strip()
+                        .to_numpy(dtype=object),
+                        "ds": _ns_times(requirement["ds"])})
+    for col in ("volume", "aht_s", *settings):
+        req[col] = pd.to_numeric(requirement[col]).astype(float).to_numpy()
+    blank = req["unique_id"] == ""
+    if blank.any():
+        raise PlanError(f"{_at(req_path, int(np.flatnonzero(blank)[0]), 'unique_id')}: must "
+                        "not be blank")
     dup = req.duplicated(["unique_id", "ds"])
     if dup.any():
         i = int(np.flatnonzero(dup)[0])
@@ -645,16 +697,14 @@ def simulate_plan(plan_dir, *, replications: int = 20, seed: int = 0,
                             f"{interval_minutes!r}")
         interval_s = interval_minutes * 60.0
 
-    rraw = _read_csv(roster_path, ("agent_id", "shift_start", "shift_end", "queue"))
-    roster = pd.DataFrame({"agent_id": rraw["agent_id"].str.strip(),
-                           "shift_start": _times(rraw, "shift_start", roster_path),
-                           "shift_end": _times(rraw, "shift_end", roster_path),
-                           "queue": rraw["queue"].str.strip()})
-    araw = _read_csv(act_path, ("agent_id", "start", "end", "activity"))
-    work = araw[araw["activity"].str.strip().str.upper() == "WORK"]
-    acts = pd.DataFrame({"agent_id": work["agent_id"].str.strip(),
-                         "start": _times(work, "start", act_path),
-                         "end": _times(work, "end", act_path)})
+    roster = pd.DataFrame({"agent_id": roster["agent_id"].astype(str).to_numpy(dtype=object),
+                           "shift_start": _ns_times(roster["shift_start"]),
+                           "shift_end": _ns_times(roster["shift_end"]),
+                           "queue": roster["queue"].astype(str).to_numpy(dtype=object)})
+    work = activities[activities["activity"].astype(str).str.strip().str.upper() == "WORK"]
+    acts = pd.DataFrame({"agent_id": work["agent_id"].astype(str).to_numpy(dtype=object),
+                         "start": _ns_times(work["start"]),
+                         "end": _ns_times(work["end"])})
     # Each WORK segment takes the queue of the agent's shift that contains it.
     shifts = roster.sort_values("shift_start")
     acts = acts.sort_values("start")
@@ -692,7 +742,7 @@ def simulate_plan(plan_dir, *, replications: int = 20, seed: int = 0,
         if bad.any() or not (given > 0).any():
             i = int(rows.index[np.flatnonzero(bad)[0]]) if bad.any() else int(rows.index[0])
             raise PlanError(f"{_at(req_path, i, 'aht_s')}: must be > 0 where volume > 0, got "
-                            f"{raw['aht_s'].iloc[i]!r}")
+                            f"{req['aht_s'].iloc[i]!r}")
         # Intervals without contacts (closed hours, gaps) need some positive AHT to pass
         # validation; it never applies to a contact.
         aht = np.full(n, float(given[given > 0].mean()))
@@ -709,12 +759,9 @@ def simulate_plan(plan_dir, *, replications: int = 20, seed: int = 0,
         servers = np.floor(_mean_agents(steps.times_s, steps.agents.astype(float), n,
                                         interval_s) + 1e-9)
         erl = volume * aht / interval_s
-        if pat is None:
-            expected = {"service_level": erlang_sl(servers, erl, aht, t),
-                        "asa_s": erlang_asa(servers, erl, aht)}
-        else:
-            m = erlang_a_metrics(servers, erl, aht, pat, t)
-            expected = {k: m[k] for k in ("service_level", "asa_s", "abandon_rate")}
+        m = queue_measures(servers, erl, aht, t, pat)
+        expected = {k: m[k] for k in ("service_level", "asa_s",
+                                      *(() if pat is None else ("abandon_rate",)))}
         draw = None
         if forecast is not None:
             grid = pd.Series(t0 + pd.to_timedelta(np.arange(n) * interval_s, unit="s"))

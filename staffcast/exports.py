@@ -214,16 +214,3 @@ def write_exports(folder: str | Path, *, roster: pd.DataFrame, coverage: pd.Data
     frame = wfm_import_frame(requirement, interval_minutes)
     written[WFM_IMPORT] = atomic_write_text(folder / WFM_IMPORT, frame.to_csv(index=False))
     return written
-
-
-def write_plan_exports(folder: str | Path, *, requirement: pd.DataFrame, coverage: pd.DataFrame,
-                       interval_minutes: int) -> Mapping[str, Path]:
-    """`write_exports` for a plan folder whose roster.csv was just written (the roster is
-    read from it, so the exports show exactly what roster.csv says)."""
-    from scheduler.roster import read_roster
-
-    folder = Path(folder)
-    roster = read_roster(folder / "roster.csv")
-    first_day = pd.to_datetime(requirement["ds"]).min().normalize()
-    return write_exports(folder, roster=roster, coverage=coverage, requirement=requirement,
-                         interval_minutes=interval_minutes, first_day=first_day)

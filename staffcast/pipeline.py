@@ -144,27 +144,54 @@ class ScheduleRun:
         return self.summary["status"] in ("optimal", "feasible")
 
 
-def run_schedule(requirement: pd.DataFrame, rules: ScheduleRules, out_dir: Path, *,
-                 agents: tuple[Agent, ...] | None = None, agents_source: str = "",
-                 history: pd.DataFrame | None = None, solver: str, time_limit_s: float,
-                 gap: float, extra_files: Mapping[str, str] | None = None,
-                 summary_extra: Mapping[str, Any] | None = None) -> ScheduleRun:
-    """Solve the shift plan for `requirement`, assign it to `agents` (or placeholder ids:
-    the tour ids) and write roster.csv, activities.csv, coverage.csv, summary.json and
-    `extra_files` atomically into `out_dir`. A plan-less outcome writes only the summary.
+@dataclass(frozen=True)
+class ScheduleResult:
+    """What `solve_schedule` found, in memory: the summary (as summary.json holds it), the
+    named roster (`scheduler.roster` roster frame: times as naive local timestamps, hours
+    in `paid_hours`), its activities, the written roster's coverage (agents per interval,
+    service level as a share), and the tours no agent could take. Without a plan (status
+    infeasible or error) `roster` and `activities` are None and `coverage` has no rows.
+    `named` says whether real agents were assigned (then unassigned_tours.csv is written).
+    """
 
-    coverage.csv and the summary's objective, mip_gap, paid_hours, labour_cost,
-    shortfall_agent_hours and service_level_by_day describe the named roster as written: a
-    tour no agent takes is short, not worked (see `scheduler.plan.written_plan`). The
-    shift plan's own figures stay as `plan_objective` and `plan_shortfall_agent_hours`.
+    summary: dict[str, Any]
+    roster: pd.DataFrame | None
+    activities: pd.DataFrame | None
+    coverage: pd.DataFrame
+    unassigned: pd.DataFrame
+    named: bool = False
+
+    @property
+    def has_plan(self) -> bool:
+        return self.summary["status"] in ("optimal", "feasible")
+
+    def files(self) -> dict[str, str]:
+        """Text files of the result besides the four schedule outputs (unassigned_tours.csv
+        when real agents were assigned)."""
+        return {"unassigned_tours.csv": self.unassigned.to_csv(index=False)} if (
+            self.named and self.has_plan) else {}
+
+
+def solve_schedule(requirement: pd.DataFrame, rules: ScheduleRules, *,
+                   agents: tuple[Agent, ...] | None = None, agents_source: str = "",
+                   history: pd.DataFrame | None = None, solver: str, time_limit_s: float,
+                   gap: float, summary_extra: Mapping[str, Any] | None = None
+                   ) -> ScheduleResult:
+    """Solve the shift plan for `requirement` (agents at work per interval) and assign it
+    to `agents` (or placeholder ids: the tour ids); nothing is written.
+
+    The summary's objective, mip_gap, paid_hours, labour_cost, shortfall_agent_hours and
+    service_level_by_day describe the named roster: a tour no agent takes is short, not
+    worked (see `scheduler.plan.written_plan`). The shift plan's own figures stay as
+    `plan_objective` and `plan_shortfall_agent_hours`. `time_limit_s` is in seconds, `gap`
+    a relative MIP gap (0.005 = 0.5%).
     """
     model = build_model(requirement, rules)
     result = solve(model, solver=solver, time_limit_s=time_limit_s, gap=gap)
-    extra = dict(extra_files or {})
     summary = {**result.summary(), **(summary_extra or {})}
     if not result.has_plan:
-        write_schedule_outputs(out_dir, summary=summary, extra_files=extra)
-        return ScheduleRun(summary, pd.DataFrame(), out_dir, result.coverage)
+        return ScheduleResult(summary, None, None, result.coverage, pd.DataFrame(),
+                              agents is not None)
 
     origin = requirement["ds"].min().normalize()
     if agents is None:
@@ -200,12 +227,37 @@ def run_schedule(requirement: pd.DataFrame, rules: ScheduleRules, out_dir: Path,
         # Judged on the written roster: unassigned tours can make a good plan a poor roster.
         summary["quality"] = "poor"
     if agents is not None:
-        extra["unassigned_tours.csv"] = unassigned.to_csv(index=False)
         # Kept for readers of earlier summaries: the same figure as shortfall_agent_hours.
         summary["roster_shortfall_agent_hours"] = summary["shortfall_agent_hours"]
-    write_schedule_outputs(out_dir, roster=roster, activities=activities,
-                           coverage=written.coverage, summary=summary, extra_files=extra)
-    return ScheduleRun(summary, unassigned, out_dir, written.coverage)
+    return ScheduleResult(summary, roster, activities, written.coverage, unassigned,
+                          agents is not None)
+
+
+def write_schedule(result: ScheduleResult, out_dir: Path,
+                   extra_files: Mapping[str, str] | None = None) -> ScheduleRun:
+    """Write `result` as roster.csv, activities.csv, coverage.csv, summary.json (only the
+    summary when there is no plan), unassigned_tours.csv and `extra_files` atomically
+    into `out_dir`."""
+    extra = {**dict(extra_files or {}), **result.files()}
+    if result.has_plan:
+        write_schedule_outputs(out_dir, roster=result.roster, activities=result.activities,
+                               coverage=result.coverage, summary=result.summary,
+                               extra_files=extra)
+    else:
+        write_schedule_outputs(out_dir, summary=result.summary, extra_files=extra)
+    return ScheduleRun(result.summary, result.unassigned, out_dir, result.coverage)
+
+
+def run_schedule(requirement: pd.DataFrame, rules: ScheduleRules, out_dir: Path, *,
+                 agents: tuple[Agent, ...] | None = None, agents_source: str = "",
+                 history: pd.DataFrame | None = None, solver: str, time_limit_s: float,
+                 gap: float, extra_files: Mapping[str, str] | None = None,
+                 summary_extra: Mapping[str, Any] | None = None) -> ScheduleRun:
+    """`solve_schedule`, then `write_schedule` into `out_dir` with `extra_files`."""
+    result = solve_schedule(requirement, rules, agents=agents, agents_source=agents_source,
+                            history=history, solver=solver, time_limit_s=time_limit_s,
+                            gap=gap, summary_extra=summary_extra)
+    return write_schedule(result, out_dir, extra_files)
 
 
 def plan_week(history_end: pd.Timestamp, week: dt.date | None,

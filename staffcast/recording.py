@@ -178,17 +178,22 @@ def record_whatif_run(store_path: Path, *, command: str, week_forecast: Any,
     """Record a `whatif` run; returns its run id.
 
     `week_forecast` is the shared forecast (recorded once, before any scenario's volume
-    uplift), `outcomes` the `staffcast.whatif.ScenarioOutcome`s (name, run): each becomes
-    a schedule with its summary and coverage, and its requirement frame and resolved config
-    are read back from the scenario's plan folder (requirements.csv,
-    config.resolved.yaml). The run's config is the base scenario's (the first outcome).
+    uplift), `outcomes` the `staffcast.scenarios.ScenarioOutcome`s (name, run): each becomes
+    a schedule with its summary and coverage, with its requirement frame and resolved config
+    taken from the plan in memory (`outcome.plan`), or read back from the scenario's plan
+    folder (requirements.csv, config.resolved.yaml) when the outcome holds no plan. The run's config is the base scenario's (the first outcome).
     """
     outcomes = list(outcomes)
 
     def build() -> RunRecord:
         schedules, requirements = [], []
         for outcome in outcomes:
-            text, frame = _scenario_files(outcome.name, Path(outcome.run.out_dir))
+            plan = getattr(outcome, "plan", None)
+            if plan is not None:
+                text, frame = (plan.resolved_config,
+                               plan.requirements.assign(scenario=outcome.name))
+            else:
+                text, frame = _scenario_files(outcome.name, Path(outcome.run.out_dir))
             schedules.append(ScheduleRecord(outcome.name, dict(outcome.run.summary), text,
                                             outcome.run.coverage))
             if frame is not None:

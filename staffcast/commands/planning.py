@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 from pathlib import Path
 
 import click
-import pandas as pd
 
-from scheduler.agents import load_agents
-from scheduler.export import atomic_write_csv
 from staffcast import console
 from staffcast.commands.forecasting import (
     _input_options,
@@ -25,28 +23,11 @@ from staffcast.commands.scheduling import (
     schedule_json,
     solver_options,
 )
-from staffcast.commands.simulation import run_simulation, simulate_option
+from staffcast.commands.simulation import simulate_option
 from staffcast.config import load_config
 from staffcast.outputs import Generation
-from staffcast.parallel import (
-    engine_options,
-    exit_if_lost,
-    open_engine,
-    problems_frame,
-    report_problems,
-)
-from staffcast.pipeline import (
-    QUANTILE_COLUMNS,
-    forecast_volume,
-    forecast_week,
-    plan_files,
-    requirements_many,
-    run_schedule,
-    schedule_rules,
-    staffing_settings,
-    week_horizon,
-)
-from staffcast.exports import write_plan_exports
+from staffcast.parallel import engine_options, exit_if_lost, open_engine, report_problems
+from staffcast.pipeline import QUANTILE_COLUMNS, schedule_rules, week_horizon
 from staffcast.recording import (
     command_line,
     record_plan_run,
@@ -94,99 +75,73 @@ def plan_command(history_path, events, timestamp_col, queue_col, fill_missing, c
     manifest.json (run id, SHA-256 of every file) and swapped in whole, so it never mixes
     two runs; a failed run leaves the previous folder as it was."""
     from forecast.core import check_models
+    from staffcast import api
 
     if config_path is None:
         raise click.UsageError("plan needs --config (queues, staffing targets and shift rules)")
     config = load_config(config_path)
     if timezone:  # --timezone wins over the config's, for loading and the forecast alike
         config = dataclasses.replace(config, timezone=timezone)
-    rules = schedule_rules(config)
+    schedule_rules(config)
     settings = forecast_settings(config, model=model, country=country,
                                  fill_missing=fill_missing, volume_quantile=volume_quantile,
                                  interval_minutes=interval_minutes)
     check_models([settings["model"]])
     agents_path = agents_path or config.agents
-    agents = (load_agents(agents_path, contracts={f.contract for f in rules.families})
-              if agents_path is not None else None)
-
-    def announce(start, horizon):
-        console.info(f"plan: week {start:%Y-%m-%d} to {start + dt.timedelta(days=6):%Y-%m-%d}; "
-                     f"forecasting {horizon} hours with {settings['model']}...")
-
     week_day = None if week is None else week.date()
     history, calendar = load_inputs(
         config, history_path, events, timestamp_col, queue_col, settings["fill_missing"],
         calendar_path, settings["country"], week_horizon(week_day),
         allow_outliers=allow_outliers, interval_minutes=settings["interval_minutes"],
         timezone=timezone)
+
+    def announce(start, horizon):
+        console.info(f"plan: week {start:%Y-%m-%d} to {start + dt.timedelta(days=6):%Y-%m-%d}; "
+                     f"forecasting {horizon} hours with {settings['model']}...")
+
+    # Made first, so that a folder that cannot be replaced fails before the slow stages;
+    # an error on the way discards the staged folder and keeps the old one.
     generation = Generation(out_dir, command=command_line())
     with generation:
-        run, problems, week_forecast, requirement, resolved, simulated = _plan_into(
-            generation.path, out_dir, config, rules, settings, history, calendar, week_day,
-            agents, agents_path, announce, time_limit, gap, solver, exports,
-            simulate_replications, workers, scheduler)
-        generation.commit({"week_start": f"{week_forecast.start:%Y-%m-%d}",
-                           "status": run.summary["status"]})
-    run = dataclasses.replace(run, out_dir=out_dir)
-    if len(problems):
+        queues = queue_count(history)
+        with contextlib.ExitStack() as stages:
+            engine = stages.enter_context(open_engine(workers, scheduler, tasks=queues))
+            bar = stages.enter_context(console.progress(queues, "forecast"))
+
+            def before_solve(requirement):
+                stages.close()  # the forecast is done: close the bar and the workers
+                console.info(f"plan: solving shifts for peak "
+                             f"{int(requirement['agents_required'].max())} agents ({solver}, "
+                             f"time limit {time_limit:g} s)...")
+
+            plan = api.plan(config, history, calendar, week=week_day, model=settings["model"],
+                            volume_quantile=settings["volume_quantile"], agents=agents_path,
+                            solver=solver, time_limit_s=time_limit, gap=gap, engine=engine,
+                            on_start=announce, on_done=bar.step, on_solve=before_solve)
+        plan = dataclasses.replace(plan, resolved_config=_resolved(config, settings, "plan"))
+        report_problems(plan.problems)
+        simulation = None
+        if simulate_replications and plan.has_plan:
+            simulation = api.simulate(plan, replications=simulate_replications)
+        plan.write(generation, exports=exports, simulation=simulation)
+    run_id, run = generation.run_id, plan.schedule_run(out_dir)
+    if len(plan.problems):
         console.info(f"listed in {out_dir / 'failures.csv'}")
     if as_json:
-        console.emit_json(schedule_json(run, command="plan", run_id=generation.run_id,
-                                        problems=problems))
+        console.emit_json(schedule_json(run, command="plan", run_id=run_id,
+                                        problems=plan.problems))
     report_schedule(run)
     if store is not None:
-        run_id = record_plan_run(
-            store, command=command_line(), week_forecast=week_forecast,
-            requirement=requirement, run=run, config_yaml=resolved,
+        recorded = record_plan_run(
+            store, command=command_line(), week_forecast=plan.week,
+            requirement=plan.requirements, run=run, config_yaml=plan.resolved_config,
             inputs={"history": history_path, "calendar": calendar_path,
                     "config": config_path, "agents": agents_path},
-            failures=problems)
-        console.info(recorded_message(run_id, store))
-    if simulated:
-        console.info(simulated)
-    exit_if_lost(problems, out_dir / "failures.csv")
-
-
-def _plan_into(stage, out_dir, config, rules, settings, history, calendar, week_day, agents,
-               agents_path, announce, time_limit, gap, solver, exports, simulate_replications,
-               workers, scheduler):
-    """Forecast, staff, schedule and export into the staged folder `stage`; returns (the
-    schedule run, problems, the week's forecast, requirement, resolved config, simulation
-    text or '')."""
-    queues = queue_count(history)
-    with (open_engine(workers, scheduler, tasks=queues) as engine,
-          console.progress(queues, "forecast") as bar):
-        week_forecast = forecast_week(config, history, calendar, week=week_day,
-                                      model=settings["model"], on_start=announce, engine=engine,
-                                      on_done=bar.step)
-        start = week_forecast.start
-        volume = forecast_volume(week_forecast.predicted, settings["volume_quantile"])
-        staffing, hours = staffing_settings(config, sorted(volume["unique_id"].unique()))
-        requirement, failures = requirements_many(
-            volume, staffing, interval_minutes=rules.interval_minutes, opening_hours=hours,
-            engine=engine)
-    problems = pd.concat([week_forecast.problems, problems_frame(failures=failures)],
-                         ignore_index=True)
-    report_problems(problems)
-    if len(problems):
-        atomic_write_csv(problems, stage / "failures.csv")
-    console.info(f"plan: solving shifts for peak {int(requirement['agents_required'].max())} "
-                 f"agents ({solver}, time limit {time_limit:g} s)...")
-    resolved = _resolved(config, settings, "plan")
-    run = run_schedule(
-        requirement, rules, stage, agents=agents, agents_source=str(agents_path),
-        solver=solver, time_limit_s=time_limit, gap=gap,
-        extra_files=plan_files(week_forecast, week_forecast.predicted, requirement, resolved),
-        summary_extra={"week_start": f"{start:%Y-%m-%d}", "forecast_model": settings["model"],
-                       "volume_quantile": settings["volume_quantile"]})
-    if run.has_plan and exports:
-        write_plan_exports(stage, requirement=requirement, coverage=run.coverage,
-                           interval_minutes=rules.interval_minutes)
-    simulated = ""
-    if simulate_replications and run.has_plan:
-        simulated = run_simulation(stage, replications=simulate_replications).replace(
-            str(stage), str(out_dir))
-    return run, problems, week_forecast, requirement, resolved, simulated
+            failures=plan.problems)
+        console.info(recorded_message(recorded, store))
+    if simulation is not None:
+        console.info(simulation.table(out_dir))
+    exit_if_lost(plan.problems, out_dir / "failures.csv")
 
 
 COMMANDS: tuple[click.Command, ...] = (plan_command,)

@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 
 import click
 import numpy as np
 import pandas as pd
 
-from scheduler.agents import load_agents
 from scheduler.roster import read_roster
 from scheduler.solve import DEFAULT_SOLVER, SOLVERS
 from staffcast import console
-from staffcast.config import dump_resolved, load_config
-from staffcast.exports import WFM_IMPORT, WORKBOOK, write_plan_exports
+from staffcast.config import load_config
+from staffcast.exports import WFM_IMPORT, WORKBOOK
 from staffcast.outputs import Generation
-from staffcast.pipeline import ScheduleRun, run_schedule, schedule_rules
+from staffcast.pipeline import ScheduleRun, schedule_rules
 from staffcast.tables import TableError, check_unique_keys, numeric_column, read_keyed_csv, row_at
 
 
@@ -143,26 +141,20 @@ def schedule(requirements_path: Path, config_path: Path, agents_path: Path | Non
     ends. A plan-less outcome (infeasible or solver error) writes only summary.json with
     the reason and exits with status 1.
     """
+    from staffcast import api
+    from staffcast.recording import command_line
+
     config = load_config(config_path)
     rules = schedule_rules(config)
     requirement = read_requirements(requirements_path, rules.interval_minutes)
-    agents = (load_agents(agents_path, contracts={f.contract for f in rules.families})
-              if agents_path is not None else None)
-    if previous_path is not None and agents is None:
+    if previous_path is not None and agents_path is None:
         raise click.UsageError("--previous-roster needs --agents (placeholder ids have no past)")
     history = read_roster(previous_path) if previous_path is not None else None
-    from staffcast.recording import command_line
-
     with Generation(out_dir, command=command_line()) as generation:
-        run = run_schedule(requirement, rules, generation.path, agents=agents,
-                           agents_source=str(agents_path), history=history, solver=solver,
-                           time_limit_s=time_limit, gap=gap,
-                           extra_files={"config.resolved.yaml": dump_resolved(config)})
-        if run.has_plan and exports:
-            write_plan_exports(generation.path, requirement=requirement,
-                               coverage=run.coverage, interval_minutes=rules.interval_minutes)
-        generation.commit({"status": run.summary["status"]})
-    run = dataclasses.replace(run, out_dir=out_dir)
+        plan = api.schedule(requirement, config, agents=agents_path, previous_roster=history,
+                            solver=solver, time_limit_s=time_limit, gap=gap)
+        plan.write(generation, exports=exports)
+    run = plan.schedule_run(out_dir)
     if as_json:
         console.emit_json(schedule_json(run, command="schedule", run_id=generation.run_id))
     report_schedule(run)

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import json
-import math
-import time
 from pathlib import Path
 
 import click
 import pandas as pd
 
-from scheduler.export import atomic_write_csv, atomic_write_text
-OUTPUT_FILES = ("simulation_intervals.csv", "simulation_days.csv", "simulation.json")
+from staffcast.simulation import OUTPUT_FILES
 HANDLE_DISTS = ("exponential", "lognormal")
 """scheduler.simulate.HANDLE_DISTS, repeated so that `--help` need not import the simulator
 (and scipy.stats); tests/staffcast/test_cli_simulation.py checks they agree."""
@@ -55,10 +51,6 @@ def read_forecast_band(path: Path, model: str | None) -> pd.DataFrame:
                             f"got {raw[col].loc[i]!r}")
         band[col] = values.clip(lower=0.0)
     return band
-
-
-def _pct(value: float) -> str:
-    return "  n/a" if not math.isfinite(value) else f"{value:6.1%}"
 
 
 @click.command("simulate")
@@ -121,41 +113,16 @@ def run_simulation(plan_dir: Path, *, replications: int, seed: int = 0,
                    out_dir: Path | None = None) -> str:
     """Simulate a plan folder, write simulation_intervals.csv, simulation_days.csv and
     simulation.json into `out_dir` (default: the plan folder) and return the day table as
-    text. Shared by `simulate` and the `--simulate` option of `plan` and `whatif`."""
-    from scheduler.simulate import simulate_plan
+    text (`staffcast.simulation.simulate`)."""
+    from staffcast.simulation import simulate
 
-    started = time.perf_counter()
-    res = simulate_plan(plan_dir, replications=replications, seed=seed,
-                        handle_dist=handle_dist, handle_cv=handle_cv, sl_seconds=sl_seconds,
-                        patience_s=patience_s, forecast=forecast, volume_shock=volume_shock)
-    seconds = time.perf_counter() - started
+    sim = simulate(plan_dir, replications=replications, seed=seed, handle_dist=handle_dist,
+                   handle_cv=handle_cv, sl_seconds=sl_seconds, patience_s=patience_s,
+                   forecast=forecast, forecast_path=forecast_path, model=model,
+                   volume_shock=volume_shock)
     target = out_dir or plan_dir
-    intervals = res.intervals.assign(ds=res.intervals["ds"].dt.strftime("%Y-%m-%d %H:%M"))
-    days = res.days.assign(day=res.days["day"].dt.strftime("%Y-%m-%d"))
-    atomic_write_csv(intervals, target / OUTPUT_FILES[0])
-    atomic_write_csv(days, target / OUTPUT_FILES[1])
-    settings = {"plan": str(plan_dir), "replications": replications, "seed": seed,
-                "handle_dist": handle_dist, "handle_cv": handle_cv, "sl_seconds": sl_seconds,
-                "patience_s": patience_s,
-                "forecast": None if forecast_path is None else str(forecast_path),
-                "model": model, "volume_shock": volume_shock if forecast_path else None,
-                "contacts_simulated": res.contacts,
-                "seconds": round(seconds, 3), "skipped_queues": res.skipped}
-    atomic_write_text(target / OUTPUT_FILES[2], json.dumps(settings, indent=2) + "\n")
-
-    lines = [f"simulate: {res.contacts:,} contacts, {replications} replication(s), "
-             f"{seconds:.1f} s",
-             f"  {'queue':<14}{'day':<12}{'offered':>9}  {'SL':>6} {'95% CI':>15}  "
-             f"{'Erlang':>6}  {'ASA s':>6}  {'aband.':>6}"]
-    for row in res.days.itertuples(index=False):
-        ci = f"[{_pct(row.service_level_lo_95).strip()}, {_pct(row.service_level_hi_95).strip()}]"
-        lines.append(f"  {row.unique_id:<14}{row.day:%Y-%m-%d}  {row.offered:9,.0f}  "
-                     f"{_pct(row.service_level)} {ci:>15}  {_pct(row.erlang_service_level)}  "
-                     f"{row.asa_s:6.1f}  {_pct(row.abandon_rate)}")
-    for queue, reason in res.skipped.items():
-        lines.append(f"  skipped {queue}: {reason}")
-    lines.append(f"  outputs in {target}")
-    return "\n".join(lines)
+    sim.write(target)
+    return sim.table(target)
 
 
 def simulate_option(command):

@@ -13,7 +13,7 @@ from scheduler.agents import load_agents
 from scheduler.export import atomic_write_csv
 from staffcast import console
 from staffcast.commands.forecasting import forecast_settings, load_inputs, queue_count
-from staffcast.commands.simulation import run_simulation, simulate_option
+from staffcast.commands.simulation import simulate_option
 from staffcast.config import load_config
 from staffcast.outputs import Generation
 from staffcast.parallel import (
@@ -24,18 +24,19 @@ from staffcast.parallel import (
     report_problems,
 )
 from staffcast.pipeline import forecast_week, week_horizon
+from staffcast.simulation import simulate
 from staffcast.recording import (
     command_line,
     record_whatif_run,
     recorded_message,
     store_option,
 )
-from staffcast.whatif import (
+from staffcast.scenarios import (
     comparison,
     format_comparison,
     load_scenarios,
-    run_scenarios,
     scenario_configs,
+    scenario_plans,
 )
 
 
@@ -88,28 +89,31 @@ def whatif_command(scenarios_path: Path, out_dir: Path, simulate_replications: i
                                      on_start=announce, engine=engine, on_done=bar.step)
             started = time.perf_counter()
             with console.progress(len(runs), "whatif") as bar:
-                mapped = run_scenarios(runs, spec, week, stage, agents=agents,
-                                       agents_source=str(config.agents),
-                                       volume_quantile=quantile, engine=engine,
-                                       on_done=bar.step)
+                mapped = scenario_plans(runs, spec, week, agents=agents,
+                                        agents_source=str(config.agents),
+                                        volume_quantile=quantile, engine=engine,
+                                        on_done=bar.step)
         problems = pd.concat([week.problems, problems_frame(failures=mapped.failures)],
                              ignore_index=True)
         report_problems(problems)
         if len(problems):
             atomic_write_csv(problems, stage / "failures.csv")
-        outcomes = mapped.values
+        outcomes, simulated = [], []
+        for outcome in mapped.values:
+            plan, simulation = outcome.plan, None
+            if simulate_replications and plan.has_plan:
+                simulation = simulate(plan, replications=simulate_replications)
+                simulation = dataclasses.replace(simulation, settings={
+                    **simulation.settings, "plan": str(out_dir / outcome.name)})
+                simulated.append(f"scenario {outcome.name}:\n"
+                                 + simulation.table(out_dir / outcome.name))
+            run = plan.write_into(stage / outcome.name, exports=False, simulation=simulation)
+            # The plan folders live under out_dir once the staged folder is swapped in.
+            outcomes.append(dataclasses.replace(
+                outcome, run=dataclasses.replace(run, out_dir=out_dir / outcome.name)))
         table = comparison(outcomes)
         atomic_write_csv(table, stage / "comparison.csv")
-        simulated = []
-        for outcome in outcomes if simulate_replications else ():
-            if outcome.run.has_plan:
-                simulated.append(f"scenario {outcome.name}:\n" + run_simulation(
-                    outcome.run.out_dir, replications=simulate_replications).replace(
-                        str(stage), str(out_dir)))
         generation.commit({"scenarios": [o.name for o in outcomes]})
-    # The plan folders now live under out_dir, where the staged ones were swapped in.
-    outcomes = [dataclasses.replace(o, run=dataclasses.replace(
-        o.run, out_dir=out_dir / Path(o.run.out_dir).relative_to(stage))) for o in outcomes]
     if len(problems):
         console.info(f"listed in {out_dir / 'failures.csv'}")
     click.echo(format_comparison(table))

@@ -13,8 +13,8 @@ from staffcast.capacity_config import (
     parse_capacity_config,
 )
 from staffcast.config import ConfigError, load_config
-from staffcast.whatif import Scenario
-from staffcast.whatif import apply_scenario as apply_whatif
+from staffcast.scenarios import Scenario
+from staffcast.scenarios import apply_scenario as apply_whatif
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "configs" / "capacity.yaml"

@@ -36,7 +36,7 @@ from staffcast.recording import (
     store_option,
 )
 from staffcast.store import RunStore, StoreError
-from staffcast.whatif import parse_scenarios, run_scenario, scenario_configs
+from staffcast.scenarios import parse_scenarios, run_scenario, scenario_configs
 from tests.staffcast.shop import SMALL_SHOP_CONFIG, write_small_shop
 
 LAST_HOUR = pd.Timestamp("2026-11-08 23:00")  # the small shop's history ends here

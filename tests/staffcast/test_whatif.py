@@ -13,7 +13,7 @@ from forecast.calendar import load_calendar
 from staffcast import pipeline
 from staffcast.cli import main
 from staffcast.config import load_config
-from staffcast.whatif import (
+from staffcast.scenarios import (
     METRICS,
     ScenarioError,
     VolumeUplift,
@@ -190,3 +190,27 @@ def test_uplift_multiplies_factors_by_queue_event_and_date(shop):
     with pytest.raises(ScenarioError, match="no event 'double12' in the calendar; events: "
                                             "sale"):
         uplift_forecast(rows, VolumeUplift(events={"double12": 2}), calendar, "here")
+
+
+def test_library_whatif_is_the_comparison_the_cli_writes(shop):
+    import staffcast
+
+    path = write_scenarios(shop, {"busy": {"volume": 1.2},
+                                  "capped": {"headcount": {"full_time": 4}}})
+    out = shop / "out"
+    result = CliRunner().invoke(main, ["whatif", "--scenarios", str(path), "--out-dir",
+                                       str(out), "--no-store"])
+    assert result.exit_code == 0, result.output
+    runs_before = pipeline.forecast_stage_runs()
+    sweep = staffcast.whatif(path)
+    assert pipeline.forecast_stage_runs() - runs_before == 1
+    assert list(sweep.plans) == ["base", "busy", "capped"] and sweep.problems.empty
+    written = pd.read_csv(out / "comparison.csv")
+    pd.testing.assert_frame_equal(sweep.comparison, written, check_dtype=False)
+    np.testing.assert_allclose(sweep.plans["busy"].requirements["volume"],
+                               1.2 * sweep.plans["base"].requirements["volume"])
+    # Each scenario's plan in memory is the one in its folder.
+    for name, plan in sweep.plans.items():
+        cov = pd.read_csv(out / name / "coverage.csv")
+        assert plan.coverage["scheduled"].tolist() == cov["scheduled"].tolist(), name
+        assert plan.summary["scenario"] == name

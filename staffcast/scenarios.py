@@ -31,8 +31,8 @@ import pandas as pd
 import yaml
 
 from scheduler.agents import Agent
-from scheduler.erlang import erlang_a_metrics
-from scheduler.requirements import QueueStaffing, compute_requirements
+from scheduler.measures import plan_measures
+from scheduler.requirements import QueueStaffing
 from scheduler.rules import ShiftFamily
 from scheduler.solve import DEFAULT_SOLVER, SOLVERS
 from staffcast.config import (
@@ -50,11 +50,7 @@ from staffcast.pipeline import (
     ScheduleRun,
     WeekForecast,
     check_some_done,
-    forecast_volume,
-    plan_files,
-    run_schedule,
     schedule_rules,
-    staffing_settings,
 )
 
 BASE = "base"
@@ -418,16 +414,19 @@ def uplift_forecast(predicted: pd.DataFrame, uplift: VolumeUplift | None, calend
 
 @dataclass(frozen=True)
 class ScenarioOutcome:
-    """One scenario's run: its name, the schedule run (summary, folder, coverage) and its
-    headline metrics (`METRICS` plus `status`)."""
+    """One scenario's run: its name, the plan folder written (`ScheduleRun`: summary,
+    folder, coverage; None while the plan is only in memory), its headline metrics
+    (`METRICS` plus `status`) and the plan itself (`staffcast.api.Plan`)."""
 
     name: str
-    run: ScheduleRun
+    run: ScheduleRun | None
     metrics: dict[str, Any]
+    plan: Any = None
 
 
-def scenario_metrics(run: ScheduleRun, requirement: pd.DataFrame) -> dict[str, Any]:
-    """Headline figures of a run.
+def scenario_metrics(run: Any, requirement: pd.DataFrame) -> dict[str, Any]:
+    """Headline figures of a run (a `ScheduleRun` or a `staffcast.api.Plan`: its summary,
+    coverage and `has_plan`).
 
     agents_peak: most agents at work in one interval, all queues together.
     paid_hours, labour_cost, shortfall_agent_hours, mip_gap: from the solve summary.
@@ -464,14 +463,8 @@ def _abandon_rate(coverage: pd.DataFrame, requirement: pd.DataFrame) -> float:
     frame = frame[(frame["volume"] > 0) & frame["patience_s"].notna()]
     if frame.empty:
         return math.nan
-    # Agents at work still lose the shrinkage share (absence, training) to other work, and
-    # a chat agent holds `concurrency` slots: the same reading the requirement was built on.
-    agents = np.floor(frame["scheduled"] * (1 - frame["shrinkage"]) + 1e-9)
-    slots = agents.to_numpy() * frame["concurrency"].to_numpy()
-    sl_seconds = frame["sl_seconds"].fillna(0.0).to_numpy(dtype=float)
-    res = erlang_a_metrics(slots.astype(int), frame["erlangs"].to_numpy(dtype=float),
-                           frame["aht_s"].to_numpy(dtype=float),
-                           frame["patience_s"].to_numpy(dtype=float), sl_seconds)
+    # The reading the requirement was built on: agents net of shrinkage, chat slots each.
+    res = plan_measures(frame, frame["scheduled"].to_numpy(dtype=float))
     return float(np.average(res["abandon_rate"], weights=frame["volume"].to_numpy()))
 
 
@@ -495,29 +488,34 @@ def _asdict(value: Any) -> Any:
     return dataclasses.asdict(value) if dataclasses.is_dataclass(value) else value
 
 
-def run_scenario(name: str, config: Config, scenario: Scenario | None, spec: ScenarioFile,
-                 week: WeekForecast, out_dir: Path, *, agents: tuple[Agent, ...] | None,
-                 agents_source: str, volume_quantile: str) -> ScenarioOutcome:
+def scenario_plan(name: str, config: Config, scenario: Scenario | None, spec: ScenarioFile,
+                  week: WeekForecast, *, agents: tuple[Agent, ...] | None, agents_source: str,
+                  volume_quantile: str) -> ScenarioOutcome:
     """Staff and schedule one scenario (`scenario` None is the base) from the shared
-    forecast `week`, writing the plan files into `out_dir`. `config` is the scenario's
-    config (`apply_scenario`)."""
+    forecast `week`, in memory (`staffcast.api.plan_forecast`, the sequence `plan` runs).
+    `config` is the scenario's config (`apply_scenario`). A queue whose requirement fails
+    fails the scenario."""
+    from staffcast.api import plan_forecast
+
     where = f"{spec.path}: scenario {name!r}"
     predicted = uplift_forecast(week.predicted, None if scenario is None else scenario.volume,
                                 week.calendar, where)
-    volume = scenario_handle_time(forecast_volume(predicted, volume_quantile), scenario)
-    queues, hours = staffing_settings(config, sorted(volume["unique_id"].unique()))
-    rules = schedule_rules(config)
-    requirement = compute_requirements(volume, queues, interval_minutes=rules.interval_minutes,
-                                       opening_hours=hours)
     settings = {"model": week.model, "volume_quantile": volume_quantile}
-    run = run_schedule(
-        requirement, rules, out_dir, agents=agents, agents_source=agents_source,
-        solver=spec.base.solver, time_limit_s=spec.base.time_limit_s, gap=spec.base.gap,
-        extra_files=plan_files(week, predicted, requirement,
-                               resolved_text(config, scenario, spec, settings)),
-        summary_extra={"week_start": f"{week.start:%Y-%m-%d}", "forecast_model": week.model,
-                       "volume_quantile": volume_quantile, "scenario": name})
-    return ScenarioOutcome(name, run, scenario_metrics(run, requirement))
+    plan = plan_forecast(
+        config, week, predicted=predicted, volume_quantile=volume_quantile, agents=agents,
+        agents_source=agents_source, solver=spec.base.solver,
+        time_limit_s=spec.base.time_limit_s, gap=spec.base.gap,
+        resolved_config=resolved_text(config, scenario, spec, settings),
+        summary_extra={"scenario": name},
+        adjust_volume=lambda volume: scenario_handle_time(volume, scenario))
+    failed = plan.problems[plan.problems["stage"] == "requirements"]
+    if len(failed):
+        raise StaffcastError(f"{where}: requirements failed for queue(s) "
+                             + "; ".join(f"{r.unique_id}: {r.reason}"
+                                         for r in failed.itertuples(index=False)))
+    # The forecast's fallbacks are the whole run's, listed once beside comparison.csv.
+    plan = dataclasses.replace(plan, problems=plan.problems.iloc[0:0])
+    return ScenarioOutcome(name, None, scenario_metrics(plan, plan.requirements), plan)
 
 
 def scenario_handle_time(volume: pd.DataFrame, scenario: Scenario | None) -> pd.DataFrame:
@@ -537,23 +535,32 @@ def scenario_handle_time(volume: pd.DataFrame, scenario: Scenario | None) -> pd.
     return out
 
 
-def _scenario_task(run: tuple[str, Config, Scenario | None], *, out_dir: Path,
-                   **arguments: Any) -> ScenarioOutcome:
+def run_scenario(name: str, config: Config, scenario: Scenario | None, spec: ScenarioFile,
+                 week: WeekForecast, out_dir: Path, *, agents: tuple[Agent, ...] | None,
+                 agents_source: str, volume_quantile: str) -> ScenarioOutcome:
+    """`scenario_plan`, then its plan files written into `out_dir`."""
+    outcome = scenario_plan(name, config, scenario, spec, week, agents=agents,
+                            agents_source=agents_source, volume_quantile=volume_quantile)
+    return dataclasses.replace(outcome, run=outcome.plan.write_into(out_dir, exports=False))
+
+
+def _scenario_task(run: tuple[str, Config, Scenario | None], **arguments: Any
+                   ) -> ScenarioOutcome:
     name, config, scenario = run
-    return run_scenario(name, config, scenario, out_dir=out_dir / name, **arguments)
+    return scenario_plan(name, config, scenario, **arguments)
 
 
-def run_scenarios(runs: list[tuple[str, Config, Scenario | None]], spec: ScenarioFile,
-                  week: WeekForecast, out_dir: Path, *, agents: tuple[Agent, ...] | None,
-                  agents_source: str, volume_quantile: str, engine: Engine | None = None,
-                  on_done: Callable[[str], None] | None = None) -> Mapped[ScenarioOutcome]:
-    """`run_scenario` for each of `runs` (`scenario_configs`), one task per scenario on
-    `engine` (inline by default), each writing its plan folder `out_dir / name`. The
-    shared forecast, spec and agents go to the workers once. A failing scenario is a
-    failure (stage "whatif") and the others complete; `AllQueuesFailed` if all fail."""
+def scenario_plans(runs: list[tuple[str, Config, Scenario | None]], spec: ScenarioFile,
+                   week: WeekForecast, *, agents: tuple[Agent, ...] | None,
+                   agents_source: str, volume_quantile: str, engine: Engine | None = None,
+                   on_done: Callable[[str], None] | None = None) -> Mapped[ScenarioOutcome]:
+    """`scenario_plan` for each of `runs` (`scenario_configs`), one task per scenario on
+    `engine` (inline by default); the plans come back in memory. The shared forecast,
+    spec and agents go to the workers once. A failing scenario is a failure (stage
+    "whatif") and the others complete; `AllQueuesFailed` if all fail."""
     mapped = (engine or Engine()).map(
         _scenario_task, runs, keys=[name for name, _, _ in runs], stage="whatif",
-        shared={"spec": spec, "week": week, "out_dir": out_dir, "agents": agents,
+        shared={"spec": spec, "week": week, "agents": agents,
                 "agents_source": agents_source, "volume_quantile": volume_quantile},
         on_done=on_done)
     check_some_done(len(mapped.done), mapped.failures, what="scenario")
