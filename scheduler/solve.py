@@ -128,7 +128,8 @@ def _empty_result(model: ShiftModel, status: str, message: str, solver: str, sec
                           n_variables=model.n_variables, n_constraints=model.n_constraints)
 
 
-_DIAGNOSED = ("headcount", "family shares", "tours and days off", "service-level minimum agents")
+_DIAGNOSED = ("headcount", "agents", "family shares", "tours and days off",
+              "service-level minimum agents")
 
 
 def _diagnose(model: ShiftModel, make: Callable[[bool, float, float], pulp.LpSolver]) -> str:
@@ -219,7 +220,9 @@ def solve(model: ShiftModel, *, solver: str = DEFAULT_SOLVER, time_limit_s: floa
        floor and the ceiling of its LP value), started from that plan;
     4. if still more than `gap` from the bound, the full MIP started from the best plan.
     A model of several queues above `DECOMPOSE_ABOVE` variables is solved queue by queue
-    (see `_solve_by_queue`): queues share only headcount, which is priced and split.
+    (see `_solve_by_queue`): queues share only headcount, which is priced and split. A
+    pooled (multi-skill) model, or one capped by named agents, couples its queues through
+    the skill sets and the agents, so it is always solved whole.
     The MIP steps run in a child process that a watchdog kills at the deadline; the best
     plan found so far is kept. "optimal" means within `gap` of the LP bound (or proven by
     the solver); "feasible" a plan with a larger gap; a plan more than 5% from the bound has
@@ -236,7 +239,7 @@ def solve(model: ShiftModel, *, solver: str = DEFAULT_SOLVER, time_limit_s: floa
     # staggered, coverage measured) must fit inside the limit too.
     clock = _Clock(started, started + max(time_limit_s - min(0.05 * time_limit_s + 0.5, 3.0),
                                           0.5))
-    if len(model.queues) > 1 and model.n_variables > DECOMPOSE_ABOVE:
+    if len(model.queues) > 1 and model.n_variables > DECOMPOSE_ABOVE and not model.coupled:
         outcome = _solve_by_queue(model, solver, clock, gap)
     else:
         outcome = _solve_whole(model, solver, clock, gap)
@@ -591,6 +594,12 @@ def _round_within_caps(model: ShiftModel, cols: Columns, lp_x: np.ndarray) -> np
             if excess > 0:
                 take_back(members, excess)
 
+    # The agents' caps (tours per skill set, contract, week and day: see model.caps).
+    for members, cap in model.caps:
+        excess = sum(count[v.name] for v in members) - cap
+        if excess > 0:
+            take_back(members, excess)
+
     def paid(queue: str) -> dict[str, float]:
         hours: dict[str, float] = defaultdict(float)
         for (q, f, b, p), v in model.tours.items():
@@ -604,7 +613,7 @@ def _round_within_caps(model: ShiftModel, cols: Columns, lp_x: np.ndarray) -> np
     caps = [((name,), fam.max_share) for name, fam in families.items() if fam.max_share < 1]
     caps += [(tuple(limit.families), limit.max_share) for limit in rules.share_limits
              if limit.max_share < 1]
-    for queue in model.queues:
+    for queue in model.pools or model.queues:
         members = {names: [v for (q, f, b, p), v in model.tours.items()
                            if q == queue and f in names]
                    + [v for (q, f, d, s), v in daily.items() if q == queue and f in names]

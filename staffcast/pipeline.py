@@ -29,6 +29,7 @@ from scheduler.requirements import (
     compute_requirements,
 )
 from scheduler.plan import gap_to_bound, written_plan
+from scheduler.pooling import agent_skill_set, skill_label
 from scheduler.roster import activities_frame, roster_frame
 from scheduler.rules import ScheduleRules
 from scheduler.solve import POOR_GAP, solve
@@ -158,7 +159,9 @@ def run_schedule(requirement: pd.DataFrame, rules: ScheduleRules, out_dir: Path,
     tour no agent takes is short, not worked (see `scheduler.plan.written_plan`). The
     shift plan's own figures stay as `plan_objective` and `plan_shortfall_agent_hours`.
     """
-    model = build_model(requirement, rules)
+    # With agents the plan holds only tours they could work (skills, contracts, dates,
+    # weekly hours); with multi_skill the tours belong to their skill sets.
+    model = build_model(requirement, rules, agents=agents)
     result = solve(model, solver=solver, time_limit_s=time_limit_s, gap=gap)
     extra = dict(extra_files or {})
     summary = {**result.summary(), **(summary_extra or {})}
@@ -175,6 +178,8 @@ def run_schedule(requirement: pd.DataFrame, rules: ScheduleRules, out_dir: Path,
                                    max_consecutive_days=rules.max_consecutive_days,
                                    history=history, week_start=origin.date())
         source = agents_source
+    if rules.multi_skill:
+        assignment = _label_skill_sets(assignment, agents, model.queues)
     roster = roster_frame(assignment.roster)
     days = pd.date_range(origin, requirement["ds"].max().normalize(), freq="D")
     activities = activities_frame(roster, days, idle_agents=assignment.idle_agents)
@@ -206,6 +211,16 @@ def run_schedule(requirement: pd.DataFrame, rules: ScheduleRules, out_dir: Path,
     write_schedule_outputs(out_dir, roster=roster, activities=activities,
                            coverage=written.coverage, summary=summary, extra_files=extra)
     return ScheduleRun(summary, unassigned, out_dir, written.coverage)
+
+
+def _label_skill_sets(assignment, agents: tuple[Agent, ...], queues: list[str]):
+    """The roster of a multi-skill plan with `queue` = each agent's own skill set over the
+    planned queues (sorted, ';'-joined): the agent may have more skills than the tour's set,
+    and coverage counts every queue the agent at work can serve."""
+    own = {a.agent_id: skill_label(agent_skill_set(a.queues, queues)) for a in agents}
+    roster = assignment.roster.copy()
+    roster["queue"] = roster["agent_id"].astype(str).map(own).fillna(roster["queue"])
+    return dataclasses.replace(assignment, roster=roster)
 
 
 def plan_week(history_end: pd.Timestamp, week: dt.date | None,
