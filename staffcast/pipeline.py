@@ -129,6 +129,15 @@ def schedule_rules(config: Config) -> ScheduleRules:
     return config.schedule
 
 
+def with_multi_skill(config: Config, multi_skill: bool | None) -> Config:
+    """`config` with `schedule.multi_skill` set from the command line (None: as configured),
+    so config.resolved.yaml records what was run."""
+    if multi_skill is None or multi_skill == config.schedule.multi_skill:
+        return config
+    return dataclasses.replace(config, schedule=dataclasses.replace(config.schedule,
+                                                                    multi_skill=multi_skill))
+
+
 @dataclass(frozen=True)
 class ScheduleRun:
     """What `run_schedule` solved and wrote: the summary (as in summary.json), the

@@ -21,6 +21,7 @@ from staffcast.commands.forecasting import (
 )
 from staffcast.commands.scheduling import (
     export_option,
+    multi_skill_option,
     report_schedule,
     schedule_json,
     solver_options,
@@ -45,6 +46,7 @@ from staffcast.pipeline import (
     schedule_rules,
     staffing_settings,
     week_horizon,
+    with_multi_skill,
 )
 from staffcast.exports import write_plan_exports
 from staffcast.recording import (
@@ -75,6 +77,7 @@ from staffcast.recording import (
                    "history.csv and calendar.csv the report draws, the exports and "
                    "manifest.json. It is replaced as a whole when the run succeeds.")
 @solver_options
+@multi_skill_option
 @export_option
 @simulate_option
 @engine_options
@@ -82,8 +85,8 @@ from staffcast.recording import (
 @console.json_option
 def plan_command(history_path, events, timestamp_col, queue_col, fill_missing, calendar_path,
                  country, config_path, allow_outliers, interval_minutes, timezone, week, model,
-                 volume_quantile, agents_path, out_dir, time_limit, gap, solver, exports,
-                 simulate_replications, workers, scheduler, store, as_json):
+                 volume_quantile, agents_path, out_dir, time_limit, gap, solver, multi_skill,
+                 exports, simulate_replications, workers, scheduler, store, as_json):
     """Forecast, staff and schedule one week: history in, named roster out.
 
     Forecast and requirements run per queue, in parallel on Dask when there are several
@@ -97,7 +100,7 @@ def plan_command(history_path, events, timestamp_col, queue_col, fill_missing, c
 
     if config_path is None:
         raise click.UsageError("plan needs --config (queues, staffing targets and shift rules)")
-    config = load_config(config_path)
+    config = with_multi_skill(load_config(config_path), multi_skill)
     if timezone:  # --timezone wins over the config's, for loading and the forecast alike
         config = dataclasses.replace(config, timezone=timezone)
     rules = schedule_rules(config)
