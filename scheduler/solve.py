@@ -697,6 +697,10 @@ def _headcount_used(model: ShiftModel, tours: pd.DataFrame) -> dict[str, int]:
             for c in set(weekly.index) | set(busiest.index)}
 
 
+def _count(var: pulp.LpVariable) -> int:
+    return int(round(var.varValue or 0.0))
+
+
 def _shortfall_causes(model: ShiftModel, tours: pd.DataFrame) -> str:
     """Name the rules that leave a plan short: headcount caps in full use, and requirement
     intervals no shift of any family reaches."""
@@ -706,6 +710,13 @@ def _shortfall_causes(model: ShiftModel, tours: pd.DataFrame) -> str:
             if used.get(c, 0) >= cap]
     if full:
         causes.append("headcount cap reached: " + ", ".join(full))
+    # The named agents' caps (skills, contracts, dates, weekly hours) in full use.
+    binding = [cap for members, cap in model.caps
+               if sum(_count(v) for v in members) >= cap]
+    if binding:
+        causes.append(f"the named agents cap the plan: {len(binding)} agent cap(s) in full use "
+                      f"(skills, contract, unavailable dates or weekly hours), "
+                      f"{sum(1 for c in binding if c == 0)} of them with no agent at all")
     unreachable = sum(1 for q in model.queues for i in np.flatnonzero(model.required[q] > 0)
                       if (q, int(i)) not in model.coverage)
     if unreachable:
