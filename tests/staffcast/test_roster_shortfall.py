@@ -41,4 +41,4 @@ def test_roster_shortfall_is_what_the_named_roster_misses(tmp_path):
     assert summary["roster_shortfall_agent_hours"] >= summary["plan_shortfall_agent_hours"] > 0
     # One agent on 40 hours cannot cover a week that needs far more.
     assert short >= coverage["required"].sum() - 40 - 1e-9
-    assert "agent-hours short" in result.output
+    assert f"shortfall {short:,.1f} agent-hours" in result.output
