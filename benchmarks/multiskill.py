@@ -62,13 +62,13 @@ def requirement(queues: list[str], mean_agents: list[float], rng) -> pd.DataFram
     """Agents required per 30 minutes, 08:00-22:00 for a week: each queue a day curve
     peaking at its own hour (spread over the day), weekends at 80%."""
     ds = pd.date_range(MONDAY, periods=7 * 48, freq="30min")
-    hour = ds.hour + ds.minute / 60
+    hour = (ds.hour + ds.minute / 60).to_numpy(float)
     open_ = (hour >= OPEN_H) & (hour < CLOSE_H)
     parts = []
     for i, (q, mean) in enumerate(zip(queues, mean_agents)):
         peak = OPEN_H + 2 + (CLOSE_H - OPEN_H - 4) * i / max(len(queues) - 1, 1)
         shape = 0.35 + np.exp(-0.5 * ((hour - peak) / 2.5) ** 2)
-        week = np.where(ds.weekday >= 5, 0.8, 1.0)
+        week = np.where(ds.day_of_week.to_numpy() >= 5, 0.8, 1.0)
         level = shape * week * (1 + 0.05 * rng.standard_normal(len(ds)))
         level = level / level[open_].mean() * mean
         parts.append(pd.DataFrame({"unique_id": q, "ds": ds[open_],

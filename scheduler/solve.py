@@ -664,8 +664,9 @@ def _read_plan(model: ShiftModel, status: str, objective: float, lp_bound: float
     measured on those tours. `objective` and `mip_gap` are the solver's; they are replaced
     by the written plan's (the solver's objective stays as `solver_objective`)."""
     rules = model.rules
+    need = _pool_requirement(model) if model.allocation else model.requirement
     tours = stagger_breaks(tours_frame(model), model.families, rules.interval_minutes,
-                           requirement=model.requirement, origin=model.origin,
+                           requirement=need, origin=model.origin,
                            horizon_minutes=model.grid.horizon_minutes, cyclic=model.grid.cyclic)
     written = written_plan(model, tours)
     if abs(written.objective - objective) > 1e-6 * max(1.0, abs(objective)):
@@ -682,6 +683,32 @@ def _read_plan(model: ShiftModel, status: str, objective: float, lp_bound: float
         shortfall_agent_hours=written.shortfall_agent_hours,
         service_level_by_day=written.service_level_by_day, n_variables=model.n_variables,
         n_constraints=model.n_constraints, solver_objective=objective)
+
+
+def _pool_requirement(model: ShiftModel) -> pd.DataFrame:
+    """What each skill set of a solved pooled model must keep at work per interval, as a
+    requirement frame keyed by the pool labels (agents): a multi-queue set the sum of its
+    allocations, a one-queue set its queue's requirement less what the other sets give the
+    queue (at most its agents at work). Breaks are staggered against this, so moving them
+    never takes away agents the plan allocated."""
+    given: dict[tuple[str, int], float] = defaultdict(float)
+    need: dict[tuple[str, int], float] = defaultdict(float)
+    for (label, queue, idx), var in model.allocation.items():
+        value = max(var.varValue or 0.0, 0.0)
+        need[label, idx] += value
+        given[queue, idx] += value
+    singles = {label for label in model.pools if ";" not in label}
+    for (label, idx), expr in model.pool_cover.items():
+        if label in singles:
+            required = model.required[label][idx]
+            if required > 0:
+                need[label, idx] = min(max(required - given[label, idx], 0.0),
+                                       max(float(pulp.value(expr) or 0.0), 0.0))
+    width = pd.Timedelta(minutes=model.rules.interval_minutes)
+    keys = sorted(need)
+    return pd.DataFrame({"unique_id": pd.array([k[0] for k in keys], dtype="string"),
+                         "ds": [model.origin + k[1] * width for k in keys],
+                         "agents_required": [need[k] for k in keys]})
 
 
 def _headcount_used(model: ShiftModel, tours: pd.DataFrame) -> dict[str, int]:
