@@ -107,7 +107,8 @@ def small_instance(rng):
 
 def scale_instance(rng):
     queues = [f"q{i}" for i in range(10)]
-    means = [30.0, 22.0, 18.0, 26.0, 14.0, 20.0, 16.0, 24.0, 12.0, 10.0]
+    # About 70% of the 2,000 agents' weekly hours are needed.
+    means = [75.0, 55.0, 45.0, 65.0, 35.0, 50.0, 40.0, 60.0, 30.0, 25.0]
     req = requirement(queues, means, rng)
     sets = [("q0", "q1", "q2"), ("q3", "q4"), ("q5", "q6", "q7"), ("q8", "q9"),
             ("q0", "q3", "q5", "q8"), ("q1", "q4", "q6", "q9")]
