@@ -24,7 +24,9 @@ queue's requirement) gives the most requirement the agents at work can cover.
         [--instance small|scale|both] [--time-limit 60]
 
 Prints per run: paid hours, the summary's shortfall, the independent real shortfall and
-real cover share, tours without an agent, and the seconds of plan + assign + files.
+real cover share, tours without an agent, and the seconds of plan + assign + files; for
+the small pooled roster, each queue's SL as planned (Erlang C of the allocation) next to
+the simulated SL with contacts routed by skill (`--simulate N` replications).
 """
 
 from __future__ import annotations
@@ -42,12 +44,15 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import maximum_flow
 
 from scheduler.agents import Agent
+from scheduler.erlang import agents_for_targets
+from scheduler.simulate import simulate_plan
 from scheduler.rules import BreakRule, ScheduleRules, ShiftFamily
 from staffcast.pipeline import run_schedule
 
 MONDAY = pd.Timestamp("2026-11-09")
 OPEN_H, CLOSE_H = 8, 22
 SLOT_MIN = 15
+AHT_S = 300.0
 
 RULES = ScheduleRules(interval_minutes=30, shortfall_penalty=500, families=(
     ShiftFamily("ft8", 8, "07:00", "14:00", start_step_minutes=60, cost_per_hour=20,
@@ -71,8 +76,13 @@ def requirement(queues: list[str], mean_agents: list[float], rng) -> pd.DataFram
         week = np.where(ds.day_of_week.to_numpy() >= 5, 0.8, 1.0)
         level = shape * week * (1 + 0.05 * rng.standard_normal(len(ds)))
         level = level / level[open_].mean() * mean
-        parts.append(pd.DataFrame({"unique_id": q, "ds": ds[open_],
-                                   "agents_required": np.ceil(level[open_])}))
+        # `level` is the traffic in erlangs; agents for 80% answered within 20 s.
+        erlangs = level[open_]
+        parts.append(pd.DataFrame({
+            "unique_id": q, "ds": ds[open_], "volume": erlangs * 1800 / AHT_S, "aht_s": AHT_S,
+            "erlangs": erlangs, "sl_seconds": 20.0,
+            "agents_required": agents_for_targets(erlangs, AHT_S, sl_target=0.8,
+                                                  sl_seconds=20.0).astype(float)}))
     out = pd.concat(parts, ignore_index=True)
     out["unique_id"] = out["unique_id"].astype("string")
     return out
@@ -168,7 +178,23 @@ def real_cover(activities: pd.DataFrame, agents: tuple[Agent, ...], req: pd.Data
     return float(need.sum() * hours), covered * hours
 
 
-def run_once(name: str, req, agents, multi_skill: bool, time_limit: float) -> dict:
+def service_levels(out: Path, req: pd.DataFrame, replications: int) -> pd.DataFrame:
+    """Per queue: the plan's SL (coverage.csv, Erlang C of the allocated agents, volume-
+    weighted) and the simulated SL of the written roster, contacts routed by skill."""
+    coverage = pd.read_csv(out / "coverage.csv")
+    coverage["w"] = req["volume"].to_numpy() * coverage["service_level"]
+    plan = (coverage.groupby("unique_id")["w"].sum()
+            / req.groupby("unique_id")["volume"].sum().to_numpy())
+    req.to_csv(out / "requirements.csv", index=False)
+    sim = simulate_plan(out, replications=replications, seed=0).days
+    sim["won"] = sim["service_level"] * sim["offered"]
+    per = sim.groupby("unique_id")[["won", "offered"]].sum()
+    return pd.DataFrame({"plan_sl": plan.round(3),
+                         "simulated_sl": (per["won"] / per["offered"]).round(3)})
+
+
+def run_once(name: str, req, agents, multi_skill: bool, time_limit: float,
+             replications: int) -> dict:
     rules = dataclasses.replace(RULES, multi_skill=multi_skill)
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "out"
@@ -178,6 +204,8 @@ def run_once(name: str, req, agents, multi_skill: bool, time_limit: float) -> di
         seconds = time.perf_counter() - began
         summary = json.loads((out / "summary.json").read_text())
         activities = pd.read_csv(out / "activities.csv")
+        if replications and multi_skill:
+            print(service_levels(out, req, replications).to_string(), flush=True)
     required, covered = real_cover(activities, agents, req)
     return {"instance": name, "tours": "pooled" if multi_skill else "one queue",
             "status": summary["status"], "paid_hours": summary["paid_hours"],
@@ -193,6 +221,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--instance", choices=["small", "scale", "both"], default="both")
     parser.add_argument("--time-limit", type=float, default=60.0)
+    parser.add_argument("--simulate", type=int, default=5, metavar="N",
+                        help="replications simulating the small pooled roster (0: none)")
     args = parser.parse_args()
     rows = []
     for name, make in (("small", small_instance), ("scale", scale_instance)):
@@ -204,7 +234,8 @@ def main() -> None:
               f"({multi / len(agents):.0%} multi-skilled), "
               f"{req['agents_required'].sum() / 2:,.0f} required agent-hours", flush=True)
         for multi_skill in (True, False):
-            rows.append(run_once(name, req, agents, multi_skill, args.time_limit))
+            rows.append(run_once(name, req, agents, multi_skill, args.time_limit,
+                                 args.simulate if name == "small" else 0))
             print(rows[-1], flush=True)
     print(pd.DataFrame(rows).to_string(index=False))
 

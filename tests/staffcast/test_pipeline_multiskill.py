@@ -102,3 +102,21 @@ def test_rules_without_agents_refuse_multi_skill(tmp_path):
     with pytest.raises(SchedulerError, match="multi_skill needs the agents file"):
         run_schedule(requirement(), dataclasses.replace(RULES), tmp_path / "o", agents=None,
                      solver="highs", time_limit_s=5, gap=0.0)
+
+
+def test_cli_multi_skill_flag_without_agents_is_one_line(tmp_path):
+    from click.testing import CliRunner
+
+    from staffcast.cli import main
+    from tests.staffcast.test_cli_schedule import CONFIG
+    from tests.staffcast.test_cli_schedule import requirement as one_queue
+
+    one_queue().to_csv(tmp_path / "req.csv", index=False)
+    (tmp_path / "shop.yaml").write_text(CONFIG)
+    result = CliRunner().invoke(main, [
+        "schedule", "--requirements", str(tmp_path / "req.csv"), "--config",
+        str(tmp_path / "shop.yaml"), "--out-dir", str(tmp_path / "out"), "--multi-skill",
+        "--no-exports"])
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines()[-1].startswith(
+        "Error: schedule.multi_skill needs the agents file")
