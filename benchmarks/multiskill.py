@@ -181,10 +181,12 @@ def real_cover(activities: pd.DataFrame, agents: tuple[Agent, ...], req: pd.Data
 def service_levels(out: Path, req: pd.DataFrame, replications: int) -> pd.DataFrame:
     """Per queue: the plan's SL (coverage.csv, Erlang C of the allocated agents, volume-
     weighted) and the simulated SL of the written roster, contacts routed by skill."""
-    coverage = pd.read_csv(out / "coverage.csv")
-    coverage["w"] = req["volume"].to_numpy() * coverage["service_level"]
-    plan = (coverage.groupby("unique_id")["w"].sum()
-            / req.groupby("unique_id")["volume"].sum().to_numpy())
+    coverage = pd.read_csv(out / "coverage.csv", parse_dates=["ds"]).merge(
+        req.assign(unique_id=req["unique_id"].astype(str))[["unique_id", "ds", "volume"]],
+        on=["unique_id", "ds"])
+    coverage["w"] = coverage["volume"] * coverage["service_level"]
+    sums = coverage.groupby("unique_id")[["w", "volume"]].sum()
+    plan = sums["w"] / sums["volume"]
     req.to_csv(out / "requirements.csv", index=False)
     sim = simulate_plan(out, replications=replications, seed=0).days
     sim["won"] = sim["service_level"] * sim["offered"]
