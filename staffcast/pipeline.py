@@ -174,6 +174,8 @@ def run_schedule(requirement: pd.DataFrame, rules: ScheduleRules, out_dir: Path,
     result = solve(model, solver=solver, time_limit_s=time_limit_s, gap=gap)
     extra = dict(extra_files or {})
     summary = {**result.summary(), **(summary_extra or {})}
+    if rules.multi_skill:
+        summary["skill_sets"] = list(model.pools)
     if not result.has_plan:
         write_schedule_outputs(out_dir, summary=summary, extra_files=extra)
         return ScheduleRun(summary, pd.DataFrame(), out_dir, result.coverage)

@@ -79,6 +79,7 @@ def test_pooled_roster_coverage_agrees_with_activities_and_skills(tmp_path):
     assert (roster["queue"] == roster["agent_id"].map(
         {k: v or "a;b" for k, v in SKILLS.items()})).all()
     assert "ed" not in set(roster["agent_id"])  # unavailable on the only day
+    assert summary["skill_sets"] == ["a", "b", "a;b"]
     short = independent_shortfall(activities, requirement(), 15)
     assert summary["shortfall_agent_hours"] == pytest.approx(short, abs=1e-6)
     assert coverage["shortfall_agent_hours"].sum() == pytest.approx(short, abs=1e-6)
