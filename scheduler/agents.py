@@ -32,6 +32,7 @@ import pandas as pd
 from scipy.optimize import linear_sum_assignment
 
 from scheduler.errors import SchedulerError
+from scheduler.pooling import label_queues
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _WEEKDAY_NAMES = {**{d: i for i, d in enumerate(WEEKDAYS)},
@@ -432,11 +433,13 @@ def _assign_week(frame: pd.DataFrame, days: pd.DatetimeIndex, agents: Sequence[A
     tours = _week_tours(frame, days)
     n_t, n_a, n_d = len(tours.ids), len(agents), len(days)
     contracts = sorted({a.contract for a in agents} | set(tours.contract))
-    queues = sorted({q for a in agents for q in a.queues} | set(tours.queue))
+    # A tour's queue is one queue or a skill set "a;b" (multi-skill plans): an agent may
+    # take it when skilled for every queue of it.
+    labels = sorted(set(tours.queue))
     a_contract = _codes(np.array([a.contract for a in agents], dtype=object), contracts)
     t_contract = _codes(tours.contract, contracts)
-    skilled = np.array([[not a.queues or q in a.queues for q in queues] for a in agents],
-                       dtype=bool).reshape(n_a, len(queues))
+    skilled = np.array([[not a.queues or set(label_queues(lb)) <= a.queues for lb in labels]
+                        for a in agents], dtype=bool).reshape(n_a, len(labels))
     day_list = [d.date() for d in days]
     away = np.array([[d in a.unavailable_dates for d in day_list] for a in agents],
                     dtype=bool).reshape(n_a, n_d)
@@ -447,7 +450,7 @@ def _assign_week(frame: pd.DataFrame, days: pd.DatetimeIndex, agents: Sequence[A
     gap_h = (tours.first_start[:, None] - past.last_end[None, :]) / np.timedelta64(1, "h")
     rules = {
         "contract": t_contract[:, None] == a_contract[None, :],
-        "skill": skilled[:, _codes(tours.queue, queues)].T,
+        "skill": skilled[:, _codes(tours.queue, labels)].T,
         "available": (tours.works.astype(np.int32) @ away.T.astype(np.int32)) == 0,
         # A weekly tour is the agent's whole week, so its hours must fit the agent's range;
         # single shifts are pooled, so only the maximum applies to each of them.

@@ -20,13 +20,16 @@ from __future__ import annotations
 import math
 import re
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 import pulp
 
+from scheduler.errors import SchedulerError
 from scheduler.erlang import service_level
+from scheduler.pooling import agent_skill_set, skill_label, skill_sets
 from scheduler.rules import BreakRule, ScheduleRules, ShiftFamily
 from scheduler.shifts import DAY_MINUTES, Grid, shift_cost, span_weights, start_bands, tour_patterns
 
@@ -56,6 +59,22 @@ class ShiftModel:
     shortfall: dict[tuple[str, int], pulp.LpVariable]
     coverage: dict[tuple[str, int], pulp.LpAffineExpression]
     groups: dict[str, list[str]] = field(default_factory=dict)
+    pools: list[str] = field(default_factory=list)
+    """Labels in the queue slot of the shift and tour keys: the queues themselves, or with
+    `multi_skill` the skill-set labels ("aftersales;presales")."""
+    pool_cover: dict[tuple[str, int], pulp.LpAffineExpression] = field(default_factory=dict)
+    """Agents at work of each pool label per interval (multi-skill: before allocation)."""
+    allocation: dict[tuple[str, str, int], pulp.LpVariable] = field(default_factory=dict)
+    """`a_{set}_{queue}_{MMDDHHMM}`: agents of a multi-queue skill set serving a queue."""
+    caps: list[tuple[list[pulp.LpVariable], int]] = field(default_factory=list)
+    """The agents' caps (see `_add_agent_caps`): sum of the tour and daily-shift variables
+    <= the count, kept by the solver's rounding too."""
+
+    @property
+    def coupled(self) -> bool:
+        """Queues share more than headcount (pooled skill sets or the agents' caps), so the
+        model cannot be solved queue by queue."""
+        return bool(self.caps) or any(p not in self.queues for p in self.pools)
 
     @property
     def n_variables(self) -> int:
@@ -138,15 +157,25 @@ def _break_offsets(rule: BreakRule, interval_minutes: int) -> list[int]:
                       interval_minutes))
 
 
-def build_model(requirement: pd.DataFrame, rules: ScheduleRules) -> ShiftModel:
+def build_model(requirement: pd.DataFrame, rules: ScheduleRules,
+                agents: Sequence | None = None) -> ShiftModel:
     """Build (never solve) the integer program covering `requirement` under `rules`.
 
     `requirement` needs `unique_id, ds, agents_required` (agents at work per interval, may
     be fractional), plus `volume, aht_s, erlangs` for the service-level objective. `ds` is
     the interval start on the `interval_minutes` grid. The frame is not modified.
+
+    `agents` (`scheduler.agents.Agent`s), when given, cap the plan: tours per skill set and
+    contract at most the agents who could work them, per week and per day (see
+    `_add_agent_caps`). With `rules.multi_skill` (which needs `agents`) tours belong to the
+    agents' skill sets and allocation variables split each set's agents among its queues.
     """
     if not rules.families:
         raise ValueError("schedule: families must list at least one shift family")
+    if rules.multi_skill and not agents:
+        raise SchedulerError("schedule.multi_skill needs the agents file (--agents, or "
+                             "`agents:` in the config): the skill sets come from its "
+                             "`queues` column")
     frame = _check_requirement(requirement, rules)
     interval = rules.interval_minutes
     # Cover is counted per slot of the activities' resolution (a 15-minute break on a
@@ -186,9 +215,14 @@ def build_model(requirement: pd.DataFrame, rules: ScheduleRules) -> ShiftModel:
     terms: dict[tuple[str, int], list[tuple[pulp.LpVariable, float]]] = defaultdict(list)
     objective: list[tuple[pulp.LpVariable, float]] = []
 
-    for queue in queues:
+    if rules.multi_skill:
+        pool_sets = {skill_label(S): S for S in skill_sets(agents, queues)}
+    else:
+        pool_sets = {q: (q,) for q in queues}
+    for queue, serves in pool_sets.items():
         for fam in rules.families:
-            if fam.queues is not None and queue not in fam.queues:
+            # A pooled tour needs a family allowed on every queue of its skill set.
+            if fam.queues is not None and not set(serves) <= set(fam.queues):
                 continue
             q, f = _safe(queue), _safe(fam.name)
             allowed = fam.weekday_numbers()
@@ -239,11 +273,17 @@ def build_model(requirement: pd.DataFrame, rules: ScheduleRules) -> ShiftModel:
                     add(pulp.lpSum(starting) == pulp.lpSum(worked),
                         f"tour_{q}_{f}_b{band_no}_{date:%m%d}", "tours and days off")
 
-    coverage = {key: pulp.LpAffineExpression(vals) for key, vals in terms.items()}
+    pool_cover = {key: pulp.LpAffineExpression(vals) for key, vals in terms.items()}
     shortfall: dict[tuple[str, int], pulp.LpVariable] = {}
 
     def stamp(idx: int) -> str:
         return f"{origin + pd.Timedelta(minutes=idx * width):%m%d%H%M}"
+
+    allocation: dict[tuple[str, str, int], pulp.LpVariable] = {}
+    if rules.multi_skill:
+        coverage = _allocate(prob, pool_sets, pool_cover, required, allocation, add, stamp)
+    else:
+        coverage = pool_cover
 
     if rules.objective == "cover":
         for queue in queues:
@@ -260,13 +300,125 @@ def build_model(requirement: pd.DataFrame, rules: ScheduleRules) -> ShiftModel:
                                             add, stamp))
 
     _add_headcount(rules, shifts, tours, families, grid, dates, add)
-    _add_shares(rules, queues, shifts, families, add)
+    _add_shares(rules, list(pool_sets), shifts, families, add)
+    caps = (_add_agent_caps(agents, pool_sets, queues, shifts, tours, families, dates, add)
+            if agents is not None else [])
 
     prob.setObjective(pulp.LpAffineExpression(objective))
     return ShiftModel(problem=prob, rules=rules, requirement=frame, origin=origin, grid=grid,
                       queues=queues, families=families, required=required, shifts=shifts,
                       shift_cost=costs, breaks=breaks, tours=tours, shortfall=shortfall,
-                      coverage=coverage, groups=dict(groups))
+                      coverage=coverage, groups=dict(groups), pools=list(pool_sets),
+                      pool_cover=pool_cover, allocation=allocation, caps=caps)
+
+
+def _allocate(prob, pool_sets, pool_cover, required, allocation, add, stamp):
+    """Per interval, split the working agents of each multi-queue skill set among the queues
+    it serves (`a_{set}_{queue}_{t}` >= 0, `alloc_{set}_{t}`: their sum <= the set's agents
+    at work); a queue's cover is the sum of what the sets serving it give it. Returns the
+    per-queue cover expressions keyed (queue, interval). Allocations exist only where the
+    queue requires agents: elsewhere they would cover nothing."""
+    cover: dict[tuple[str, int], list] = defaultdict(list)
+    for (label, idx), expr in pool_cover.items():
+        serves = pool_sets[label]
+        if len(serves) == 1:
+            cover[serves[0], idx].append(expr)
+            continue
+        shares = []
+        for queue in serves:
+            need = required[queue][idx]
+            if not need > 0:
+                continue
+            var = prob.add_variable(f"a_{_safe(label)}_{_safe(queue)}_{stamp(idx)}", lowBound=0)
+            allocation[label, queue, idx] = var
+            shares.append(var)
+            cover[queue, idx].append(pulp.LpAffineExpression([(var, 1.0)]))
+        if shares:
+            add(pulp.lpSum(shares) - expr <= 0, f"alloc_{_safe(label)}_{stamp(idx)}",
+                "skill allocation")
+    return {key: pulp.lpSum(parts) for key, parts in cover.items()}
+
+
+HALL_MAX_SETS = 6
+"""Up to this many pool labels, the agents' caps hold for every collection of labels
+(Hall's condition, exact for the skills alone); above it, for each label alone and for all
+together."""
+
+
+def _add_agent_caps(agents, pool_sets, queues, shifts, tours, families, dates, add):
+    """Tours the agents cannot work are not planned. For each contract and each collection
+    T of pool labels (every collection up to `HALL_MAX_SETS` labels), with N(...) the agents
+    of the contract able to work some label of T (skills containing its queues):
+
+    - `agents_{c}_{T}`: weekly tours of T <= N(weekly hours fit one of the contract's tour
+      families' weekly paid hours);
+    - `agents_{c}_{f}_{T}`: tours of family f in T <= N(hours fit f), when smaller;
+    - `agents_{c}_{T}_{MMDD}`: tours of T working that day + daily shifts of T that day <=
+      N(available that day), when someone is away or the contract has daily shifts.
+
+    Each is a necessary condition for giving every planned tour an agent (Hall's condition
+    on the tours x agents graph for those rules), so the plan never holds more tours than
+    the agents could take; rest and consecutive days against the previous week stay the
+    assignment's. Returns the caps as (variables, count) for the solver's rounding."""
+    labels = list(pool_sets)
+    able = np.array([[set(pool_sets[lb]) <= set(agent_skill_set(a.queues, queues))
+                      for lb in labels] for a in agents],
+                    dtype=bool).reshape(len(agents), len(labels))
+    if len(labels) <= HALL_MAX_SETS:
+        collections = [tuple(i for i in range(len(labels)) if mask >> i & 1)
+                       for mask in range(1, 2 ** len(labels))]
+    else:
+        collections = [(i,) for i in range(len(labels))] + [tuple(range(len(labels)))]
+    contract = np.array([a.contract for a in agents], dtype=object)
+    lo = np.array([a.min_weekly_hours for a in agents], dtype=float)
+    hi = np.array([a.max_weekly_hours for a in agents], dtype=float)
+    away = np.array([[d.date() in a.unavailable_dates for d in dates] for a in agents],
+                    dtype=bool).reshape(len(agents), len(dates))
+    caps: list[tuple[list[pulp.LpVariable], int]] = []
+    label_no = {lb: i for i, lb in enumerate(labels)}
+    eps = 1e-6
+    for c in sorted({f.contract for f in families.values()}):
+        weekly_fams = [f for f in families.values()
+                       if f.contract == c and f.days_per_week is not None]
+        daily_fams = {f.name for f in families.values()
+                      if f.contract == c and f.days_per_week is None}
+        fit = {f.name: (lo <= f.paid_hours * f.days_per_week + eps)
+               & (f.paid_hours * f.days_per_week <= hi + eps) for f in weekly_fams}
+        fits_any = (np.logical_or.reduce(list(fit.values())) if fit
+                    else np.zeros(len(agents), bool))
+        mine = contract == c
+        c_tours = [(key, v) for key, v in tours.items() if families[key[1]].contract == c]
+        c_daily = [(key, v) for key, v in shifts.items() if key[1] in daily_fams]
+        for T in collections:
+            in_t = [(key, v) for key, v in c_tours if label_no[key[0]] in T]
+            daily = [(key, v) for key, v in c_daily if label_no[key[0]] in T]
+            if not in_t and not daily:
+                continue
+            who = mine & able[:, list(T)].any(axis=1)
+            tag = f"set{sum(1 << i for i in T)}"  # bit i: pool label i of ShiftModel.pools
+            n_week = int((who & fits_any).sum())
+            if in_t:
+                members = [v for _, v in in_t]
+                add(pulp.lpSum(members) <= n_week, f"agents_{_safe(c)}_{tag}", "agents")
+                caps.append((members, n_week))
+                for f in weekly_fams:
+                    n_fam = int((who & fit[f.name]).sum())
+                    fam_members = [v for key, v in in_t if key[1] == f.name]
+                    if fam_members and n_fam < n_week:
+                        add(pulp.lpSum(fam_members) <= n_fam,
+                            f"agents_{_safe(c)}_{_safe(f.name)}_{tag}", "agents")
+                        caps.append((fam_members, n_fam))
+            for day, date in enumerate(dates):
+                n_day = int((who & ~away[:, day]).sum())
+                todays = [v for key, v in daily if key[2] == day]
+                if not todays and n_day >= n_week:
+                    continue  # the weekly cap already bounds the tours working this day
+                members = [v for key, v in in_t if day in key[3]] + todays
+                if members:
+                    add(pulp.lpSum(members) <= n_day, f"agents_{_safe(c)}_{tag}_{date:%m%d}",
+                        "agents")
+                    caps.append((members, n_day))
+    return caps
 
 
 def _add_headcount(rules, shifts, tours, families, grid, dates, add) -> None:

@@ -25,6 +25,7 @@ import pandas as pd
 
 from scheduler.measures import plan_measures
 from scheduler.model import ShiftModel, shrinkage_of, sl_seconds_of, slots_per_agent
+from scheduler.pooling import pooled_slots
 from scheduler.roster import break_name, cover_slots
 from scheduler.rules import ShiftFamily
 from scheduler.shifts import start_bands
@@ -195,7 +196,11 @@ class WrittenPlan:
 def written_plan(model: ShiftModel, shifts: pd.DataFrame) -> WrittenPlan:
     """Measure the written `shifts` (rows with `queue, shift_start, shift_end, paid_hours,
     cost` and their pause columns: a tours frame or an assigned roster) against the
-    model's requirement.
+    model's requirement. When `queue` holds skill-set labels ("aftersales;presales", a
+    multi-skill plan), each sub-slot's agents at work per skill set are allocated to the
+    queues they can serve by a maximum flow against the requirement
+    (`scheduler.pooling.allocate`), recomputed here from the written shifts, never taken from
+    the model's allocation variables; `scheduled` is then a queue's allocation.
 
     Coverage per requirement row: `scheduled` is the fewest agents at work at any moment of
     the interval (the minimum over its sub-slots at the activity resolution), `shortfall` =
@@ -215,8 +220,11 @@ def written_plan(model: ShiftModel, shifts: pd.DataFrame) -> WrittenPlan:
     rules = model.rules
     req = model.requirement
     width_h = rules.interval_minutes / 60
-    slots = cover_slots(shifts, req, rules.interval_minutes, cyclic=model.grid.cyclic,
-                        origin=model.origin, horizon_minutes=model.grid.horizon_minutes)
+    pooled = len(shifts) and not set(shifts["queue"].astype(str)) <= set(model.queues)
+    # Shifts of skill sets ("a;b") serve queues through the allocation of their agents.
+    count = pooled_slots if pooled else cover_slots
+    slots = count(shifts, req, rules.interval_minutes, cyclic=model.grid.cyclic,
+                  origin=model.origin, horizon_minutes=model.grid.horizon_minutes)
     k = slots.shape[1]
     required = req["agents_required"].to_numpy(dtype=float)
     short_slots = np.maximum(required[:, None] - slots, 0.0)

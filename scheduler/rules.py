@@ -238,6 +238,10 @@ class ScheduleRules:
     share_limits: tuple[ShareLimit, ...] = ()
     labour_rules: Literal["cn_standard", "cn_comprehensive"] | None = None
     """China's labour-rule preset the families must keep (scheduler/labour.py)."""
+    multi_skill: bool = False
+    """Pool multi-skilled agents: tours belong to the agents' skill sets (`queues` column of
+    the agents file) and each interval's working agents of a skill set are allocated among
+    the queues it serves (docs/scheduling.md, *Multi-skill pooling*). Needs an agents file."""
 
     def __post_init__(self) -> None:
         _check(self.interval_minutes in (15, 30, 60),

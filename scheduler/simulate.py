@@ -716,6 +716,14 @@ def simulate_frames(requirement: pd.DataFrame, roster: pd.DataFrame, activities:
         raise PlanError(f"{act_path}: WORK segment of agent {row['agent_id']!r} from "
                         f"{row['start']:%Y-%m-%d %H:%M} lies in no shift of {roster_path}")
     unknown = sorted(set(acts["queue"]) - set(req["unique_id"]))
+    if unknown and all(set(q.split(";")) <= set(req["unique_id"]) for q in unknown):
+        # A multi-skill roster: its `queue` cells are skill sets; route contacts by skill.
+        from scheduler.simulate_skills import simulate_pooled_plan
+
+        return simulate_pooled_plan(req, raw, acts, interval_s, req_path,
+                                    replications=replications, seed=seed,
+                                    sl_seconds=sl_seconds, patience_s=patience_s,
+                                    handle_dist=handle_dist, forecast=forecast)
     if unknown:
         known = ", ".join(sorted(req["unique_id"].unique()))
         raise PlanError(f"{roster_path}: queue(s) {', '.join(unknown[:5])} have no rows in "

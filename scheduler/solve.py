@@ -128,7 +128,8 @@ def _empty_result(model: ShiftModel, status: str, message: str, solver: str, sec
                           n_variables=model.n_variables, n_constraints=model.n_constraints)
 
 
-_DIAGNOSED = ("headcount", "family shares", "tours and days off", "service-level minimum agents")
+_DIAGNOSED = ("headcount", "agents", "family shares", "tours and days off",
+              "service-level minimum agents")
 
 
 def _diagnose(model: ShiftModel, make: Callable[[bool, float, float], pulp.LpSolver]) -> str:
@@ -219,7 +220,9 @@ def solve(model: ShiftModel, *, solver: str = DEFAULT_SOLVER, time_limit_s: floa
        floor and the ceiling of its LP value), started from that plan;
     4. if still more than `gap` from the bound, the full MIP started from the best plan.
     A model of several queues above `DECOMPOSE_ABOVE` variables is solved queue by queue
-    (see `_solve_by_queue`): queues share only headcount, which is priced and split.
+    (see `_solve_by_queue`): queues share only headcount, which is priced and split. A
+    pooled (multi-skill) model, or one capped by named agents, couples its queues through
+    the skill sets and the agents, so it is always solved whole.
     The MIP steps run in a child process that a watchdog kills at the deadline; the best
     plan found so far is kept. "optimal" means within `gap` of the LP bound (or proven by
     the solver); "feasible" a plan with a larger gap; a plan more than 5% from the bound has
@@ -236,7 +239,7 @@ def solve(model: ShiftModel, *, solver: str = DEFAULT_SOLVER, time_limit_s: floa
     # staggered, coverage measured) must fit inside the limit too.
     clock = _Clock(started, started + max(time_limit_s - min(0.05 * time_limit_s + 0.5, 3.0),
                                           0.5))
-    if len(model.queues) > 1 and model.n_variables > DECOMPOSE_ABOVE:
+    if len(model.queues) > 1 and model.n_variables > DECOMPOSE_ABOVE and not model.coupled:
         outcome = _solve_by_queue(model, solver, clock, gap)
     else:
         outcome = _solve_whole(model, solver, clock, gap)
@@ -591,6 +594,12 @@ def _round_within_caps(model: ShiftModel, cols: Columns, lp_x: np.ndarray) -> np
             if excess > 0:
                 take_back(members, excess)
 
+    # The agents' caps (tours per skill set, contract, week and day: see model.caps).
+    for members, cap in model.caps:
+        excess = sum(count[v.name] for v in members) - cap
+        if excess > 0:
+            take_back(members, excess)
+
     def paid(queue: str) -> dict[str, float]:
         hours: dict[str, float] = defaultdict(float)
         for (q, f, b, p), v in model.tours.items():
@@ -604,7 +613,7 @@ def _round_within_caps(model: ShiftModel, cols: Columns, lp_x: np.ndarray) -> np
     caps = [((name,), fam.max_share) for name, fam in families.items() if fam.max_share < 1]
     caps += [(tuple(limit.families), limit.max_share) for limit in rules.share_limits
              if limit.max_share < 1]
-    for queue in model.queues:
+    for queue in model.pools or model.queues:
         members = {names: [v for (q, f, b, p), v in model.tours.items()
                            if q == queue and f in names]
                    + [v for (q, f, d, s), v in daily.items() if q == queue and f in names]
@@ -655,8 +664,9 @@ def _read_plan(model: ShiftModel, status: str, objective: float, lp_bound: float
     measured on those tours. `objective` and `mip_gap` are the solver's; they are replaced
     by the written plan's (the solver's objective stays as `solver_objective`)."""
     rules = model.rules
+    need = _pool_requirement(model) if model.allocation else model.requirement
     tours = stagger_breaks(tours_frame(model), model.families, rules.interval_minutes,
-                           requirement=model.requirement, origin=model.origin,
+                           requirement=need, origin=model.origin,
                            horizon_minutes=model.grid.horizon_minutes, cyclic=model.grid.cyclic)
     written = written_plan(model, tours)
     if abs(written.objective - objective) > 1e-6 * max(1.0, abs(objective)):
@@ -675,6 +685,32 @@ def _read_plan(model: ShiftModel, status: str, objective: float, lp_bound: float
         n_constraints=model.n_constraints, solver_objective=objective)
 
 
+def _pool_requirement(model: ShiftModel) -> pd.DataFrame:
+    """What each skill set of a solved pooled model must keep at work per interval, as a
+    requirement frame keyed by the pool labels (agents): a multi-queue set the sum of its
+    allocations, a one-queue set its queue's requirement less what the other sets give the
+    queue (at most its agents at work). Breaks are staggered against this, so moving them
+    never takes away agents the plan allocated."""
+    given: dict[tuple[str, int], float] = defaultdict(float)
+    need: dict[tuple[str, int], float] = defaultdict(float)
+    for (label, queue, idx), var in model.allocation.items():
+        value = max(var.varValue or 0.0, 0.0)
+        need[label, idx] += value
+        given[queue, idx] += value
+    singles = {label for label in model.pools if ";" not in label}
+    for (label, idx), expr in model.pool_cover.items():
+        if label in singles:
+            required = model.required[label][idx]
+            if required > 0:
+                need[label, idx] = min(max(required - given[label, idx], 0.0),
+                                       max(float(pulp.value(expr) or 0.0), 0.0))
+    width = pd.Timedelta(minutes=model.rules.interval_minutes)
+    keys = sorted(need)
+    return pd.DataFrame({"unique_id": pd.array([k[0] for k in keys], dtype="string"),
+                         "ds": [model.origin + k[1] * width for k in keys],
+                         "agents_required": [need[k] for k in keys]})
+
+
 def _headcount_used(model: ShiftModel, tours: pd.DataFrame) -> dict[str, int]:
     """Agents per contract as the headcount constraint counts them: every weekly tour, plus
     the daily shifts (families without tours) of the busiest day."""
@@ -688,6 +724,10 @@ def _headcount_used(model: ShiftModel, tours: pd.DataFrame) -> dict[str, int]:
             for c in set(weekly.index) | set(busiest.index)}
 
 
+def _count(var: pulp.LpVariable) -> int:
+    return int(round(var.varValue or 0.0))
+
+
 def _shortfall_causes(model: ShiftModel, tours: pd.DataFrame) -> str:
     """Name the rules that leave a plan short: headcount caps in full use, and requirement
     intervals no shift of any family reaches."""
@@ -697,6 +737,13 @@ def _shortfall_causes(model: ShiftModel, tours: pd.DataFrame) -> str:
             if used.get(c, 0) >= cap]
     if full:
         causes.append("headcount cap reached: " + ", ".join(full))
+    # The named agents' caps (skills, contracts, dates, weekly hours) in full use.
+    binding = [cap for members, cap in model.caps
+               if sum(_count(v) for v in members) >= cap]
+    if binding:
+        causes.append(f"the named agents cap the plan: {len(binding)} agent cap(s) in full use "
+                      f"(skills, contract, unavailable dates or weekly hours), "
+                      f"{sum(1 for c in binding if c == 0)} of them with no agent at all")
     unreachable = sum(1 for q in model.queues for i in np.flatnonzero(model.required[q] > 0)
                       if (q, int(i)) not in model.coverage)
     if unreachable:

@@ -29,6 +29,7 @@ from scheduler.requirements import (
     compute_requirements,
 )
 from scheduler.plan import gap_to_bound, written_plan
+from scheduler.pooling import agent_skill_set, skill_label
 from scheduler.roster import activities_frame, roster_frame
 from scheduler.rules import ScheduleRules
 from scheduler.solve import POOR_GAP, solve
@@ -128,6 +129,15 @@ def schedule_rules(config: Config) -> ScheduleRules:
     return config.schedule
 
 
+def with_multi_skill(config: Config, multi_skill: bool | None) -> Config:
+    """`config` with `schedule.multi_skill` set from the command line (None: as configured),
+    so config.resolved.yaml records what was run."""
+    if multi_skill is None or multi_skill == config.schedule.multi_skill:
+        return config
+    return dataclasses.replace(config, schedule=dataclasses.replace(config.schedule,
+                                                                    multi_skill=multi_skill))
+
+
 @dataclass(frozen=True)
 class ScheduleRun:
     """What `run_schedule` solved and wrote: the summary (as in summary.json), the
@@ -186,9 +196,13 @@ def solve_schedule(requirement: pd.DataFrame, rules: ScheduleRules, *,
     `plan_objective` and `plan_shortfall_agent_hours`. `time_limit_s` is in seconds, `gap`
     a relative MIP gap (0.005 = 0.5%).
     """
-    model = build_model(requirement, rules)
+    # With agents the plan holds only tours they could work (skills, contracts, dates,
+    # weekly hours); with multi_skill the tours belong to their skill sets.
+    model = build_model(requirement, rules, agents=agents)
     result = solve(model, solver=solver, time_limit_s=time_limit_s, gap=gap)
     summary = {**result.summary(), **(summary_extra or {})}
+    if rules.multi_skill:
+        summary["skill_sets"] = list(model.pools)
     if not result.has_plan:
         return ScheduleResult(summary, None, None, result.coverage, pd.DataFrame(),
                               agents is not None)
@@ -202,6 +216,8 @@ def solve_schedule(requirement: pd.DataFrame, rules: ScheduleRules, *,
                                    max_consecutive_days=rules.max_consecutive_days,
                                    history=history, week_start=origin.date())
         source = agents_source
+    if rules.multi_skill:
+        assignment = _label_skill_sets(assignment, agents, model.queues)
     roster = roster_frame(assignment.roster)
     days = pd.date_range(origin, requirement["ds"].max().normalize(), freq="D")
     activities = activities_frame(roster, days, idle_agents=assignment.idle_agents)
@@ -258,6 +274,16 @@ def run_schedule(requirement: pd.DataFrame, rules: ScheduleRules, out_dir: Path,
                             history=history, solver=solver, time_limit_s=time_limit_s,
                             gap=gap, summary_extra=summary_extra)
     return write_schedule(result, out_dir, extra_files)
+
+
+def _label_skill_sets(assignment, agents: tuple[Agent, ...], queues: list[str]):
+    """The roster of a multi-skill plan with `queue` = each agent's own skill set over the
+    planned queues (sorted, ';'-joined): the agent may have more skills than the tour's set,
+    and coverage counts every queue the agent at work can serve."""
+    own = {a.agent_id: skill_label(agent_skill_set(a.queues, queues)) for a in agents}
+    roster = assignment.roster.copy()
+    roster["queue"] = roster["agent_id"].astype(str).map(own).fillna(roster["queue"])
+    return dataclasses.replace(assignment, roster=roster)
 
 
 def plan_week(history_end: pd.Timestamp, week: dt.date | None,

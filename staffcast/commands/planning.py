@@ -19,6 +19,7 @@ from staffcast.commands.forecasting import (
 )
 from staffcast.commands.scheduling import (
     export_option,
+    multi_skill_option,
     report_schedule,
     schedule_json,
     solver_options,
@@ -27,7 +28,7 @@ from staffcast.commands.simulation import simulate_option
 from staffcast.config import load_config
 from staffcast.outputs import Generation
 from staffcast.parallel import engine_options, exit_if_lost, open_engine, report_problems
-from staffcast.pipeline import QUANTILE_COLUMNS, schedule_rules, week_horizon
+from staffcast.pipeline import QUANTILE_COLUMNS, schedule_rules, week_horizon, with_multi_skill
 from staffcast.recording import (
     command_line,
     record_plan_run,
@@ -56,6 +57,7 @@ from staffcast.recording import (
                    "history.csv and calendar.csv the report draws, the exports and "
                    "manifest.json. It is replaced as a whole when the run succeeds.")
 @solver_options
+@multi_skill_option
 @export_option
 @simulate_option
 @engine_options
@@ -63,8 +65,8 @@ from staffcast.recording import (
 @console.json_option
 def plan_command(history_path, events, timestamp_col, queue_col, fill_missing, calendar_path,
                  country, config_path, allow_outliers, interval_minutes, timezone, week, model,
-                 volume_quantile, agents_path, out_dir, time_limit, gap, solver, exports,
-                 simulate_replications, workers, scheduler, store, as_json):
+                 volume_quantile, agents_path, out_dir, time_limit, gap, solver, multi_skill,
+                 exports, simulate_replications, workers, scheduler, store, as_json):
     """Forecast, staff and schedule one week: history in, named roster out.
 
     Forecast and requirements run per queue, in parallel on Dask when there are several
@@ -79,7 +81,7 @@ def plan_command(history_path, events, timestamp_col, queue_col, fill_missing, c
 
     if config_path is None:
         raise click.UsageError("plan needs --config (queues, staffing targets and shift rules)")
-    config = load_config(config_path)
+    config = with_multi_skill(load_config(config_path), multi_skill)
     if timezone:  # --timezone wins over the config's, for loading and the forecast alike
         config = dataclasses.replace(config, timezone=timezone)
     schedule_rules(config)

@@ -14,7 +14,7 @@ from staffcast import console
 from staffcast.config import load_config
 from staffcast.exports import WFM_IMPORT, WORKBOOK
 from staffcast.outputs import Generation
-from staffcast.pipeline import ScheduleRun, schedule_rules
+from staffcast.pipeline import ScheduleRun, schedule_rules, with_multi_skill
 from staffcast.tables import TableError, check_unique_keys, numeric_column, read_keyed_csv, row_at
 
 
@@ -89,6 +89,16 @@ def schedule_json(run: ScheduleRun, *, command: str, run_id: str,
             "summary": run.summary}
 
 
+def multi_skill_option(command):
+    """--multi-skill/--single-skill, shared by `schedule`, `plan` and `whatif`."""
+    return click.option(
+        "--multi-skill/--single-skill", "multi_skill", default=None,
+        help="Pool multi-skilled agents: tours belong to the agents' skill sets (the agents "
+             "file's `queues`) and each interval's agents are allocated among the queues "
+             "they serve; needs an agents file [default: the config's "
+             "schedule.multi_skill].")(command)
+
+
 def solver_options(command):
     """--time-limit, --gap and --solver, shared by `schedule` and `plan`."""
     options = [
@@ -128,11 +138,12 @@ def solver_options(command):
               help="Folder for roster.csv, activities.csv, coverage.csv, summary.json and "
                    "config.resolved.yaml.")
 @solver_options
+@multi_skill_option
 @export_option
 @console.json_option
 def schedule(requirements_path: Path, config_path: Path, agents_path: Path | None,
              previous_path: Path | None, out_dir: Path, time_limit: float, gap: float,
-             solver: str, exports: bool, as_json: bool) -> None:
+             solver: str, multi_skill: bool | None, exports: bool, as_json: bool) -> None:
     """Turn a requirement into least-cost weekly shifts and a named roster.
 
     Solves the shift integer program, assigns the tours to the agents of --agents (or to
@@ -144,7 +155,7 @@ def schedule(requirements_path: Path, config_path: Path, agents_path: Path | Non
     from staffcast import api
     from staffcast.recording import command_line
 
-    config = load_config(config_path)
+    config = with_multi_skill(load_config(config_path), multi_skill)
     rules = schedule_rules(config)
     requirement = read_requirements(requirements_path, rules.interval_minutes)
     if previous_path is not None and agents_path is None:

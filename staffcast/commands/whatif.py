@@ -13,6 +13,7 @@ from scheduler.agents import load_agents
 from scheduler.export import atomic_write_csv
 from staffcast import console
 from staffcast.commands.forecasting import forecast_settings, load_inputs, queue_count
+from staffcast.commands.scheduling import multi_skill_option
 from staffcast.commands.simulation import simulate_option
 from staffcast.config import load_config
 from staffcast.outputs import Generation
@@ -23,7 +24,7 @@ from staffcast.parallel import (
     problems_frame,
     report_problems,
 )
-from staffcast.pipeline import forecast_week, week_horizon
+from staffcast.pipeline import forecast_week, week_horizon, with_multi_skill
 from staffcast.simulation import simulate
 from staffcast.recording import (
     command_line,
@@ -48,11 +49,13 @@ from staffcast.scenarios import (
 @click.option("--out-dir", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Folder for one plan folder per scenario (base first) and "
                    "comparison.csv.")
+@multi_skill_option
 @simulate_option
 @engine_options
 @store_option
-def whatif_command(scenarios_path: Path, out_dir: Path, simulate_replications: int,
-                   workers: int | None, scheduler: str | None, store: Path | None) -> None:
+def whatif_command(scenarios_path: Path, out_dir: Path, multi_skill: bool | None,
+                   simulate_replications: int, workers: int | None, scheduler: str | None,
+                   store: Path | None) -> None:
     """Plan the base week and every scenario from ONE forecast and compare them.
 
     The forecast runs per queue and the scenarios one per task, in parallel on Dask when
@@ -62,7 +65,7 @@ def whatif_command(scenarios_path: Path, out_dir: Path, simulate_replications: i
 
     spec = load_scenarios(scenarios_path)
     base = spec.base
-    config = load_config(base.config)
+    config = with_multi_skill(load_config(base.config), multi_skill)
     settings = forecast_settings(config, model=base.model, volume_quantile=base.volume_quantile)
     model, quantile = settings["model"], settings["volume_quantile"]
     check_models([model])
