@@ -21,6 +21,7 @@ import pandas as pd
 
 from scheduler.agents import Agent, assign_agents, placeholder_assignment
 from scheduler.export import write_schedule_outputs
+from scheduler.labour import cap_agents, preset, roster_compliance
 from scheduler.model import build_model
 from scheduler.requirements import (
     REQUIREMENT_COLUMNS,
@@ -177,9 +178,14 @@ class ScheduleResult:
 
     def files(self) -> dict[str, str]:
         """Text files of the result besides the four schedule outputs (unassigned_tours.csv
-        when real agents were assigned)."""
-        return {"unassigned_tours.csv": self.unassigned.to_csv(index=False)} if (
+        when real agents were assigned; labour_compliance.csv under a labour-rule preset)."""
+        out = {"unassigned_tours.csv": self.unassigned.to_csv(index=False)} if (
             self.named and self.has_plan) else {}
+        if self.has_plan and self.summary.get("labour_rules") and len(self.roster):
+            compliance = roster_compliance(self.roster, preset(self.summary["labour_rules"]))
+            out["labour_compliance.csv"] = compliance.to_csv(
+                index=False, date_format="%Y-%m-%d")
+        return out
 
 
 def solve_schedule(requirement: pd.DataFrame, rules: ScheduleRules, *,
@@ -196,6 +202,10 @@ def solve_schedule(requirement: pd.DataFrame, rules: ScheduleRules, *,
     `plan_objective` and `plan_shortfall_agent_hours`. `time_limit_s` is in seconds, `gap`
     a relative MIP gap (0.005 = 0.5%).
     """
+    labour = preset(rules.labour_rules) if rules.labour_rules else None
+    if labour is not None and agents is not None:
+        # Nobody may be planned or assigned past the preset's weekly hours.
+        agents = cap_agents(agents, labour)
     # With agents the plan holds only tours they could work (skills, contracts, dates,
     # weekly hours); with multi_skill the tours belong to their skill sets.
     model = build_model(requirement, rules, agents=agents)
@@ -245,6 +255,19 @@ def solve_schedule(requirement: pd.DataFrame, rules: ScheduleRules, *,
     if agents is not None:
         # Kept for readers of earlier summaries: the same figure as shortfall_agent_hours.
         summary["roster_shortfall_agent_hours"] = summary["shortfall_agent_hours"]
+    if labour is not None and len(roster):
+        compliance = roster_compliance(roster, labour)
+        broken = compliance[compliance["violations"] != ""]
+        summary.update(
+            labour_rules=labour.name,
+            overtime_hours=round(float(compliance[["overtime_work", "overtime_rest",
+                                                   "overtime_holiday"]].to_numpy().sum()), 4),
+            overtime_pay_hours=round(float(compliance["overtime_pay_hours"].sum()), 4),
+            labour_violations=[f"{r.agent_id}: {r.violations}"
+                               for r in broken.head(20).itertuples(index=False)])
+        if len(broken):
+            summary["message"] = (f"{summary['message']}; {len(broken)} agent-period(s) break "
+                                  f"{labour.name} (see labour_compliance.csv)")
     return ScheduleResult(summary, roster, activities, written.coverage, unassigned,
                           agents is not None)
 
