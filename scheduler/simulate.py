@@ -612,7 +612,8 @@ def simulate_plan(plan_dir, *, replications: int = 20, seed: int = 0,
                         "ds": _times(raw, "ds", req_path)})
     for col in ("volume", "aht_s"):
         req[col] = _numbers(raw, col, req_path, required=True)
-    for col in ("sl_seconds", "patience_s", "concurrency", "response_hours"):
+    # agents_required lets a multi-skill roster's allocation follow what each queue needs.
+    for col in ("sl_seconds", "patience_s", "concurrency", "response_hours", "agents_required"):
         if col in raw.columns:
             req[col] = _numbers(raw, col, req_path, required=False)
     rraw = _read_csv(roster_path, ("agent_id", "shift_start", "shift_end", "queue"))
@@ -675,6 +676,9 @@ def simulate_frames(requirement: pd.DataFrame, roster: pd.DataFrame, activities:
                         "ds": _ns_times(requirement["ds"])})
     for col in ("volume", "aht_s", *settings):
         req[col] = pd.to_numeric(requirement[col]).astype(float).to_numpy()
+    if "agents_required" in requirement.columns:
+        req["agents_required"] = pd.to_numeric(requirement["agents_required"],
+                                               errors="coerce").astype(float).to_numpy()
     blank = req["unique_id"] == ""
     if blank.any():
         raise PlanError(f"{_at(req_path, int(np.flatnonzero(blank)[0]), 'unique_id')}: must "
@@ -720,7 +724,7 @@ def simulate_frames(requirement: pd.DataFrame, roster: pd.DataFrame, activities:
         # A multi-skill roster: its `queue` cells are skill sets; route contacts by skill.
         from scheduler.simulate_skills import simulate_pooled_plan
 
-        return simulate_pooled_plan(req, raw, acts, interval_s, req_path,
+        return simulate_pooled_plan(req, req, acts, interval_s, req_path,
                                     replications=replications, seed=seed,
                                     sl_seconds=sl_seconds, patience_s=patience_s,
                                     handle_dist=handle_dist, forecast=forecast)
