@@ -132,7 +132,7 @@ def test_predict_before_fit_raises(name):
 
 
 def test_unknown_model_lists_valid_ones():
-    with pytest.raises(ValueError, match="unknown model 'ets'.*snaive, histavg, arima"):
+    with pytest.raises(ValueError, match="unknown model 'ets'.*snaive, histavg, trimavg, arima"):
         make_model("ets")
 
 
