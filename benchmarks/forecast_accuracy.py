@@ -164,9 +164,9 @@ def run_window(name: str, history, calendar, settings, models, window: str,
     if window == "A":
         end = end - ORIGINS * WEEK
         history = history[history["ds"] <= end]
-    horizon = int(WEEK / step)
     start = time.perf_counter()
-    forecasts, metrics = backtest(history, models=models, horizon=horizon, windows=ORIGINS,
+    # The horizon in hours: one week whatever the interval (the engine turns it into steps).
+    forecasts, metrics = backtest(history, models=models, horizon=168, windows=ORIGINS,
                                   calendar=calendar, queue_settings=settings)
     seconds = time.perf_counter() - start
     first_cutoff = forecasts["cutoff"].min()

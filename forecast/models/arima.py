@@ -54,7 +54,8 @@ class DynamicHarmonicRegression(Model):
     weeks; `arma_hours` most recent open-hour residuals fit the ARMA; `ridge` shrinks the
     day-type deviations and event effects (in units of hours of data); `trend` adds the
     linear trend; `level_days` (0 = off) corrects the level by the mean residual of the
-    open hours of the last `level_days` days, times `level_weight` (see `_fit`).
+    open hours of the last `level_days` days, times `level_weight` (see `_fit`; 7 days at
+    half weight won on the tuning windows, docs/forecasting.md).
     """
 
     name = "arima"
@@ -63,7 +64,7 @@ class DynamicHarmonicRegression(Model):
     def __init__(self, order: tuple[int, int] = (1, 0), transform: str = "sqrt",
                  max_weeks: int = 104, halflife_weeks: float | None = None,
                  arma_hours: int = 1008, ridge: float = 0.5, trend: bool = True,
-                 level_days: int = 0, level_weight: float = 1.0,
+                 level_days: int = 7, level_weight: float = 0.5,
                  pulse_hours: float = 2.0):
         if transform not in ("log1p", "sqrt", "none"):
             raise ValueError(f"transform must be 'log1p', 'sqrt' or 'none', got {transform!r}")

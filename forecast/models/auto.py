@@ -1,16 +1,22 @@
 """`auto`: a per-queue combination chosen by a short rolling-origin backtest.
 
-For each queue, every candidate model forecasts the last `windows` weeks of history
+For each queue, every candidate model forecasts the last `calibration` weeks of history
 (one week ahead each, origins one week apart, each fitted only on the history before its
-origin). Candidates whose pooled WAPE is within `tolerance` (relative) of the best one are
-combined, weighted by the inverse of their WAPE; the others get weight zero. Combining
-rather than picking one is deliberate: a few weeks of backtest rank close models by
-noise, and averaging models with different errors (a recent-weeks average, a regression
-on a year of profiles, Prophet) is the most reliable gain in the forecasting literature,
-while the tolerance keeps a clearly worse model out. The 80% and 95% bounds are the same
-weighted means of the members' bounds (quantile averaging), so the bands stay ordered.
-With too little history for one backtest window the combination is the equal-weight mean
-of the candidates.
+origin). Candidates whose WAPE over the last `windows` of those weeks is within
+`tolerance` (relative) of the best one are combined with equal weights (or, as an option,
+weights inverse to their WAPE); the others get weight zero. Combining rather than picking
+one is deliberate: a few weeks of backtest rank close models by noise, and averaging
+models with different errors (a trimmed recent-days average and a regression on up to two
+years of profiles) is the most reliable gain in the forecasting literature; equal weights
+because three weeks of WAPE are too noisy to weight by (on the tuning windows inverse-WAPE
+weights were no better), while the tolerance keeps a clearly worse model out. With too
+little history for one backtest window the combination is the equal-weight mean of the
+candidates.
+
+Bands: conformal (`forecast.conformal`), from the combination's own errors at the same
+`calibration` origins (the members' point forecasts there combined with the final
+weights), per horizon band on the square-root scale. Without a backtest window, the
+weighted means of the members' own bounds.
 
 Promotions override the ranking: when the forecast hours contain a promotion that also
 occurred in the training history, only models that use the calendar's promotions
@@ -19,9 +25,9 @@ how a model that ignores the promotion will fare in it (a seasonal naive that wi
 pre-sale weeks would copy an ordinary day onto Double 11). If no such model made the cut,
 the best-ranked one that uses promotions is taken alone.
 
-Candidates by default are `snaive`, `histavg` and `arima`; `prophet` can be added, but it
-costs about ten times the fitting time and did not beat `arima` on the benchmark data (see
-docs/forecasting.md).
+Candidates by default are `trimavg` and `arima` (chosen on tuning windows of the bank and
+example data, confirmed on later windows: docs/forecasting.md); `snaive`, `histavg` and
+`prophet` can be added (`AutoModel(candidates=...)`), Prophet at many times the cost.
 """
 
 from __future__ import annotations
@@ -47,8 +53,8 @@ class AutoModel(Model):
 
     name = "auto"
 
-    def __init__(self, candidates: tuple[str, ...] = ("snaive", "histavg", "arima"),
-                 windows: int = 3, tolerance: float = 0.10, weighting: str = "inverse",
+    def __init__(self, candidates: tuple[str, ...] = ("trimavg", "arima"),
+                 windows: int = 3, tolerance: float = 0.20, weighting: str = "equal",
                  calibration: int = 4):
         if windows < 1 or tolerance < 0 or calibration < 1:
             raise ValueError(f"windows, calibration must be >= 1 and tolerance >= 0, got "

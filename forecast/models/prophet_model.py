@@ -83,14 +83,13 @@ class ProphetModel(Model):
     uses_events = True
 
     def __init__(self, seasonality_mode: str = "multiplicative", daily_fourier_order: int = 8,
-                 max_weeks: int = 56, recent_weeks: int = 12, n_changepoints: int = 8):
+                 max_weeks: int = 12, n_changepoints: int = 3):
         if seasonality_mode not in ("multiplicative", "additive"):
             raise ValueError("seasonality_mode must be 'multiplicative' or 'additive', "
                              f"got {seasonality_mode!r}")
         self.seasonality_mode = seasonality_mode
         self.daily_fourier_order = daily_fourier_order
         self.max_weeks = max_weeks
-        self.recent_weeks = recent_weeks
         self.n_changepoints = n_changepoints
 
     def _frame(self, X: Features) -> pd.DataFrame:
@@ -111,21 +110,10 @@ class ProphetModel(Model):
                 frame[f"ramp_{name}"] = X.events[:, i] * X.event_age[:, i] / DAYS_PER_WEEK
         return frame
 
-    def _fitted_days(self, X: Features) -> np.ndarray:
-        """Steps Prophet is fitted on: every step of the last `recent_weeks` weeks, and
-        before them only the days of promotion windows and holidays with the day either
-        side, so their effects are still estimated. Fitting time grows with the rows:
-        56 weeks of hours took 11-23 s per fit (up to 178 s on a loaded machine)."""
-        recent = X.day > X.day[-1] - self.recent_weeks * DAYS_PER_WEEK
-        special = X.holiday | (X.events.any(axis=1) if X.events.shape[1] else False)
-        days = np.unique(X.day[special])
-        near = np.isin(X.day, np.concatenate([days - 1, days, days + 1]))
-        return recent | near
-
     def _fit(self, y: np.ndarray, X: Features) -> None:
         Prophet = _quiet_prophet()
         y, X = recent_open_window(self.name, y, X, self.max_weeks)
-        open_ = X.open & self._fitted_days(X)
+        open_ = X.open
         self.day_types_ = sorted(set(X.day_type[open_].tolist()))
         self.common_type_ = int(np.bincount(X.day_type[open_]).argmax())
         active = X.events[open_].any(axis=0) if X.events.shape[1] else np.zeros(0, bool)
