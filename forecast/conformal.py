@@ -163,7 +163,7 @@ class Conformal(Model):
     model keeps its own bands.
     """
 
-    def __init__(self, base: Model, windows: int = 4, min_train_weeks: int = 2,
+    def __init__(self, base: Model, windows: int = 6, min_train_weeks: int = 2,
                  transform: str = "sqrt"):
         if windows < 1:
             raise ValueError(f"windows must be >= 1, got {windows}")

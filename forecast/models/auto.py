@@ -55,7 +55,7 @@ class AutoModel(Model):
 
     def __init__(self, candidates: tuple[str, ...] = ("trimavg", "arima"),
                  windows: int = 3, tolerance: float = 0.20, weighting: str = "equal",
-                 calibration: int = 4):
+                 calibration: int = 6):
         if windows < 1 or tolerance < 0 or calibration < 1:
             raise ValueError(f"windows, calibration must be >= 1 and tolerance >= 0, got "
                              f"{windows}, {calibration}, {tolerance}")
