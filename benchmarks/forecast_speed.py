@@ -47,8 +47,29 @@ def main() -> int:
     return 0 if ok else 1
 
 
+def bare_prophet_fit(history, calendar, config) -> float:
+    """Seconds of one Prophet fit + forecast without calibration (what the bound is for)."""
+    import pandas as pd
+
+    from forecast.core import settings_for
+    from forecast.features import span_features
+    from forecast.models import make_model
+
+    settings = settings_for(config.queue, "presales")
+    ds = pd.DatetimeIndex(history["ds"])
+    y = history["y"].to_numpy(float)
+    future = pd.date_range(ds[-1] + pd.Timedelta(hours=1), periods=WEEK_HOURS, freq="h")
+    X, _ = span_features(ds.append(future), y, "presales", calendar=calendar,
+                         opening_hours=settings.opening_hours, rest_day=settings.rest_day)
+    start = time.perf_counter()
+    make_model("prophet", calibrated=False).forecast(y, X[:len(y)], X[len(y):])
+    return time.perf_counter() - start
+
+
 def measure(history, calendar, config) -> bool:
     ok = True
+    seconds = bare_prophet_fit(history, calendar, config)
+    print(f"prophet, one fit without calibration: {seconds:.2f} s")
     for model, target in TARGETS.items():
         times = []
         for _ in range(RUNS.get(model, 5)):

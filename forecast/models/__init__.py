@@ -64,8 +64,8 @@ def make_model(name: str, *, calibrated: bool = True) -> Model:
     model = factory()
     if calibrated and name != "auto":
         from forecast.conformal import Conformal
-        # Prophet's fits cost seconds each: two calibration weeks instead of six.
-        return Conformal(model, windows=2 if name == "prophet" else 6)
+        # Prophet's fits cost seconds each: four calibration weeks instead of six.
+        return Conformal(model, windows=4 if name == "prophet" else 6)
     return model
 
 

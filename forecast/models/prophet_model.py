@@ -83,7 +83,7 @@ class ProphetModel(Model):
     uses_events = True
 
     def __init__(self, seasonality_mode: str = "multiplicative", daily_fourier_order: int = 8,
-                 max_weeks: int = 12, n_changepoints: int = 3):
+                 max_weeks: int = 26, n_changepoints: int = 3):
         if seasonality_mode not in ("multiplicative", "additive"):
             raise ValueError("seasonality_mode must be 'multiplicative' or 'additive', "
                              f"got {seasonality_mode!r}")
