@@ -6,7 +6,8 @@ calendar (built-in China holidays plus the festival windows); each model forecas
 through `forecast.core.forecast`, calendar features included, conformal calibration
 included (the calibrated models refit at 4 weekly origins). Median of 5 runs per model (3
 for prophet); targets on the 2-core development machine: arima <= 5 s, auto <= 2 s per
-queue-origin (issue 13), prophet <= 15 s on two years.
+queue-origin (issue 13), one bare Prophet fit (no calibration) <= 10 s on two years
+("fits in seconds"); calibrated Prophet refits 4 more times and has no target.
 
 Run: OPENBLAS_NUM_THREADS=1 .venv/bin/python benchmarks/forecast_speed.py
 """
@@ -27,7 +28,8 @@ from forecast.data import load_history  # noqa: E402
 from staffcast.config import load_config  # noqa: E402
 
 RUNS = {"prophet": 3}
-TARGETS = {"arima": 5.0, "auto": 2.0, "prophet": 15.0, "histavg": None, "trimavg": None}
+TARGETS = {"arima": 5.0, "auto": 2.0, "prophet": None, "histavg": None, "trimavg": None}
+BARE_PROPHET_TARGET = 10.0
 WEEK_HOURS = 168
 
 
@@ -67,9 +69,10 @@ def bare_prophet_fit(history, calendar, config) -> float:
 
 
 def measure(history, calendar, config) -> bool:
-    ok = True
     seconds = bare_prophet_fit(history, calendar, config)
-    print(f"prophet, one fit without calibration: {seconds:.2f} s")
+    ok = seconds <= BARE_PROPHET_TARGET
+    print(f"prophet, one fit without calibration: {seconds:.2f} s  "
+          f"[{'PASS' if ok else 'FAIL'}] target <= {BARE_PROPHET_TARGET:.0f} s")
     for model, target in TARGETS.items():
         times = []
         for _ in range(RUNS.get(model, 5)):
