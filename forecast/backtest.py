@@ -141,12 +141,12 @@ def _metrics(uid: str, name: str, cv, open_: np.ndarray, horizon: int,
              scale: float) -> list[tuple[str, str, str, float]]:
     mask = np.concatenate([open_[w.cutoff:w.cutoff + horizon] for w in cv])
     pooled = {key: np.concatenate([w.prediction[key] for w in cv])[mask]
-              for key in ("mean", "lo-80", "hi-80")}
+              for key in ("mean", "lo-80", "hi-80", "lo-95", "hi-95")}
     y = np.concatenate([w.y_true for w in cv])[mask]
     out = []
     for metric, func in METRICS.items():
         value = func(y, pooled["mean"], lo_80=pooled["lo-80"], hi_80=pooled["hi-80"],
-                     scale=scale)
+                     lo_95=pooled["lo-95"], hi_95=pooled["hi-95"], scale=scale)
         out.append((uid, name, metric, value))
     out.append((uid, name, "fit_seconds", float(np.mean([w.fit_seconds for w in cv]))))
     return out

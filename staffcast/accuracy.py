@@ -9,11 +9,15 @@ the run's whole horizon (`METRICS`, contacts per hour):
 - `wape` = sum|y - yhat| / sum y and `bias` = sum(yhat - y) / sum y (positive =
   over-forecast); both need sum y > 0. Closed hours add nothing to either sum.
 - `coverage_80`, `coverage_95`: share of OPEN hours with y inside the band (bounds
-  included); `mae`: mean |y - yhat| over open hours; `hours`: open hours compared. An hour
+  included); `interval_score_80`, `interval_score_95`: mean interval score of the band over
+  open hours (width + 2/alpha x the miss, contacts per hour; lower is better, it rewards
+  narrow bands and fines misses); `mae`: mean |y - yhat| over open hours; `hours`: open
+  hours compared. An hour
   is open when the forecast or the actual is non-zero: a closed hour (both zero) is
   trivially "inside" any band and would inflate coverage, so it is left out.
 - `actual_total`, `forecast_total`: contacts over the compared hours.
-These are the definitions of `forecast.metrics` (wape, bias, coverage_80), computed from
+These are the definitions of `forecast.metrics` (wape, bias, coverage_80, coverage_95,
+interval_score_80, interval_score_95), computed from
 group sums so thousands of queues x runs stay one pass.
 
 Staffing, for runs with requirements (per scenario): the agents the forecast implied
@@ -86,6 +90,10 @@ METRICS: dict[str, Metric] = {m.name: m for m in (
            _per_open_hour("in_80")),
     Metric("coverage_95", "share of open hours with y inside the 95% band",
            _per_open_hour("in_95")),
+    Metric("interval_score_80", "mean interval score of the 80% band over open hours "
+           "(contacts per hour; width + 2/alpha x miss)", _per_open_hour("is_80")),
+    Metric("interval_score_95", "mean interval score of the 95% band over open hours "
+           "(contacts per hour; width + 2/alpha x miss)", _per_open_hour("is_95")),
     Metric("mae", "mean |y - yhat| over open hours (contacts per hour)",
            _per_open_hour("abs_error")),
     Metric("hours", "open hours compared", lambda s: s["open_hours"].astype(float)),
@@ -95,6 +103,7 @@ METRICS: dict[str, Metric] = {m.name: m for m in (
            lambda s: s["forecast"]),
 )}
 
+WEEKLY_METRICS = ("wape", "bias", "coverage_80", "coverage_95", "interval_score_80")
 STAFFING_METRICS = ("over_staffed_agent_hours", "under_staffed_agent_hours",
                     "roster_over_agent_hours", "roster_under_agent_hours")
 
@@ -117,7 +126,8 @@ class AccuracyReport:
     metrics: whole-horizon rows `METRIC_COLUMNS` (forecast and staffing metrics).
     detail: the same by week and horizon day, `DETAIL_COLUMNS`.
     by_week: pooled over runs per week, queue and model with open hours: runs (with open
-        hours in the week), hours, wape, bias, coverage_80 (the printed table).
+        hours in the week), hours, wape, bias, coverage_80, coverage_95,
+        interval_score_80 (the printed table).
     staffing: run_id, scenario, unique_id, model, intervals and the four agent-hour
         figures (roster ones NaN without coverage).
     notes: scenarios whose staffing could not be compared, and why.
@@ -145,9 +155,13 @@ def _sums(hours: pd.DataFrame, keys: Sequence[str]) -> pd.DataFrame:
     parts["error"] = yhat - y
     parts["open_hours"] = is_open.astype(np.int64)
     for level in ("80", "95"):
-        inside = (y >= hours[f"yhat_lo_{level}"].to_numpy(float)) \
-            & (y <= hours[f"yhat_hi_{level}"].to_numpy(float))
+        lo = hours[f"yhat_lo_{level}"].to_numpy(float)
+        hi = hours[f"yhat_hi_{level}"].to_numpy(float)
+        inside = (y >= lo) & (y <= hi)
         parts[f"in_{level}"] = (inside & is_open).astype(np.int64)
+        miss = np.clip(lo - y, 0.0, None) + np.clip(y - hi, 0.0, None)
+        score = hi - lo + 2 / (1 - int(level) / 100) * miss
+        parts[f"is_{level}"] = np.where(is_open, score, 0.0)
     return parts.groupby(list(keys), sort=True, observed=True).sum().reset_index()
 
 
@@ -398,17 +412,17 @@ def accuracy(store: RunStore, weeks: int = 8) -> AccuracyReport:
     listing["status"] = np.where((listing["hours_with_actuals"] > 0)
                                  | listing["run_id"].isin(staffed), "compared", "waiting")
     by_week = (_by_week(hours) if len(hours) else
-               pd.DataFrame(columns=["week", "unique_id", "model", "runs", "hours", "wape",
-                                     "bias", "coverage_80"]))
+               pd.DataFrame(columns=["week", "unique_id", "model", "runs", "hours",
+                                     *WEEKLY_METRICS]))
     return AccuracyReport(listing, metrics_frame, detail_frame, by_week,
                           staffing.reset_index(drop=True), tuple(notes), latest, since)
 
 
 def _by_week(hours: pd.DataFrame) -> pd.DataFrame:
     keys = ["week", "unique_id", "model"]
-    wide = metric_rows(hours, keys, ["hours", "wape", "bias", "coverage_80"]).pivot_table(
+    wide = metric_rows(hours, keys, ["hours", *WEEKLY_METRICS]).pivot_table(
         index=keys, columns="metric", values="value", aggfunc="first").reset_index()
-    for name in ("wape", "bias", "coverage_80"):
+    for name in WEEKLY_METRICS:
         if name not in wide.columns:
             wide[name] = math.nan
     is_open = (hours["y"] != 0) | (hours["yhat"] != 0)
@@ -417,4 +431,4 @@ def _by_week(hours: pd.DataFrame) -> pd.DataFrame:
     wide = wide.merge(runs, on=keys, how="inner")
     wide["hours"] = wide["hours"].astype(np.int64)
     wide.columns.name = None
-    return wide[[*keys, "runs", "hours", "wape", "bias", "coverage_80"]].reset_index(drop=True)
+    return wide[[*keys, "runs", "hours", *WEEKLY_METRICS]].reset_index(drop=True)

@@ -19,6 +19,11 @@ def _histavg() -> Model:
     return SameDayTypeMean()
 
 
+def _trimavg() -> Model:
+    from forecast.models.baseline import TrimmedDayTypeMean
+    return TrimmedDayTypeMean()
+
+
 def _arima() -> Model:
     from forecast.models.arima import DynamicHarmonicRegression
     return DynamicHarmonicRegression()
@@ -37,19 +42,31 @@ def _auto() -> Model:
 MODELS: dict[str, Callable[[], Model]] = {
     "snaive": _snaive,
     "histavg": _histavg,
+    "trimavg": _trimavg,
     "arima": _arima,
     "prophet": _prophet,
     "auto": _auto,
 }
 
 
-def make_model(name: str) -> Model:
-    """A fresh, unfitted model by registry name."""
+def make_model(name: str, *, calibrated: bool = True) -> Model:
+    """A fresh, unfitted model by registry name.
+
+    `calibrated` (the default) gives the model conformal bands from its own rolling-origin
+    residuals (`forecast.conformal.Conformal`; `auto` calibrates its combination itself);
+    False gives the bare model with its own bands (what `auto` uses for its members,
+    whose bands it does not need).
+    """
     try:
         factory = MODELS[name]
     except KeyError:
         raise ValueError(f"unknown model {name!r}; valid models: {', '.join(MODELS)}") from None
-    return factory()
+    model = factory()
+    if calibrated and name != "auto":
+        from forecast.conformal import Conformal
+        # Prophet's fits cost seconds each: four calibration weeks instead of six.
+        return Conformal(model, windows=4 if name == "prophet" else 6)
+    return model
 
 
 __all__ = ["KEYS", "LEVELS", "MODELS", "Model", "Prediction", "Window", "make_model"]

@@ -1,16 +1,22 @@
 """`auto`: a per-queue combination chosen by a short rolling-origin backtest.
 
-For each queue, every candidate model forecasts the last `windows` weeks of history
+For each queue, every candidate model forecasts the last `calibration` weeks of history
 (one week ahead each, origins one week apart, each fitted only on the history before its
-origin). Candidates whose pooled WAPE is within `tolerance` (relative) of the best one are
-combined, weighted by the inverse of their WAPE; the others get weight zero. Combining
-rather than picking one is deliberate: a few weeks of backtest rank close models by
-noise, and averaging models with different errors (a recent-weeks average, a regression
-on a year of profiles, Prophet) is the most reliable gain in the forecasting literature,
-while the tolerance keeps a clearly worse model out. The 80% and 95% bounds are the same
-weighted means of the members' bounds (quantile averaging), so the bands stay ordered.
-With too little history for one backtest window the combination is the equal-weight mean
-of the candidates.
+origin). Candidates whose WAPE over the last `windows` of those weeks is within
+`tolerance` (relative) of the best one are combined with equal weights (or, as an option,
+weights inverse to their WAPE); the others get weight zero. Combining rather than picking
+one is deliberate: a few weeks of backtest rank close models by noise, and averaging
+models with different errors (a trimmed recent-days average and a regression on up to two
+years of profiles) is the most reliable gain in the forecasting literature; equal weights
+because three weeks of WAPE are too noisy to weight by (on the tuning windows inverse-WAPE
+weights were no better), while the tolerance keeps a clearly worse model out. With too
+little history for one backtest window the combination is the equal-weight mean of the
+candidates.
+
+Bands: conformal (`forecast.conformal`), from the combination's own errors at the same
+`calibration` origins (the members' point forecasts there combined with the final
+weights), per horizon band on the square-root scale. Without a backtest window, the
+weighted means of the members' own bounds.
 
 Promotions override the ranking: when the forecast hours contain a promotion that also
 occurred in the training history, only models that use the calendar's promotions
@@ -19,63 +25,88 @@ how a model that ignores the promotion will fare in it (a seasonal naive that wi
 pre-sale weeks would copy an ordinary day onto Double 11). If no such model made the cut,
 the best-ranked one that uses promotions is taken alone.
 
-Candidates by default are `snaive`, `histavg` and `arima`; `prophet` can be added, but it
-costs about ten times the fitting time and did not beat `arima` on the benchmark data (see
-docs/forecasting.md).
+Candidates by default are `trimavg` and `arima` (chosen on tuning windows of the bank and
+example data, confirmed on later windows: docs/forecasting.md); `snaive`, `histavg` and
+`prophet` can be added (`AutoModel(candidates=...)`), Prophet at many times the cost.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from forecast.features import Features
+from forecast.conformal import ConformalBands, bands_from_windows, calibration_windows, \
+    steps_per_day
+from forecast.features import DAYS_PER_WEEK, Features
 from forecast.models.base import KEYS, Model, Prediction
 
 MIN_TRAIN_WEEKS = 2
 
 
 class AutoModel(Model):
-    """Inverse-WAPE-weighted mean of the candidates within `tolerance` of the best."""
+    """Mean of the candidates within `tolerance` of the best backtest WAPE, with conformal
+    bands from the combination's own backtest errors.
+
+    `windows` weekly origins rank the candidates (the most recent ones); `calibration`
+    weekly origins (at least `windows`) give the bands. `weighting` "equal" or "inverse"
+    (inverse-WAPE weights).
+    """
 
     name = "auto"
 
-    def __init__(self, candidates: tuple[str, ...] = ("snaive", "histavg", "arima"),
-                 windows: int = 3, tolerance: float = 0.10):
-        if windows < 1 or tolerance < 0:
-            raise ValueError(f"windows must be >= 1 and tolerance >= 0, got {windows}, "
-                             f"{tolerance}")
+    def __init__(self, candidates: tuple[str, ...] = ("trimavg", "arima"),
+                 windows: int = 3, tolerance: float = 0.20, weighting: str = "equal",
+                 calibration: int = 6):
+        if windows < 1 or tolerance < 0 or calibration < 1:
+            raise ValueError(f"windows, calibration must be >= 1 and tolerance >= 0, got "
+                             f"{windows}, {calibration}, {tolerance}")
         if "auto" in candidates or not candidates:
             raise ValueError(f"auto needs non-auto candidates, got {candidates!r}")
+        if weighting not in ("equal", "inverse"):
+            raise ValueError(f"weighting must be 'equal' or 'inverse', got {weighting!r}")
         self.candidates = tuple(candidates)
         self.windows = windows
         self.tolerance = tolerance
+        self.weighting = weighting
+        self.calibration = max(calibration, windows)
 
     def _fit(self, y: np.ndarray, X: Features) -> None:
         from forecast.models import make_model
 
-        week = X.steps_per_week
-        windows = min(self.windows, len(y) // week - MIN_TRAIN_WEEKS)
+        per_day = steps_per_day(X)
+        week = per_day * DAYS_PER_WEEK
+        n_windows = calibration_windows(len(y), week, self.calibration, MIN_TRAIN_WEEKS)
         self.wape_ = {}
-        if windows >= 1:
+        cvs = {}
+        if n_windows >= 1:
             for name in self.candidates:
                 try:
-                    cv = make_model(name).cross_validation(y, X, h=week,
-                                                           windows=windows, step=week)
+                    cvs[name] = make_model(name, calibrated=False).cross_validation(
+                        y, X, h=week, windows=n_windows, step=week)
                 except ValueError:
                     # Too little usable history at an early origin (e.g. a queue open on few
                     # days): the candidate is not ranked, the others still are.
                     self.wape_[name] = float("inf")
                     continue
-                error = sum(np.abs(w.y_true - w.prediction["mean"]).sum() for w in cv)
-                volume = sum(w.y_true.sum() for w in cv)
+                ranked = cvs[name][-self.windows:]
+                error = sum(np.abs(w.y_true - w.prediction["mean"]).sum() for w in ranked)
+                volume = sum(w.y_true.sum() for w in ranked)
                 self.wape_[name] = float(error / volume) if volume > 0 else float("inf")
         if self.wape_ and np.isfinite(min(self.wape_.values())):
             best = min(self.wape_.values())
             keep = {n: w for n, w in self.wape_.items() if w <= best * (1 + self.tolerance)}
-            self.weights_ = _normalise({n: 1.0 / max(w, 1e-9) for n, w in keep.items()})
+            self.weights_ = _normalise({n: 1.0 if self.weighting == "equal"
+                                        else 1.0 / max(w, 1e-9) for n, w in keep.items()})
         else:
             self.weights_ = _normalise({n: 1.0 for n in self.candidates})
-        self.members_ = {n: make_model(n).fit(y, X) for n in self.candidates}
+        self.bands_: ConformalBands | None = None
+        if all(n in cvs for n in self.weights_):
+            # The combination's own out-of-sample errors at the calibration origins.
+            first = next(iter(self.weights_))
+            means = [sum(w * cvs[n][i].prediction["mean"] for n, w in self.weights_.items())
+                     for i in range(len(cvs[first]))]
+            self.bands_ = bands_from_windows(cvs[first], X.open, steps_per_day=per_day,
+                                             means=means)
+        self.members_ = {n: make_model(n, calibrated=False).fit(y, X) for n in self.candidates}
         seen = X.events[X.open].any(axis=0) if X.events.shape[1] else np.zeros(0, bool)
         self.events_seen_ = tuple(n for n, s in zip(X.event_names, seen) if s)
 
@@ -101,7 +132,9 @@ class AutoModel(Model):
             prediction = self.members_[name].predict(X_future)
             for key in KEYS:
                 out[key] += weight * prediction[key]
-        return out
+        if self.bands_ is None:
+            return out
+        return self.bands_.apply(out["mean"], np.arange(len(X_future)))
 
 
 def _normalise(raw: dict[str, float]) -> dict[str, float]:

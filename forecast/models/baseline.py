@@ -1,8 +1,10 @@
-"""Seasonal baselines on day types: `snaive` and `histavg`.
+"""Seasonal baselines on day types: `snaive`, `histavg` and `trimavg`.
 
-Both forecast an hour by the same hour of recent days *of the same day type* (the weekday
+All forecast an hour by the same hour of recent days *of the same day type* (the weekday
 the date behaves like, see `forecast.features`): `histavg` averages the last `k` such days,
-`snaive` copies the last one. So a first-ever holiday copies the last rest day, and a
+`snaive` copies the last one, `trimavg` averages the last 6 after dropping the highest and
+the lowest value of each hour (a trimmed mean: one unusual day, a storm or an outage,
+moves it far less than the plain mean, and it still follows a level shift within days). So a first-ever holiday copies the last rest day, and a
 working Saturday copies a weekday. Only complete days that were open at least one hour
 serve as references; closure days are skipped, so the week after a closure does not copy
 a zero day. A day type never seen in history falls back to the last `k` reference days of
@@ -37,15 +39,25 @@ def _day_matrix(y: np.ndarray, X: Features) -> tuple[np.ndarray, np.ndarray, np.
     return matrix, types, reference
 
 
+def _trimmed_mean(rows: np.ndarray, trim: int) -> np.ndarray:
+    """Mean over axis 0 after dropping the `trim` highest and lowest values of each column
+    (no trimming when that would leave fewer than one value)."""
+    if trim and len(rows) > 2 * trim:
+        rows = np.sort(rows, axis=0)[trim:len(rows) - trim]
+    return rows.mean(axis=0)
+
+
 class SameDayTypeMean(Model):
-    """Mean of the same hour over the last `k` reference days of the same day type."""
+    """Mean of the same hour over the last `k` reference days of the same day type, after
+    dropping the `trim` highest and lowest of them hour by hour."""
 
     name = "histavg"
 
-    def __init__(self, k: int = 4):
-        if k < 1:
-            raise ValueError(f"k must be >= 1, got {k}")
+    def __init__(self, k: int = 4, trim: int = 0):
+        if k < 1 or trim < 0:
+            raise ValueError(f"k must be >= 1 and trim >= 0, got {k}, {trim}")
         self.k = k
+        self.trim = trim
 
     def _fit(self, y: np.ndarray, X: Features) -> None:
         matrix, types, reference = _day_matrix(y, X)
@@ -59,7 +71,7 @@ class SameDayTypeMean(Model):
         for t in range(DAYS_PER_WEEK):
             rows = ref_rows[types[ref_rows] == t]
             for i in range(1, len(rows)):
-                fitted = matrix[rows[max(0, i - self.k):i]].mean(axis=0)
+                fitted = _trimmed_mean(matrix[rows[max(0, i - self.k):i]], self.trim)
                 mask = open_matrix[rows[i]]
                 errors_y.append(matrix[rows[i]][mask])
                 errors_fit.append(fitted[mask])
@@ -72,13 +84,23 @@ class SameDayTypeMean(Model):
         for t in range(DAYS_PER_WEEK):
             rows = ref_rows[types[ref_rows] == t]
             if len(rows):
-                self.profile_[t] = matrix[rows[-self.k:]].mean(axis=0)
-        self.fallback_ = matrix[ref_rows[-self.k:]].mean(axis=0)
+                self.profile_[t] = _trimmed_mean(matrix[rows[-self.k:]], self.trim)
+        self.fallback_ = _trimmed_mean(matrix[ref_rows[-self.k:]], self.trim)
 
     def _predict(self, X_future: Features) -> Prediction:
         table = np.stack([self.profile_.get(t, self.fallback_) for t in range(DAYS_PER_WEEK)])
         mean = table[X_future.day_type, X_future.slot]
         return apply_log_ratio(mean, self.quantiles_)
+
+
+class TrimmedDayTypeMean(SameDayTypeMean):
+    """Trimmed mean of the same hour over the last 6 days of the same day type (the
+    highest and lowest dropped)."""
+
+    name = "trimavg"
+
+    def __init__(self, k: int = 6, trim: int = 1):
+        super().__init__(k=k, trim=trim)
 
 
 class SeasonalNaive(SameDayTypeMean):

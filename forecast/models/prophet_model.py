@@ -83,13 +83,14 @@ class ProphetModel(Model):
     uses_events = True
 
     def __init__(self, seasonality_mode: str = "multiplicative", daily_fourier_order: int = 8,
-                 max_weeks: int = 56):
+                 max_weeks: int = 26, n_changepoints: int = 3):
         if seasonality_mode not in ("multiplicative", "additive"):
             raise ValueError("seasonality_mode must be 'multiplicative' or 'additive', "
                              f"got {seasonality_mode!r}")
         self.seasonality_mode = seasonality_mode
         self.daily_fourier_order = daily_fourier_order
         self.max_weeks = max_weeks
+        self.n_changepoints = n_changepoints
 
     def _frame(self, X: Features) -> pd.DataFrame:
         frame = pd.DataFrame({"ds": _hours(X)})
@@ -120,7 +121,8 @@ class ProphetModel(Model):
         self.event_names_ = tuple(X.event_names[i] for i in self.events_)
         longest = X.event_age[open_].max(axis=0) if self.events_ else np.zeros(0)
         self.ramps_ = [i for i in self.events_ if longest[i] >= MIN_RAMP_DAYS]
-        model = Prophet(growth="linear", daily_seasonality=False, weekly_seasonality=False,
+        model = Prophet(growth="linear", n_changepoints=self.n_changepoints,
+                        daily_seasonality=False, weekly_seasonality=False,
                         yearly_seasonality=False, seasonality_mode=self.seasonality_mode,
                         uncertainty_samples=0)
         for t in self.day_types_:

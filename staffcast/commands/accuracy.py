@@ -57,7 +57,10 @@ def format_report(report) -> str:
             "model": week["model"], "runs": week["runs"], "hours": week["hours"],
             "WAPE %": week["wape"].map(_percent),
             "bias %": week["bias"].map(lambda v: _percent(v, signed=True)),
-            "cover80 %": week["coverage_80"].map(_percent)})
+            "cover80 %": week["coverage_80"].map(_percent),
+            "cover95 %": week["coverage_95"].map(_percent),
+            "IS80": week["interval_score_80"].map(
+                lambda v: "-" if pd.isna(v) else f"{v:,.1f}")})
         lines += ["", "forecast accuracy by week of the target hour (pooled over runs):",
                   table.to_string(index=False)]
     if len(report.staffing):
@@ -92,7 +95,8 @@ def format_report(report) -> str:
                    "latest actual.")
 @click.option("--out", "out_path", type=_PATH, default=None,
               help="CSV of whole-horizon metrics: run_id, unique_id, model, metric, value "
-                   "(wape, bias, coverage_80, coverage_95, mae, hours, actual_total, "
+                   "(wape, bias, coverage_80, coverage_95, interval_score_80, "
+                   "interval_score_95, mae, hours, actual_total, "
                    "forecast_total and the staffing agent-hours).")
 @click.option("--detail-out", "detail_path", type=_PATH, default=None,
               help="CSV of the same metrics by week and horizon day: run_id, unique_id, "

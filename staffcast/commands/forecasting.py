@@ -296,7 +296,7 @@ def backtest_command(history_path, events, timestamp_col, queue_col, fill_missin
 
 def format_metrics(metrics: pd.DataFrame) -> str:
     """A readable table per queue: models as rows, metrics as columns (WAPE, bias and
-    coverage in percent)."""
+    coverage in percent; interval scores in contacts per hour)."""
     blocks = []
     order = {name: i for i, name in enumerate(dict.fromkeys(metrics["model"]))}
     for uid, sub in metrics.groupby("unique_id", sort=True):
@@ -307,6 +307,9 @@ def format_metrics(metrics: pd.DataFrame) -> str:
         shown["WAPE %"] = (100 * table["wape"]).map("{:.2f}".format)
         shown["bias %"] = (100 * table["bias"]).map("{:+.2f}".format)
         shown["cover80 %"] = (100 * table["coverage_80"]).map("{:.1f}".format)
+        shown["cover95 %"] = (100 * table["coverage_95"]).map("{:.1f}".format)
+        shown["IS80"] = table["interval_score_80"].map("{:.1f}".format)
+        shown["IS95"] = table["interval_score_95"].map("{:.1f}".format)
         shown["fit s"] = table["fit_seconds"].map("{:.2f}".format)
         shown.index.name = None
         blocks.append(f"queue {uid}\n{shown.to_string()}")

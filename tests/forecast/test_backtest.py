@@ -42,8 +42,9 @@ def test_backtest_long_table_per_queue_and_model_with_progress():
     forecasts, metrics = backtest(history, models=["snaive", "histavg"], horizon=48, windows=2,
                                   step=24, progress=stream)
     assert list(metrics.columns) == ["unique_id", "model", "metric", "value"]
-    assert len(metrics) == 2 * 2 * 5
-    assert set(metrics["metric"]) == {"mase", "wape", "bias", "coverage_80", "fit_seconds"}
+    assert len(metrics) == 2 * 2 * 8
+    assert set(metrics["metric"]) == {"mase", "wape", "bias", "coverage_80", "coverage_95",
+                                      "interval_score_80", "interval_score_95", "fit_seconds"}
     assert len(forecasts) == 2 * 2 * 2 * 48
     assert "4/4" in stream.getvalue()
 

@@ -19,6 +19,27 @@ def test_wape_bias_mase_coverage_by_hand():
     assert METRICS["coverage_80"](Y, YHAT, lo_80=lo, hi_80=hi) == pytest.approx(0.75)
 
 
+def test_coverage_95_and_interval_scores_by_hand():
+    lo, hi = YHAT - 3, YHAT + 3  # [9, 15], [15, 21], [27, 33], [33, 39]
+    assert METRICS["coverage_95"](Y, YHAT, lo_95=lo, hi_95=hi) == pytest.approx(0.75)
+    # Width 6 everywhere; only 40 misses, by 1 above 39: 80% adds 2 / 0.2 x 1 = 10.
+    assert METRICS["interval_score_80"](Y, YHAT, lo_80=lo, hi_80=hi) == pytest.approx(
+        (4 * 6 + 10) / 4)
+    assert METRICS["interval_score_95"](Y, YHAT, lo_95=lo, hi_95=hi) == pytest.approx(
+        (4 * 6 + 2 / 0.05 * 1) / 4)
+    # Below the band counts the same as above it: [11, 12] misses 10 by 1.
+    assert METRICS["interval_score_80"](np.array([10.0]), np.array([11.0]),
+                                        lo_80=np.array([11.0]), hi_80=np.array([12.0])) == \
+        pytest.approx(1 + 10)
+
+
+@given(st.lists(st.floats(0, 1e3), min_size=1, max_size=30), st.floats(0.1, 50))
+def test_interval_score_of_a_covering_band_is_its_width(values, half):
+    y = np.array(values)
+    assert METRICS["interval_score_95"](y, y, lo_95=y - half, hi_95=y + half) == \
+        pytest.approx(2 * half)
+
+
 def test_seasonal_naive_scale_by_hand():
     y = np.array([1.0, 2.0, 4.0, 8.0, 3.0])
     open_ = np.array([True, True, True, True, False])

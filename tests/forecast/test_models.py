@@ -7,6 +7,7 @@ import pytest
 
 from forecast.features import DayTypeRule, build_features, plain_day_table
 from forecast.models import KEYS, MODELS, make_model
+from forecast.models.auto import AutoModel
 
 START = pd.Timestamp("2026-03-02")  # a Monday
 # Mean contacts per hour: a daytime hump, weekdays busy, Saturday lower, Sunday quietest
@@ -56,9 +57,10 @@ def ideal_wape(mean: np.ndarray) -> float:
 
 # Allowed multiple of the noise floor per model: snaive copies one noisy week (the error of a
 # difference of two Poisson draws, sqrt(2) times the floor), histavg averages four
-# (sqrt(1 + 1/4)), the regressions estimate each hour from all weeks.
-RECOVERY = [("snaive", 1.6 * np.sqrt(2)), ("histavg", 1.4 * np.sqrt(1.25)), ("arima", 1.35),
-            ("auto", 1.5)]
+# (sqrt(1 + 1/4)), trimavg the middle four of six (about as many), the regressions estimate
+# each hour from all weeks.
+RECOVERY = [("snaive", 1.6 * np.sqrt(2)), ("histavg", 1.4 * np.sqrt(1.25)),
+            ("trimavg", 1.4 * np.sqrt(1.25)), ("arima", 1.35), ("auto", 1.5)]
 
 
 @pytest.mark.parametrize(("name", "factor"), RECOVERY)
@@ -79,7 +81,7 @@ def test_prophet_recovers_known_weekly_pattern():
     assert wape < 1.5 * ideal_wape(true_mean(future_ds))
 
 
-@pytest.mark.parametrize("name", ["snaive", "histavg", "arima", "auto"])
+@pytest.mark.parametrize("name", ["snaive", "histavg", "trimavg", "arima", "auto"])
 def test_output_contract(name):
     closure = START + pd.Timedelta(weeks=4, days=2)
     y, X, X_future, _ = split(weeks=4, horizon=100, closures=[closure])
@@ -97,7 +99,7 @@ def test_output_contract(name):
     assert (prediction["hi-95"] > prediction["lo-95"])[X_future.open].all()
 
 
-@pytest.mark.parametrize("name", ["snaive", "histavg", "arima"])
+@pytest.mark.parametrize("name", ["snaive", "histavg", "trimavg", "arima"])
 def test_first_ever_holiday_is_forecast_like_the_rest_day(name):
     # Wednesday of the forecast week is a holiday never seen in history.
     holiday = START + pd.Timedelta(weeks=6, days=2)
@@ -113,7 +115,7 @@ def test_first_ever_holiday_is_forecast_like_the_rest_day(name):
     assert on_holiday.sum() < 0.6 * mean[day == holiday - pd.Timedelta(days=1)].sum()
 
 
-@pytest.mark.parametrize("name", ["snaive", "histavg", "arima"])
+@pytest.mark.parametrize("name", ["snaive", "histavg", "trimavg", "arima"])
 def test_adjusted_workday_saturday_is_forecast_like_a_weekday(name):
     saturday = START + pd.Timedelta(weeks=6, days=5)
     y, X, X_future, future_ds = split(weeks=6, workdays=[saturday])
@@ -132,7 +134,7 @@ def test_predict_before_fit_raises(name):
 
 
 def test_unknown_model_lists_valid_ones():
-    with pytest.raises(ValueError, match="unknown model 'ets'.*snaive, histavg, arima"):
+    with pytest.raises(ValueError, match="unknown model 'ets'.*snaive, histavg, trimavg, arima"):
         make_model("ets")
 
 
@@ -166,6 +168,16 @@ def test_histavg_is_mean_of_last_k_weeks():
     assert np.allclose(mean, expected)
 
 
+def test_trimavg_drops_the_highest_and_lowest_of_the_last_six_weeks_hour_by_hour():
+    y, X, X_future, _ = split(weeks=8, horizon=168)
+    y = y.copy()
+    y[7 * 168 + 10] = 10_000  # last Monday 10:00: an outage backlog, dropped as the highest
+    mean = make_model("trimavg").forecast(y, X, X_future)["mean"]
+    last6 = np.sort(y.reshape(8, 168)[-6:], axis=0)
+    assert np.allclose(mean, last6[1:5].mean(axis=0))
+    assert mean[10] < 200
+
+
 def test_arima_uses_promotion_effects_proportionally():
     # A recurring promotion doubles volume; history holds it twice, the future once more.
     weeks = 6
@@ -184,13 +196,23 @@ def test_arima_uses_promotion_effects_proportionally():
     assert make_model("auto").fit(y, X[:n]).weights_for(X[n:]).keys() <= {"arima", "prophet"}
 
 
-def test_auto_weights_follow_the_inverse_wape_rule():
+def test_auto_weights_are_equal_within_the_tolerance():
     y, X, _, _ = split(weeks=8)
-    auto = make_model("auto").fit(y, X)
-    assert set(auto.wape_) == {"snaive", "histavg", "arima"}
+    auto = AutoModel(candidates=("snaive", "histavg", "trimavg", "arima")).fit(y, X)
+    assert set(auto.wape_) == {"snaive", "histavg", "trimavg", "arima"}
+    best = min(auto.wape_.values())
+    kept = {n for n, w in auto.wape_.items() if w <= 1.2 * best}
+    assert set(auto.weights_) == kept and "snaive" not in kept  # a noisy copy of one week
+    assert auto.weights_ == pytest.approx({n: 1 / len(kept) for n in kept})
+
+
+def test_auto_inverse_wape_weights_as_an_option():
+    y, X, _, _ = split(weeks=8)
+    auto = AutoModel(candidates=("snaive", "histavg", "arima"), weighting="inverse",
+                     tolerance=0.1).fit(y, X)
     best = min(auto.wape_.values())
     kept = {n for n, w in auto.wape_.items() if w <= 1.1 * best}
-    assert set(auto.weights_) == kept and "snaive" not in kept  # a noisy copy of one week
+    assert set(auto.weights_) == kept
     assert sum(auto.weights_.values()) == pytest.approx(1.0)
     for a in kept:
         for b in kept:
@@ -200,19 +222,20 @@ def test_auto_weights_follow_the_inverse_wape_rule():
 def test_auto_with_too_little_history_for_a_backtest_averages_all_candidates():
     y, X, X_future, _ = split(weeks=2, horizon=24)
     auto = make_model("auto").fit(y, X)
-    assert auto.wape_ == {} and auto.weights_ == pytest.approx(
-        {"snaive": 1 / 3, "histavg": 1 / 3, "arima": 1 / 3})
+    assert auto.wape_ == {} and auto.weights_ == pytest.approx({"trimavg": 0.5, "arima": 0.5})
+    assert auto.bands_ is None
     assert len(auto.predict(X_future)["mean"]) == 24
 
 
-@pytest.mark.parametrize("name", ["snaive", "histavg"])
+@pytest.mark.parametrize("name", ["snaive", "histavg", "trimavg"])
 def test_a_silent_day_in_history_is_not_copied(name):
     y, X, X_future, _ = split(weeks=5, horizon=168)
     y = y.copy()
     y[4 * 168 + 24:4 * 168 + 48] = 0  # last week's Tuesday lost all its contacts
     mean = make_model(name).forecast(y, X, X_future)["mean"]
     tuesdays = y.reshape(5, 7, 24)[:4, 1]
-    expected = tuesdays[-1] if name == "snaive" else tuesdays.mean(axis=0)
+    expected = {"snaive": tuesdays[-1], "histavg": tuesdays.mean(axis=0),
+                "trimavg": np.sort(tuesdays, axis=0)[1:3].mean(axis=0)}[name]
     assert np.allclose(mean[24:48], expected)
 
 
@@ -241,3 +264,21 @@ def test_arima_learns_a_ramp_inside_a_long_promotion_window():
     assert 0.9 < ratio < 1.1
     daily = forecast.reshape(7, 24).sum(axis=1) / true_mean(ds[n:]).reshape(7, 24).sum(axis=1)
     assert daily[-1] > daily[0] + 0.2
+
+
+def test_arima_recent_level_correction_follows_a_step_in_volume():
+    # Volume steps up 30% for the last week of ten: a profile fitted on all weeks lags it,
+    # the correction carries half of the last week's mean residual into the forecast.
+    from forecast.models.arima import DynamicHarmonicRegression
+
+    weeks = 10
+    ds = pd.date_range(START, periods=(weeks + 1) * 168, freq="h")
+    mean = true_mean(ds) * np.where(np.arange(len(ds)) >= (weeks - 1) * 168, 1.3, 1.0)
+    n = weeks * 168
+    y = np.random.default_rng(5).poisson(mean[:n]).astype(float)
+    X = features_for(ds)
+    truth = mean[n:].sum()
+    plain = DynamicHarmonicRegression(level_days=0).forecast(y, X[:n], X[n:])["mean"].sum()
+    corrected = DynamicHarmonicRegression(level_days=7).forecast(y, X[:n], X[n:])["mean"].sum()
+    assert plain < corrected < truth
+    assert abs(corrected - truth) < 0.75 * abs(plain - truth)

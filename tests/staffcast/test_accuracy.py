@@ -194,6 +194,10 @@ def test_registry_sums_agree_with_forecast_metrics(rows):
         assert got["coverage_80"] == pytest.approx(forecast_metrics.coverage_80(
             y[is_open], yhat[is_open], lo_80=(yhat - width)[is_open],
             hi_80=(yhat + width)[is_open]))
+        for level, w in ((80, width), (95, 2 * width)):
+            assert got[f"interval_score_{level}"] == pytest.approx(
+                forecast_metrics.interval_score(y[is_open], (yhat - w)[is_open],
+                                                (yhat + w)[is_open], level))
     assert got["hours"] == is_open.sum()
     assert set(got.index) <= set(METRICS)
 
@@ -268,8 +272,12 @@ def test_bank_data_replayed_week_by_week_matches_an_independent_computation(shar
         # Closed hours in the loaded actuals: zero calls, and the forecast is zero there.
         closed = predicted[~predicted["ds"].isin(raw["ds"])]
         assert (closed["yhat"] == 0).all()
+        scores = {level: forecast_metrics.interval_score(
+            y, both[f"yhat_lo_{level}"].to_numpy(float), both[f"yhat_hi_{level}"].to_numpy(float),
+            level) for level in (80, 95)}
         values = {"wape": np.abs(y - yhat).sum() / y.sum(), "bias": (yhat - y).sum() / y.sum(),
                   "coverage_80": in80.mean(), "coverage_95": in95.mean(),
+                  "interval_score_80": scores[80], "interval_score_95": scores[95],
                   "mae": np.abs(y - yhat).mean(), "hours": len(both),
                   "actual_total": y.sum(), "forecast_total": yhat.sum()}
         expected += [(run_id, "default", "arima", k, float(v)) for k, v in values.items()]

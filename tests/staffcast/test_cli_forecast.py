@@ -87,7 +87,7 @@ def test_unknown_model_is_one_readable_line(tmp_path, history_csv):
                  "--out", tmp_path / "f.csv")
     assert result.exit_code == 1
     assert result.output.strip().splitlines() == [
-        "Error: unknown model 'ets'; valid models: snaive, histavg, arima, prophet, auto"]
+        "Error: unknown model 'ets'; valid models: snaive, histavg, trimavg, arima, prophet, auto"]
 
 
 def test_missing_hours_error_names_them(tmp_path):

@@ -205,6 +205,11 @@ def test_accuracy_writes_both_files_and_prints_the_tables(tmp_path):
     assert wape["bias"] == pytest.approx(-0.2 / 1.2)
     assert wape["coverage_80"] == 0 and wape["coverage_95"] == 1
     assert wape["hours"] == 12
+    # By hand: the 80% band [0.9, 1.1] yhat misses y = 1.2 yhat by 0.1 yhat, so the score is
+    # 0.2 yhat + 2 / 0.2 x 0.1 yhat = 1.2 yhat = y; the 95% band [0.8, 1.2] yhat holds y.
+    mean_y = wape["actual_total"] / 12
+    assert wape["interval_score_80"] == pytest.approx(mean_y)
+    assert wape["interval_score_95"] == pytest.approx(0.4 / 1.2 * mean_y)
     details = pd.read_csv(detail)
     assert list(details.columns) == ["run_id", "unique_id", "model", "week", "horizon_day",
                                      "metric", "value"]
@@ -214,7 +219,7 @@ def test_accuracy_writes_both_files_and_prints_the_tables(tmp_path):
                         "2026-11-11 23:00; runs whose horizon starts from 2026-09-16 23:00")
     row = next(line for line in lines if line.startswith("2026-11-09"))
     assert row.split() == ["2026-11-09", "chat", "histavg", "1", "12", "16.67", "-16.67",
-                           "0.00"]
+                           "0.00", "100.00", f"{mean_y:,.1f}"]
     assert ("waiting: run 2 (forecast, 2026-11-18 00:00 to 2026-11-19 23:00) has no actuals "
             "yet") in lines
     assert f"wrote {len(metrics)} metric rows to {out}" in lines

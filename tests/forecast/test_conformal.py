@@ -1,0 +1,165 @@
+"""Conformal bands: known quantiles of Poisson and Gaussian processes, horizon bands, the
+finite-sample guarantee, and every model calibrated (neither too narrow nor too wide) on a
+generated queue with a known mean."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy.stats import norm, poisson
+
+from forecast.conformal import Conformal, fit_bands, steps_per_day
+from forecast.models import make_model
+from tests.forecast.test_models import START, features_for, true_mean
+
+
+def test_bands_of_a_constant_poisson_level_are_its_quantiles():
+    rng = np.random.default_rng(0)
+    lam = 50.0
+    y = rng.poisson(lam, 20_000).astype(float)
+    bands = fit_bands(np.zeros(len(y), int), y, np.full(len(y), lam), steps_per_day=24)
+    got = bands.apply(np.array([lam]), np.array([0]))
+    for level in (80, 95):
+        tail = (1 - level / 100) / 2
+        assert abs(got[f"lo-{level}"][0] - poisson.ppf(tail, lam)) <= 1
+        assert abs(got[f"hi-{level}"][0] - poisson.ppf(1 - tail, lam)) <= 1
+
+
+def test_bands_of_gaussian_errors_are_its_quantiles_and_scale_with_the_level():
+    rng = np.random.default_rng(1)
+    level_, sd = 1000.0, 30.0
+    y = level_ + sd * rng.standard_normal(20_000)
+    bands = fit_bands(np.zeros(len(y), int), y, np.full(len(y), level_), steps_per_day=24)
+    got = bands.apply(np.array([level_, 4 * level_]), np.array([0, 0]))
+    assert got["hi-80"][0] == pytest.approx(level_ + sd * norm.ppf(0.9), abs=2)
+    assert got["lo-95"][0] == pytest.approx(level_ - sd * norm.ppf(0.975), abs=2)
+    # On the square-root scale a 4x level gets a 2x wider band (Poisson-like scaling).
+    width = got["hi-80"] - got["lo-80"]
+    assert width[1] / width[0] == pytest.approx(2.0, rel=0.02)
+
+
+def test_horizon_bands_keep_short_and_long_leads_apart_and_merge_sparse_ones():
+    rng = np.random.default_rng(2)
+    per_day = 24
+    lead = np.tile(np.arange(7 * per_day), 20)
+    sd = np.where(lead < per_day, 1.0, 4.0)  # later days miss by 4x as much
+    y = 400 + sd * rng.standard_normal(len(lead))
+    bands = fit_bands(lead, y, np.full(len(y), 400.0), steps_per_day=per_day)
+    got = bands.apply(np.full(3, 400.0), np.array([0, 2 * per_day, 6 * per_day]))
+    width = got["hi-95"] - got["lo-95"]
+    assert width[1] / width[0] == pytest.approx(4.0, rel=0.15)
+    assert width[2] / width[0] == pytest.approx(4.0, rel=0.15)
+    # Only 30 scores of the first day: merged into the next band.
+    few = lead < per_day
+    keep = ~few | (rng.random(len(lead)) < 30 / few.sum())
+    sparse = fit_bands(lead[keep], y[keep], np.full(keep.sum(), 400.0), steps_per_day=per_day,
+                       min_scores=60)
+    assert sparse.n_scores[0] == sparse.n_scores[1] > 60
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.floats(-50, 50, allow_nan=False), min_size=2, max_size=300),
+       st.floats(1.0, 1e4))
+def test_bands_cover_their_own_scores_at_least_nominally_and_stay_ordered(errors, level_):
+    errors = np.array(errors)
+    yhat = np.full(len(errors), level_)
+    y = np.clip(yhat + errors, 0.0, None)
+    bands = fit_bands(np.zeros(len(y), int), y, yhat, steps_per_day=24)
+    got = bands.apply(yhat, np.zeros(len(y), int))
+    for level in (80, 95):
+        inside = (y >= got[f"lo-{level}"] - 1e-9) & (y <= got[f"hi-{level}"] + 1e-9)
+        assert inside.mean() >= level / 100 - 1e-9  # split-conformal order statistic
+    assert (got["lo-95"] <= got["lo-80"] + 1e-9).all()
+    assert (got["hi-80"] <= got["hi-95"] + 1e-9).all()
+
+
+def test_steps_per_day_from_the_spacing():
+    ds = pd.date_range(START, periods=3 * 168, freq="h")
+    assert steps_per_day(features_for(ds)) == 24
+
+
+def poisson_queue(weeks: int, seed: int, lift_from_week: int | None = None, lift: float = 1.0,
+                  scale: float = 1.0):
+    """Poisson counts around `scale` times the known weekly pattern; from `lift_from_week`
+    on the mean is `lift` times higher (a level shift)."""
+    ds = pd.date_range(START, periods=weeks * 168, freq="h")
+    mean = scale * true_mean(ds)
+    if lift_from_week is not None:
+        mean = np.where(np.arange(len(ds)) >= lift_from_week * 168, lift * mean, mean)
+    y = np.random.default_rng(seed).poisson(mean).astype(float)
+    return y, features_for(ds), mean
+
+
+# Band width on held-out weeks relative to the oracle band of the known Poisson mean (the
+# narrowest band with exact coverage): a copy of one noisy week has twice the variance of
+# the oracle (width ratio ~ sqrt 2), a 4-week mean 1.25x, a trimmed mean of 6 ~ 1.2x, the
+# regression ~ 1x; the ceilings leave room for the finite calibration sample.
+WIDTH_CEILING = {"snaive": 1.65, "histavg": 1.4, "trimavg": 1.4, "arima": 1.3, "auto": 1.35}
+
+
+@pytest.mark.parametrize("name", sorted(WIDTH_CEILING))
+def test_model_bands_are_calibrated_on_a_known_poisson_process(name):
+    y, X, mean = poisson_queue(weeks=12, seed=7)
+    cv = make_model(name).cross_validation(y, X, h=168, windows=3, step=168)
+    y_true = np.concatenate([w.y_true for w in cv])
+    oracle_mean = np.concatenate([mean[w.cutoff:w.cutoff + 168] for w in cv])
+    for level in (80, 95):
+        lo = np.concatenate([w.prediction[f"lo-{level}"] for w in cv])
+        hi = np.concatenate([w.prediction[f"hi-{level}"] for w in cv])
+        coverage = np.mean((y_true >= lo) & (y_true <= hi))
+        # 504 hours: a binomial sd of 1.8 points at 80%, 1 point at 95%.
+        assert abs(coverage - level / 100) <= 0.06, f"{name} {level}%: coverage {coverage:.3f}"
+        tail = (1 - level / 100) / 2
+        oracle = poisson.ppf(1 - tail, oracle_mean) - poisson.ppf(tail, oracle_mean)
+        ratio = (hi - lo).mean() / oracle.mean()
+        assert ratio <= WIDTH_CEILING[name], f"{name} {level}%: {ratio:.2f}x the oracle width"
+
+
+def test_conformal_wrapper_keeps_the_point_forecast_and_replaces_the_bands():
+    y, X, _ = poisson_queue(weeks=8, seed=3)
+    n = 7 * 168
+    bare = make_model("arima", calibrated=False).forecast(y[:n], X[:n], X[n:])
+    wrapped = make_model("arima").forecast(y[:n], X[:n], X[n:])
+    assert isinstance(make_model("arima"), Conformal)
+    assert np.allclose(bare["mean"], wrapped["mean"])
+    assert not np.allclose(bare["hi-80"], wrapped["hi-80"])
+
+
+def test_too_short_history_for_calibration_keeps_the_model_bands():
+    y, X, _ = poisson_queue(weeks=3, seed=4)
+    n = 2 * 168
+    model = make_model("histavg")
+    got = model.forecast(y[:n], X[:n], X[n:])
+    bare = make_model("histavg", calibrated=False).forecast(y[:n], X[:n], X[n:])
+    assert model.bands_ is None
+    assert np.allclose(got["hi-95"], bare["hi-95"])
+
+
+def wape(cv) -> float:
+    return sum(np.abs(w.y_true - w.prediction["mean"]).sum() for w in cv) / sum(
+        w.y_true.sum() for w in cv)
+
+
+def test_auto_beats_the_four_week_average_on_a_stable_queue():
+    # Ten weeks of one stable pattern: the regression in auto estimates each hour from all
+    # weeks, the 4-week average from four noisy ones.
+    y, X, _ = poisson_queue(weeks=13, seed=11)
+    auto = wape(make_model("auto").cross_validation(y, X, h=168, windows=3, step=168))
+    histavg = wape(make_model("histavg", calibrated=False).cross_validation(
+        y, X, h=168, windows=3, step=168))
+    assert auto < 0.97 * histavg, f"auto {auto:.4f} vs histavg {histavg:.4f}"
+
+
+@pytest.mark.xfail(strict=True, reason="known limit (docs/forecasting.md): 1-3 weeks after a "
+                   "30% step auto's trimmed mean lags as much as the 4-week average "
+                   "(13.46% vs 13.44% WAPE; snaive 9.3%)")
+def test_auto_beats_the_four_week_average_after_a_level_shift():
+    # Volume steps up 30% at week 8; the three forecast weeks start 1-3 weeks after the step,
+    # when the 4-week average still holds pre-step weeks. Busy enough (5x the pattern) that
+    # the level, not the Poisson noise, decides.
+    y, X, _ = poisson_queue(weeks=12, seed=12, lift_from_week=8, lift=1.3, scale=5.0)
+    auto = wape(make_model("auto").cross_validation(y, X, h=168, windows=3, step=168))
+    histavg = wape(make_model("histavg", calibrated=False).cross_validation(
+        y, X, h=168, windows=3, step=168))
+    assert auto < histavg, f"auto {auto:.4f} vs histavg {histavg:.4f}"
