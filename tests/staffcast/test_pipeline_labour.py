@@ -50,7 +50,7 @@ def test_cn_standard_caps_weekly_hours_and_reports_overtime():
     compliance = pd.read_csv(io.StringIO(result.files()["labour_compliance.csv"]))
     # By hand: every hour worked on Saturday/Sunday is rest-day overtime at 2x, weekday
     # overtime (beyond 8 h a day, or 40 h a week) at 1.5x.
-    roster = result.roster.assign(weekday=result.roster["date"].dt.weekday)
+    roster = result.roster.assign(weekday=result.roster["date"].dt.day_of_week)
     weekend = roster[roster["weekday"] >= 5].groupby("agent_id")["paid_hours"].sum()
     daily = roster[roster["weekday"] < 5].groupby(["agent_id", "date"])["paid_hours"].sum()
     weekday_ot = (daily - 8).clip(lower=0).groupby(level="agent_id").sum()
