@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import threading
 import time
 import warnings
 from collections import defaultdict
@@ -447,9 +448,17 @@ def _solve_by_queue(model: ShiftModel, solver: str, clock: _Clock, gap: float) -
     workers = max(1, min(SOLVE_WORKERS, len(model.queues)))
     total_weight = sum(weight.values())
 
-    base = clock.left()
-    seconds = {q: base * workers * (0.5 * weight[q] / total_weight + 0.5 / len(weight))
-               for q in model.queues}
+    # Each queue's share is taken when it starts, of the time then left, so time a queue
+    # did not need goes to those after it.
+    waiting = {"weight": total_weight, "count": len(weight)}
+    lock = threading.Lock()
+
+    def budget_of(q: str) -> float:
+        with lock:
+            share = 0.5 * weight[q] / waiting["weight"] + 0.5 / waiting["count"]
+            waiting["weight"] -= weight[q]
+            waiting["count"] -= 1
+        return min(clock.left(), clock.left() * workers * share)
 
     def one(q: str) -> _Outcome:
         sub, relax = subs[q], relaxed[q]
@@ -458,7 +467,7 @@ def _solve_by_queue(model: ShiftModel, solver: str, clock: _Clock, gap: float) -
             if any(lam.values()) or any(use[q].get(c, 0.0) > n + 1e-6
                                         for c, n in shares[q].items()):
                 relax = None  # priced, or cut by its share: not this model's LP optimum
-        budget = _Clock(time.perf_counter(), min(time.perf_counter() + seconds[q],
+        budget = _Clock(time.perf_counter(), min(time.perf_counter() + budget_of(q),
                                                  clock.deadline))
         return _solve_whole(sub, solver, budget, gap, relaxed=relax)
 
