@@ -411,15 +411,30 @@ def _daily_reason(t: int, tours: _Tours, rules: Mapping[str, np.ndarray],
     return f"no agent left for this {tours.hours[t]:g} h shift on {date}"
 
 
-def _pairs(allowed: np.ndarray, cost: np.ndarray) -> list[tuple[int, int]]:
-    """Exact maximum-cardinality, minimum-cost matching of rows to columns on `allowed`."""
-    if not allowed.any():
+def _pairs(allowed: np.ndarray, cost: np.ndarray, row_key: np.ndarray | None = None,
+           col_key: np.ndarray | None = None) -> list[tuple[int, int]]:
+    """Exact maximum-cardinality, minimum-cost matching of rows to columns on `allowed`.
+
+    `row_key`/`col_key` (e.g. contract codes) split it into independent blocks: a row may
+    only take a column of its own key, so each block is matched alone, which is exact and
+    turns one n^3 problem into several smaller ones. Rows and columns with no allowed pair
+    are left out of the matrix for the same reason."""
+    if row_key is not None and col_key is not None:
+        out = []
+        for key in np.unique(row_key):
+            r, c = np.flatnonzero(row_key == key), np.flatnonzero(col_key == key)
+            block = np.ix_(r, c)
+            out += [(int(r[i]), int(c[j])) for i, j in _pairs(allowed[block], cost[block])]
+        return out
+    rows, cols = np.flatnonzero(allowed.any(axis=1)), np.flatnonzero(allowed.any(axis=0))
+    if not len(rows):
         return []
+    sub, sub_cost = allowed[np.ix_(rows, cols)], cost[np.ix_(rows, cols)]
     # Forbidden pairs cost more than any set of allowed pairs, so the optimum first matches
     # as many rows as possible, then minimises the soft cost among those matchings.
-    forbid = float(cost[allowed].max(initial=0.0)) * min(allowed.shape) + 1.0
-    rows, cols = linear_sum_assignment(np.where(allowed, cost, forbid))
-    return [(int(r), int(c)) for r, c in zip(rows, cols) if allowed[r, c]]
+    forbid = float(sub_cost[sub].max(initial=0.0)) * min(sub.shape) + 1.0
+    r, c = linear_sum_assignment(np.where(sub, sub_cost, forbid))
+    return [(int(rows[i]), int(cols[j])) for i, j in zip(r, c) if sub[i, j]]
 
 
 def _assign_week(frame: pd.DataFrame, days: pd.DatetimeIndex, agents: Sequence[Agent],
@@ -477,7 +492,7 @@ def _assign_week(frame: pd.DataFrame, days: pd.DatetimeIndex, agents: Sequence[A
 
     owner = np.full(n_t, -1)
     phase1 = np.flatnonzero(weekly)
-    for r, c in _pairs(allowed[phase1], cost[phase1]):
+    for r, c in _pairs(allowed[phase1], cost[phase1], t_contract[phase1], a_contract):
         owner[phase1[r]] = c
 
     # The agents' week so far, for phase 2.
@@ -526,7 +541,8 @@ def _assign_week(frame: pd.DataFrame, days: pd.DatetimeIndex, agents: Sequence[A
         # minimum weekly hours.
         soft = (preference_weight * prefers[:, d] + weekend_weight * 2.0 * is_weekend[d]
                 * weekend_days + 0.5 * (hours >= lo - eps))
-        for r, c in _pairs(ok, np.broadcast_to(soft, ok.shape).astype(float)):
+        for r, c in _pairs(ok, np.broadcast_to(soft, ok.shape).astype(float),
+                           t_contract[todays], a_contract):
             give(todays[r], c)
 
     taken = {tours.ids[t]: agents[owner[t]].agent_id for t in range(n_t) if owner[t] >= 0}

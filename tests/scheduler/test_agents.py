@@ -361,3 +361,22 @@ def test_single_shifts_are_pooled_onto_agents_within_their_hours():
     short = assign_agents(tours, agents[:1], min_rest_hours=11, max_consecutive_days=6)
     assert len(short.unassigned_tours) == 3
     assert "exceed their max weekly hours" in short.unassigned_tours["reason"].iloc[0]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(1, 7), st.integers(1, 7), st.integers(1, 3), st.integers(0, 10_000))
+def test_matching_by_contract_blocks_equals_the_whole_matching(n_rows, n_cols, n_keys, seed):
+    # Pairs are only allowed within a key (a contract), so matching block by block must give
+    # as many pairs at the same soft cost as one matching of the whole matrix.
+    from scheduler.agents import _pairs
+
+    rng = np.random.default_rng(seed)
+    row_key, col_key = rng.integers(0, n_keys, n_rows), rng.integers(0, n_keys, n_cols)
+    allowed = (rng.random((n_rows, n_cols)) < 0.6) & (row_key[:, None] == col_key[None, :])
+    cost = rng.integers(0, 5, (n_rows, n_cols)).astype(float)
+    whole = _pairs(allowed, cost)
+    blocks = _pairs(allowed, cost, row_key, col_key)
+    assert len(blocks) == len(whole)
+    assert sum(cost[r, c] for r, c in blocks) == pytest.approx(sum(cost[r, c] for r, c in whole))
+    assert all(allowed[r, c] for r, c in blocks)
+    assert len({r for r, _ in blocks}) == len({c for _, c in blocks}) == len(blocks)
