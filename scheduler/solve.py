@@ -86,6 +86,7 @@ class ScheduleResult:
     n_variables: int = 0
     n_constraints: int = 0
     quality: str = "good"
+    proven: bool = False
     solver_objective: float | None = None
 
     def __post_init__(self) -> None:
@@ -271,15 +272,30 @@ def solve(model: ShiftModel, *, solver: str = DEFAULT_SOLVER, time_limit_s: floa
                         message)
     # Judged on the written plan (breaks staggered, shortfall measured on the tours).
     written_gap = result.mip_gap if result.mip_gap is not None else mip_gap
-    if status == "optimal" and not outcome.proven and written_gap > gap + 1e-12:
-        result = dataclasses.replace(result, status="feasible", message=(
-            f"the written plan is {written_gap:.4f} from the LP bound, more than gap "
-            f"{gap:g}; {result.message}"))
-    if written_gap <= POOR_GAP or outcome.proven:
-        return result
-    return dataclasses.replace(result, quality="poor", message=(
-        f"POOR PLAN: {written_gap:.1%} above the LP bound (more than {POOR_GAP:.0%}); raise "
-        f"time_limit_s or simplify the rules; {result.message}"))
+    status, quality, message = judge_written(result.status, result.message, written_gap, gap,
+                                             outcome.proven)
+    return dataclasses.replace(result, status=status, quality=quality, message=message,
+                               proven=outcome.proven)
+
+
+def judge_written(status: str, message: str, written_gap: float | None, gap: float,
+                  proven: bool) -> tuple[str, str, str]:
+    """(status, quality, message) of a plan as written, `written_gap` its gap to the LP
+    bound: "optimal" only within `gap` (or `proven` by the solver), quality "poor" past
+    `POOR_GAP` unless proven; the message says why (once: the shift plan and then its
+    named roster are both judged by it)."""
+    if written_gap is None or status not in ("optimal", "feasible"):
+        return status, "good", message
+    if status == "optimal" and not proven and written_gap > gap + 1e-12:
+        status, message = "feasible", (f"the written plan is {written_gap:.4f} from the LP "
+                                       f"bound, more than gap {gap:g}; {message}")
+    if written_gap <= POOR_GAP or proven:
+        return status, "good", message
+    if message.startswith("POOR PLAN:"):  # judged poor already (the plan, then its roster)
+        return status, "poor", message
+    return status, "poor", (f"POOR PLAN: {written_gap:.1%} above the LP bound (more than "
+                            f"{POOR_GAP:.0%}); raise time_limit_s or simplify the rules; "
+                            f"{message}")
 
 
 @dataclass

@@ -33,7 +33,7 @@ from scheduler.plan import gap_to_bound, written_plan
 from scheduler.pooling import agent_skill_set, skill_label
 from scheduler.roster import activities_frame, roster_frame
 from scheduler.rules import ScheduleRules
-from scheduler.solve import POOR_GAP, solve
+from scheduler.solve import judge_written, solve
 from staffcast.config import Config, ConfigError, WeeklyHours
 from staffcast.errors import StaffcastError
 from staffcast.parallel import Engine, TaskFailure, problems_frame
@@ -249,9 +249,9 @@ def solve_schedule(requirement: pd.DataFrame, rules: ScheduleRules, *,
                               f"{len(unassigned)} tour(s) nobody could take: objective "
                               f"{written.objective:.6g}, {written.shortfall_agent_hours:g} "
                               "agent-hours short")
-    if summary["mip_gap"] is not None and summary["mip_gap"] > POOR_GAP:
-        # Judged on the written roster: unassigned tours can make a good plan a poor roster.
-        summary["quality"] = "poor"
+    # Judged again on the named roster: unassigned tours can make a good plan a poor roster.
+    summary["status"], summary["quality"], summary["message"] = judge_written(
+        summary["status"], summary["message"], summary["mip_gap"], gap, result.proven)
     if agents is not None:
         # Kept for readers of earlier summaries: the same figure as shortfall_agent_hours.
         summary["roster_shortfall_agent_hours"] = summary["shortfall_agent_hours"]

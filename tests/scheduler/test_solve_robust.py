@@ -282,3 +282,21 @@ def test_many_queues_are_solved_queue_by_queue_with_the_cap_split():
     whole = solve_lp(Columns.of(build_model(req, rules).problem), 60)
     assert result.lp_bound <= whole.objective + 1e-6 * abs(whole.objective)
     assert not math.isnan(result.mip_gap)
+
+
+@pytest.mark.parametrize(("status", "written_gap", "proven", "expected"), [
+    ("optimal", 0.004, False, ("optimal", "good")),
+    ("optimal", 0.02, False, ("feasible", "good")),   # the roster lost what the plan had
+    ("optimal", 0.08, False, ("feasible", "poor")),
+    ("optimal", 0.08, True, ("optimal", "good")),     # proven: far only from a loose bound
+    ("feasible", 0.08, False, ("feasible", "poor")),
+    ("error", None, False, ("error", "good")),
+])
+def test_written_plans_are_judged_on_their_own_gap(status, written_gap, proven, expected):
+    from scheduler.solve import judge_written
+
+    got_status, quality, message = judge_written(status, "m", written_gap, 0.005, proven)
+    assert (got_status, quality) == expected
+    # Judging the roster after its plan never says POOR PLAN twice.
+    again = judge_written(got_status, message, written_gap, 0.005, proven)
+    assert again[2].count("POOR PLAN:") == message.count("POOR PLAN:") <= 1
