@@ -1,16 +1,27 @@
 """Child process of `scheduler.mip.run_mip`: solve one MIP with HiGHS and keep the best plan
-on disk (`best.npy`, replaced atomically at every improvement) so the parent still has it
-when its watchdog kills this process. Reads model.npz, options.json and start.npy from the
-folder given as the only argument; writes result.json at the end.
+on disk (`best.npy`, replaced atomically at every improvement) and the best dual bound
+(`bound.json`, at most every `BOUND_EVERY_S`) so the parent still has both when its watchdog
+kills this process. Reads model.npz, options.json and start.npy from the folder given as the
+only argument; writes result.json at the end.
 """
 
 import json
 import os
 import sys
+import time
 from pathlib import Path
 
 import highspy
 import numpy as np
+
+
+BOUND_EVERY_S = 0.25
+
+
+def _write_atomic(folder: Path, name: str, text: str) -> None:
+    tmp = folder / f"{name}.tmp"
+    tmp.write_text(text)
+    os.replace(tmp, folder / name)
 
 
 def _save_best(folder: Path, x: np.ndarray) -> None:
@@ -49,6 +60,16 @@ def main(folder: Path) -> None:
             _save_best(folder, event.data_out.mip_solution)
 
     highs.cbMipImprovingSolution.subscribe(improved)
+    dual = {"bound": -float("inf"), "written": 0.0}
+
+    def progress(event) -> None:
+        value = float(event.data_out.mip_dual_bound)
+        now = time.monotonic()
+        if np.isfinite(value) and value > dual["bound"] and now - dual["written"] >= BOUND_EVERY_S:
+            dual["bound"], dual["written"] = value, now
+            _write_atomic(folder, "bound.json", json.dumps({"bound": value}))
+
+    highs.cbMipInterrupt.subscribe(progress)
     start_path = folder / "start.npy"
     if start_path.is_file():
         start = np.load(start_path)
@@ -71,9 +92,8 @@ def main(folder: Path) -> None:
             _save_best(folder, x)
     bound = float(info.mip_dual_bound) if np.isfinite(info.mip_dual_bound) else None
     # Atomic, like best.npy: the watchdog may kill this process at any instruction.
-    (folder / "result.tmp").write_text(json.dumps({
+    _write_atomic(folder, "result.json", json.dumps({
         "status": name, "bound": bound, "message": highs.modelStatusToString(status)}))
-    os.replace(folder / "result.tmp", folder / "result.json")
 
 
 def _solution(values: np.ndarray) -> "highspy.HighsSolution":

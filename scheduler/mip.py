@@ -193,7 +193,8 @@ class MipOutcome:
     """A MIP step's result. `status`: "optimal" (proven within its gap), "stopped" (a work
     or time limit ended it with a plan), "killed" (the watchdog ended it; `x` is the best
     plan it had reported), "noplan", "infeasible" or "error". `bound` is the solver's dual
-    bound when it reported one."""
+    bound (objective units, a lower bound on every plan within these column bounds) when it
+    reported one, also the last one it streamed before a kill."""
 
     status: str
     x: np.ndarray | None
@@ -238,6 +239,10 @@ def run_mip(cols: Columns, *, lower: np.ndarray, upper: np.ndarray,
             result = json.loads((folder / "result.json").read_text())
         x = np.load(folder / "best.npy") if (folder / "best.npy").is_file() else None
         bound = result.get("bound")
+        if bound is None and (folder / "bound.json").is_file():
+            bound = json.loads((folder / "bound.json").read_text())["bound"]
+        if bound is not None:
+            bound += cols.offset  # the child solves without the constant term
         if killed:
             return MipOutcome("killed", x, None if x is None else cols.objective(x), bound,
                               seconds, f"the solver overran its {time_limit_s:.0f} s and was "

@@ -284,9 +284,9 @@ def _by_day(req: pd.DataFrame, sl: np.ndarray) -> dict[str, float]:
     return {str(d): float(r.ws / r.w) for d, r in sums.iterrows()}
 
 
-def gap_to_bound(objective: float, lp_bound: float | None) -> float | None:
-    """Relative gap of `objective` above the LP bound: max(0, (objective - bound) /
+def gap_to_bound(objective: float, bound: float | None) -> float | None:
+    """Relative gap of `objective` above a lower `bound`: max(0, (objective - bound) /
     |objective|); None without a bound."""
-    if lp_bound is None or not math.isfinite(lp_bound):
+    if bound is None or not math.isfinite(bound):
         return None
-    return max(0.0, (objective - lp_bound) / max(abs(objective), 1e-9))
+    return max(0.0, (objective - bound) / max(abs(objective), 1e-9))

@@ -66,9 +66,12 @@ class ScheduleResult:
 
     Every figure describes the plan as written (`tours`, after breaks are staggered):
     `objective` is recomputed from it (see `scheduler.plan.written_plan` for the formula),
-    `mip_gap` is that objective's gap to `lp_bound`, and `coverage` counts agents at the
+    `mip_gap` is that objective's gap to `bound`, and `coverage` counts agents at the
     resolution of the activities. `solver_objective` is the solver's own value for the
-    same plan, kept for comparison."""
+    same plan, kept for comparison. `lp_bound` is the LP relaxation's optimum; `bound` the
+    best proven lower bound on any plan (the LP bound, raised by the solver's branch and
+    bound when it proved more), so `mip_gap` is an upper bound on how far the plan is from
+    the best possible one."""
 
     status: str
     objective: float | None
@@ -88,6 +91,7 @@ class ScheduleResult:
     quality: str = "good"
     proven: bool = False
     solver_objective: float | None = None
+    bound: float | None = None
 
     def __post_init__(self) -> None:
         if self.status not in STATUSES:
@@ -97,11 +101,17 @@ class ScheduleResult:
     def has_plan(self) -> bool:
         return self.status in ("optimal", "feasible")
 
+    @property
+    def best_bound(self) -> float | None:
+        """The best proven lower bound: `bound`, or `lp_bound` when nothing proved more."""
+        known = [b for b in (self.lp_bound, self.bound) if b is not None]
+        return max(known) if known else None
+
     def summary(self) -> dict[str, Any]:
         """JSON-ready headline figures."""
         return {
             "status": self.status, "objective": self.objective, "lp_bound": self.lp_bound,
-            "mip_gap": self.mip_gap, "solver_objective": self.solver_objective,
+            "bound": self.best_bound, "mip_gap": self.mip_gap, "solver_objective": self.solver_objective,
             "solve_seconds": round(self.solve_seconds, 3),
             "solver": self.solver, "message": self.message, "paid_hours": self.paid_hours,
             "labour_cost": round(self.labour_cost, 4),
@@ -254,22 +264,27 @@ def solve(model: ShiftModel, *, solver: str = DEFAULT_SOLVER, time_limit_s: floa
                              "raise time_limit_s", solver, clock.elapsed(), outcome.lp_bound)
     _apply(model, outcome.plan)
     lp_bound = outcome.lp_bound
+    bound = max(lp_bound, outcome.bound) if outcome.bound is not None else lp_bound
     objective = float(pulp.value(model.problem.objective))
-    mip_gap = max(0.0, (objective - lp_bound) / max(abs(objective), 1e-9))
+    mip_gap = max(0.0, (objective - bound) / max(abs(objective), 1e-9))
+    which = "LP bound" if bound <= lp_bound else "best bound"
     how = "steps: " + "; ".join(outcome.steps)
     if outcome.watchdog:
         how += "; the solver overran the time limit and was stopped by the watchdog"
     if mip_gap <= gap + 1e-12:
-        status, message = "optimal", f"within gap {gap:g} of the LP bound; {how}"
+        status, message = "optimal", f"within gap {gap:g} of the {which}; {how}"
     elif outcome.proven:
         status, message = "optimal", (f"proven within gap {gap:g} by the solver's own bound "
-                                      f"({mip_gap:.4f} above the looser LP bound); {how}")
+                                      f"({mip_gap:.4f} above the {which}); {how}")
     else:
         status, message = "feasible", (f"stopped after {clock.elapsed():.1f} s of the "
                                        f"{time_limit_s:g} s limit with gap {mip_gap:.4f} "
-                                       f"to the LP bound; {how}")
-    result = _read_plan(model, status, objective, lp_bound, mip_gap, clock.elapsed(), solver,
-                        message)
+                                       f"to the {which}; {how}")
+    if bound > lp_bound:
+        message += (f"; lower bound {bound:.6g} proven by branch and bound (LP relaxation "
+                    f"{lp_bound:.6g})")
+    result = _read_plan(model, status, objective, lp_bound, bound, mip_gap, clock.elapsed(),
+                        solver, message)
     # Judged on the written plan (breaks staggered, shortfall measured on the tours).
     written_gap = result.mip_gap if result.mip_gap is not None else mip_gap
     status, quality, message = judge_written(result.status, result.message, written_gap, gap,
@@ -280,20 +295,20 @@ def solve(model: ShiftModel, *, solver: str = DEFAULT_SOLVER, time_limit_s: floa
 
 def judge_written(status: str, message: str, written_gap: float | None, gap: float,
                   proven: bool) -> tuple[str, str, str]:
-    """(status, quality, message) of a plan as written, `written_gap` its gap to the LP
-    bound: "optimal" only within `gap` (or `proven` by the solver), quality "poor" past
+    """(status, quality, message) of a plan as written, `written_gap` its gap to the best
+    proven bound: "optimal" only within `gap` (or `proven` by the solver), quality "poor" past
     `POOR_GAP` unless proven; the message says why (once: the shift plan and then its
     named roster are both judged by it)."""
     if written_gap is None or status not in ("optimal", "feasible"):
         return status, "good", message
     if status == "optimal" and not proven and written_gap > gap + 1e-12:
-        status, message = "feasible", (f"the written plan is {written_gap:.4f} from the LP "
+        status, message = "feasible", (f"the written plan is {written_gap:.4f} from the "
                                        f"bound, more than gap {gap:g}; {message}")
     if written_gap <= POOR_GAP or proven:
         return status, "good", message
     if message.startswith("POOR PLAN:"):  # judged poor already (the plan, then its roster)
         return status, "poor", message
-    return status, "poor", (f"POOR PLAN: {written_gap:.1%} above the LP bound (more than "
+    return status, "poor", (f"POOR PLAN: {written_gap:.1%} above the bound (more than "
                             f"{POOR_GAP:.0%}); raise time_limit_s or simplify the rules; "
                             f"{message}")
 
@@ -312,7 +327,8 @@ class _Clock:
 
 @dataclass
 class _Outcome:
-    """A solve path's result: `plan` maps variable names to values (None without a plan)."""
+    """A solve path's result: `plan` maps variable names to values (None without a plan);
+    `bound` a proven lower bound better than `lp_bound` when branch and bound found one."""
 
     plan: dict[str, float] | None
     lp_bound: float | None
@@ -321,6 +337,7 @@ class _Outcome:
     watchdog: bool = False
     status: str = ""
     message: str = ""
+    bound: float | None = None
 
 
 def _solve_whole(model: ShiftModel, solver: str, clock: _Clock, gap: float,
@@ -339,6 +356,7 @@ def _solve_whole(model: ShiftModel, solver: str, clock: _Clock, gap: float,
 
     steps: list[str] = []
     proven = watchdog = False
+    bound = None
     run = _run_highs if solver == "highs" else _run_cbc
     status = ""
     best = _complete(cols, _round_within_caps(model, cols, relaxed.x), clock.left())
@@ -361,16 +379,19 @@ def _solve_whole(model: ShiftModel, solver: str, clock: _Clock, gap: float,
         status = out.status
         if out.x is not None and (best is None or out.objective < cols.objective(best) - 1e-9):
             best = out.x
+        if out.bound is not None and out.bound > lp_bound:
+            bound = out.bound  # the full model's dual bound holds for every plan
         if best is not None:
             objective = cols.objective(best)
             proven = (out.status == "optimal" and out.bound is not None
                       and objective - out.bound <= gap * max(abs(objective), 1e-9))
             steps.append(f"full model {gap_of(best):.2%} ({out.seconds:.1f} s, {out.status})")
     if best is None:
-        return _Outcome(None, lp_bound, steps, status=status)
+        return _Outcome(None, lp_bound, steps, status=status, bound=bound)
     exact = _complete(cols, best, clock.left()) if clock.left() > 0.5 else None
     best = exact if exact is not None else best
-    return _Outcome(dict(zip(cols.names, best)), lp_bound, steps, proven, watchdog)
+    return _Outcome(dict(zip(cols.names, best)), lp_bound, steps, proven, watchdog,
+                    bound=bound)
 
 
 def _headcount_use(model: ShiftModel, values: Callable[[pulp.LpVariable], float]
@@ -490,6 +511,7 @@ def _solve_by_queue(model: ShiftModel, solver: str, clock: _Clock, gap: float) -
     plan: dict[str, float] = {}
     watchdog = False
     order = sorted(model.queues, key=lambda q: -weight[q])
+    proven_sum = 0.0
     with ThreadPoolExecutor(max_workers=workers) as pool:
         for q, outcome in zip(order, pool.map(one, order)):
             if outcome.plan is None:
@@ -497,8 +519,11 @@ def _solve_by_queue(model: ShiftModel, solver: str, clock: _Clock, gap: float) -
                                 message=f"queue {q!r}: {outcome.message or 'no integer plan'}")
             plan.update(outcome.plan)
             watchdog |= outcome.watchdog
-    proven = False
-    return _Outcome(plan, best_bound, steps, proven, watchdog)
+            proven_sum += max(outcome.lp_bound, outcome.bound or -math.inf)
+    # Without a headcount cap the queues are independent models, so the sum of their own
+    # proven bounds is a bound on the whole; with one, only the Lagrangian bound holds.
+    bound = proven_sum if not capped and proven_sum > best_bound else None
+    return _Outcome(plan, best_bound, steps, False, watchdog, bound=bound)
 
 
 def _run_highs(model: ShiftModel, cols: Columns, **kwargs) -> MipOutcome:
@@ -683,7 +708,8 @@ def _round_within_caps(model: ShiftModel, cols: Columns, lp_x: np.ndarray) -> np
 
 
 def _read_plan(model: ShiftModel, status: str, objective: float, lp_bound: float,
-               mip_gap: float, seconds: float, solver: str, message: str) -> ScheduleResult:
+               bound: float, mip_gap: float, seconds: float, solver: str,
+               message: str) -> ScheduleResult:
     """The solved model as the plan that is written: tours with breaks staggered against
     the requirement, and every figure (objective, gap, coverage, shortfall, service level)
     measured on those tours. `objective` and `mip_gap` are the solver's; they are replaced
@@ -702,7 +728,8 @@ def _read_plan(model: ShiftModel, status: str, objective: float, lp_bound: float
                     + _shortfall_causes(model, tours))
     return ScheduleResult(
         status=status, objective=written.objective, lp_bound=lp_bound,
-        mip_gap=gap_to_bound(written.objective, lp_bound), solve_seconds=seconds,
+        bound=bound if bound > lp_bound else None,
+        mip_gap=gap_to_bound(written.objective, bound), solve_seconds=seconds,
         solver=solver, message=message, tours=tours, coverage=written.coverage,
         paid_hours=written.paid_hours, labour_cost=written.labour_cost,
         shortfall_agent_hours=written.shortfall_agent_hours,

@@ -234,7 +234,7 @@ def solve_schedule(requirement: pd.DataFrame, rules: ScheduleRules, *,
     unassigned = assignment.unassigned_tours
     written = written_plan(model, assignment.roster)
     summary.update(
-        objective=written.objective, mip_gap=gap_to_bound(written.objective, result.lp_bound),
+        objective=written.objective, mip_gap=gap_to_bound(written.objective, result.best_bound),
         paid_hours=written.paid_hours, labour_cost=round(written.labour_cost, 4),
         shortfall_agent_hours=round(written.shortfall_agent_hours, 4),
         service_level_by_day=written.service_level_by_day,

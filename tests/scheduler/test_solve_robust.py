@@ -206,6 +206,37 @@ def test_plan_far_from_a_loose_bound_but_proven_best_is_not_poor():
     assert result.quality == "good" and result.summary()["quality"] == "good"
 
 
+def test_the_bound_branch_and_bound_proves_replaces_the_loose_lp_bound():
+    result = solve(_odd_cycle(), solver="highs", time_limit_s=20, gap=0.005)
+    summary = result.summary()
+    # Two whole shifts of cost 9 are the best plan: the solver proves 18, the LP says 13.5.
+    assert summary["lp_bound"] == pytest.approx(13.5)
+    assert summary["bound"] == pytest.approx(18)
+    assert summary["mip_gap"] == pytest.approx(0, abs=1e-9)
+
+
+def test_independent_queues_add_up_their_proven_bounds():
+    # Three queues, each an odd cycle, no shared cap: solved one by one, each proven at 18,
+    # so the whole is proven at 54 although its LP says 40.5.
+    from scheduler import solve as solve_module
+
+    one = _odd_cycle().requirement
+    req = pd.concat([one.assign(unique_id=f"q{i}") for i in range(3)], ignore_index=True)
+    req["unique_id"] = req["unique_id"].astype("string")
+    model = build_model(req, _odd_cycle().rules)
+    saved = solve_module.DECOMPOSE_ABOVE
+    solve_module.DECOMPOSE_ABOVE = 0
+    try:
+        result = solve(model, solver="highs", time_limit_s=30, gap=0.005)
+    finally:
+        solve_module.DECOMPOSE_ABOVE = saved
+    assert "queues solved one by one" in result.message
+    assert result.objective == pytest.approx(54) and result.lp_bound == pytest.approx(40.5)
+    assert result.best_bound == pytest.approx(54)
+    assert result.mip_gap == pytest.approx(0, abs=1e-9)
+    assert result.quality == "good"
+
+
 def test_plan_far_from_the_bound_unproven_is_written_and_flagged_poor():
     # Half a second leaves no room for the full model, so nothing proves the plan.
     result = solve(_odd_cycle(), solver="highs", time_limit_s=0.5, gap=0.005)
@@ -281,6 +312,8 @@ def test_many_queues_are_solved_queue_by_queue_with_the_cap_split():
     # The Lagrangian bound is a bound: never above the full model's LP optimum.
     whole = solve_lp(Columns.of(build_model(req, rules).problem), 60)
     assert result.lp_bound <= whole.objective + 1e-6 * abs(whole.objective)
+    # Queues cut to a share of a cap prove bounds of their share only: not summed.
+    assert result.best_bound <= whole.objective + 1e-6 * abs(whole.objective)
     assert not math.isnan(result.mip_gap)
 
 
