@@ -51,23 +51,30 @@ def main(folder: Path) -> None:
     lp.integrality_ = [highspy.HighsVarType.kInteger if i else highspy.HighsVarType.kContinuous
                        for i in data["integer"]]
     highs.passModel(lp)
+    cost = data["cost"]
+    # Plans are valued at their own cost: after presolve HiGHS can report objectives of its
+    # reduced problem, a constant away from the model's (seen with HiGHS 1.16).
     best = {"objective": float("inf")}
 
     def improved(event) -> None:
-        value = float(event.data_out.objective_function_value)
+        x = np.asarray(event.data_out.mip_solution, dtype=float)
+        value = float(cost @ x)
         if value < best["objective"]:
             best["objective"] = value
-            _save_best(folder, event.data_out.mip_solution)
+            _save_best(folder, x)
 
     highs.cbMipImprovingSolution.subscribe(improved)
     dual = {"bound": -float("inf"), "written": 0.0}
 
     def progress(event) -> None:
-        value = float(event.data_out.mip_dual_bound)
+        # The solver's primal and dual bounds share one space, so their difference holds
+        # for the incumbent, whose own cost is known (the improving callback runs first).
+        bound = _bound(best["objective"], event.data_out.mip_primal_bound,
+                       event.data_out.mip_dual_bound)
         now = time.monotonic()
-        if np.isfinite(value) and value > dual["bound"] and now - dual["written"] >= BOUND_EVERY_S:
-            dual["bound"], dual["written"] = value, now
-            _write_atomic(folder, "bound.json", json.dumps({"bound": value}))
+        if bound is not None and bound > dual["bound"] and now - dual["written"] >= BOUND_EVERY_S:
+            dual["bound"], dual["written"] = bound, now
+            _write_atomic(folder, "bound.json", json.dumps({"bound": bound}))
 
     highs.cbMipInterrupt.subscribe(progress)
     start_path = folder / "start.npy"
@@ -75,7 +82,7 @@ def main(folder: Path) -> None:
         start = np.load(start_path)
         highs.setSolution(_solution(start))
         _save_best(folder, start)
-        best["objective"] = float(data["cost"] @ start)
+        best["objective"] = float(cost @ start)
     highs.run()
     status = highs.getModelStatus()
     info = highs.getInfo()
@@ -86,14 +93,24 @@ def main(folder: Path) -> None:
                 highspy.HighsModelStatus.kIterationLimit: "stopped",
                 highspy.HighsModelStatus.kInterrupt: "stopped"}
     name = statuses.get(status, "error")
+    bound = None
     if info.primal_solution_status == 2:  # kSolutionStatusFeasible
         x = np.asarray(highs.getSolution().col_value, dtype=float)
-        if float(data["cost"] @ x) < best["objective"] - 1e-9:
+        bound = _bound(float(cost @ x), info.objective_function_value, info.mip_dual_bound)
+        if float(cost @ x) < best["objective"] - 1e-9:
             _save_best(folder, x)
-    bound = float(info.mip_dual_bound) if np.isfinite(info.mip_dual_bound) else None
     # Atomic, like best.npy: the watchdog may kill this process at any instruction.
     _write_atomic(folder, "result.json", json.dumps({
         "status": name, "bound": bound, "message": highs.modelStatusToString(status)}))
+
+
+def _bound(objective: float, primal: float, dual: float) -> float | None:
+    """The dual bound in the model's own objective: `objective` (a plan's cost) minus the
+    solver's primal-dual distance for that plan; None unless all three are known."""
+    values = (objective, float(primal), float(dual))
+    if not all(np.isfinite(v) for v in values):
+        return None
+    return min(objective, objective - (values[1] - values[2]))
 
 
 def _solution(values: np.ndarray) -> "highspy.HighsSolution":

@@ -333,3 +333,17 @@ def test_written_plans_are_judged_on_their_own_gap(status, written_gap, proven, 
     # Judging the roster after its plan never says POOR PLAN twice.
     again = judge_written(got_status, message, written_gap, 0.005, proven)
     assert again[2].count("POOR PLAN:") == message.count("POOR PLAN:") <= 1
+
+
+@pytest.mark.parametrize(("objective", "primal", "dual", "expected"), [
+    (66549.0, 61941.0, 61941.0, 66549.0),   # HiGHS 1.16 after presolve: reduced-space values
+    (100.0, 100.0, 90.0, 90.0),             # consistent spaces: the dual bound itself
+    (100.0, 95.0, 90.0, 95.0),              # the plan is 5 above the dual bound in any space
+    (100.0, math.inf, 90.0, None),          # no incumbent reported: nothing to anchor
+    (100.0, 100.0, -math.inf, None),
+])
+def test_the_worker_reports_the_bound_in_the_models_own_objective(objective, primal, dual,
+                                                                  expected):
+    from scheduler._mip_worker import _bound
+
+    assert _bound(objective, primal, dual) == expected
