@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from scheduler.solve import DEFAULT_SOLVER
-from staffcast.config import Config, dump_resolved
+from staffcast.config import Config, dump_resolved, with_forecast
 from staffcast.config import load_config as _load_config
 from staffcast.errors import StaffcastError
 from staffcast.parallel import Engine, TaskFailure, problems_frame
@@ -168,7 +168,8 @@ def forecast(history: pd.DataFrame, *, config: ConfigLike = None, horizon: int |
         calendar = load_calendar(config=config)
     calendar = calendar_for(calendar, history, horizon)
     many = forecast_many(history, horizon=horizon, models=[model], calendar=calendar,
-                         queue_settings=config.queue, engine=engine, timezone=config.timezone)
+                         queue_settings=config.queue, engine=engine, timezone=config.timezone,
+                         params=config.forecast.models)
     _check_lost(many.failures, strict)
     return many.predicted
 
@@ -188,7 +189,8 @@ def backtest(history: pd.DataFrame, *, models: Sequence[str] = ("snaive", "auto"
     calendar = calendar_for(calendar, history, 0)
     forecasts, metrics, failures = backtest_many(
         history, models=models, horizon=horizon, windows=windows, step=step,
-        calendar=calendar, queue_settings=config.queue, engine=engine)
+        calendar=calendar, queue_settings=config.queue, engine=engine,
+        params=config.forecast.models)
     _check_lost(failures, strict)
     return forecasts, metrics
 
@@ -230,9 +232,7 @@ def _agents(agents: AgentsLike, config: Config) -> tuple[tuple[Any, ...] | None,
 
 
 def _resolved(config: Config, settings: Mapping[str, Any], header: str) -> str:
-    raw = dict(config.raw)
-    raw["forecast"] = {**dict(raw.get("forecast") or {}), **settings}
-    return header + dump_resolved(dataclasses.replace(config, raw=raw))
+    return dump_resolved(with_forecast(config, **settings), header)
 
 
 @dataclass(frozen=True)

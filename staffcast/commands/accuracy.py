@@ -271,7 +271,7 @@ def morning_fitted(config: Config, history: pd.DataFrame, calendar, day: pd.Time
             "day in the store (--store)")
     horizon = int(np.ceil((day + _DAY - (before["ds"].max() + step)) / _HOUR))
     predicted = forecast(before, horizon=horizon, models=[model], calendar=calendar,
-                         queue_settings=config.queue)
+                         queue_settings=config.queue, params=config.forecast.models)
     return predicted[predicted["ds"] >= day].reset_index(drop=True)
 
 

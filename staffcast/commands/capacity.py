@@ -101,14 +101,9 @@ def capacity_command(config_path: Path, history_path: Path, calendar_path: Path 
 
 
 def _with_start(config, start: dt.date):
-    import dataclasses
+    from staffcast.capacity_config import with_plan
 
-    from staffcast.capacity_config import PlanSettings
-    from staffcast.config import build
-
-    raw_plan = {**dict(config.raw["plan"]), "start": start}
-    plan = build(PlanSettings, raw_plan, "--start")
-    return dataclasses.replace(config, plan=plan, raw={**config.raw, "plan": raw_plan})
+    return with_plan(config, "--start", start=start)
 
 
 def _load(config, history_path: Path, calendar_path: Path | None, weeks: int | None):
