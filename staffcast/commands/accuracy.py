@@ -28,6 +28,7 @@ from staffcast.store import (
     RunStore,
     default_store_path,
 )
+from tableio.reader import read_table
 
 _PATH = click.Path(dir_okay=False, path_type=Path)
 _EXISTING = click.Path(exists=True, dir_okay=False, path_type=Path)
@@ -204,10 +205,8 @@ def _full_days(frame: pd.DataFrame, queues: list[str]) -> bool:
 
 def morning_from_file(path: Path, day: pd.Timestamp, model: str | None) -> pd.DataFrame:
     """The day's rows of a forecast CSV (the forecast contract)."""
-    try:
-        frame = pd.read_csv(path, dtype={"unique_id": "string", "model": "string"})
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise StaffcastError(f"{path}: not a readable CSV: {' '.join(str(exc).split())}") from exc
+    frame = read_table(path, "forecast file", error=StaffcastError, text=False).frame
+    frame = frame.astype({c: "string" for c in ("unique_id", "model") if c in frame.columns})
     if "ds" not in frame.columns:
         raise StaffcastError(f"{path}: missing column 'ds'; a forecast CSV has unique_id, ds, "
                              "model, yhat and the bands")

@@ -1,0 +1,157 @@
+"""Reading table files: see the package docstring (`tableio`)."""
+
+
+from __future__ import annotations
+
+import reprlib
+import zoneinfo
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from tableio.errors import TableError
+
+PARQUET_SUFFIXES = (".parquet", ".pq")
+
+
+@dataclass(frozen=True)
+class Table:
+    """A table as read: `frame` (CSV: every cell text, blanks ""; Parquet: the file's
+    types), `source` (the path, for messages) and `lines` (True: row i is CSV line i + 2;
+    False: 1-based data row i + 1). `renamed` maps our column names to the file's."""
+
+    frame: pd.DataFrame
+    source: str
+    lines: bool
+    renamed: Mapping[str, str] = field(default_factory=dict)
+
+    def column_name(self, column: str) -> str:
+        """The file's own name of contract column `column` (as mapped by `columns=`)."""
+        return self.renamed.get(column, column)
+
+
+def position(lines: bool) -> str:
+    """What a row number counts: "CSV line" (header = line 1) or "data row (1-based)"."""
+    return "CSV line" if lines else "data row (1-based)"
+
+
+def row_numbers(positions: Sequence[int], lines: bool) -> list[int]:
+    """0-based row positions as the numbers a user finds them by (see `position`)."""
+    return [int(p) + (2 if lines else 1) for p in positions]
+
+
+def _plain(value: Any) -> Any:
+    return str(value) if isinstance(value, pd.Timestamp) else value
+
+
+def bad_values(source: str, column: str, rule: str, positions: np.ndarray,
+               values: Sequence[Any], lines: bool, error: type[Exception] = TableError
+               ) -> Exception:
+    """The error for the rows at `positions` breaking `rule` in `column`: the first one in
+    full, then how many rows break it and (shortened) which ones and their values."""
+    nums = row_numbers(positions, lines)
+    msg = f"{source}: {position(lines)} {nums[0]}, column {column!r}: {rule}, got {values[0]!r}"
+    if len(nums) > 1:
+        msg += (f" ({len(nums)} rows break this rule: {position(lines).split(' (')[0]}s "
+                f"{reprlib.repr(nums)}, values {reprlib.repr([_plain(v) for v in values])})")
+    return error(msg)
+
+
+def parse_column_map(text: str | Sequence[str] | None, valid: Sequence[str], *,
+                     option: str = "--columns", error: type[Exception] = TableError
+                     ) -> dict[str, str]:
+    """`"queue=skill_name,arrived_at=created"` (or several such strings) -> {our name:
+    the file's name}; our names must be among `valid`. `option` names the setting in
+    errors."""
+    if not text:
+        return {}
+    parts = [text] if isinstance(text, str) else list(text)
+    out: dict[str, str] = {}
+    for part in parts:
+        for item in str(part).split(","):
+            item = item.strip()
+            if not item:
+                continue
+            ours, sep, theirs = item.partition("=")
+            ours, theirs = ours.strip(), theirs.strip()
+            if not sep or not theirs:
+                raise error(f"{option}: each mapping must look like "
+                            f"{valid[0]}=their_name, got {item!r}")
+            if ours not in valid:
+                raise error(f"{option}: unknown column {ours!r}; valid: {', '.join(valid)}")
+            out[ours] = theirs
+    return out
+
+
+def _read_csv(path: Path, error: type[Exception], text: bool, header_hint: str
+              ) -> pd.DataFrame:
+    options: dict[str, Any] = (dict(dtype=str, keep_default_na=False, skipinitialspace=True)
+                               if text else {})
+    try:
+        return pd.read_csv(path, encoding="utf-8-sig", **options)
+    except pd.errors.EmptyDataError as exc:
+        raise error(f"{path}: empty file; expected a {header_hint or 'CSV header'}") from exc
+    except pd.errors.ParserError as exc:
+        raise error(f"{path}: not a readable CSV: {' '.join(str(exc).split())}") from exc
+    except UnicodeDecodeError as exc:
+        raise error(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start}); save the "
+                    "file as UTF-8") from exc
+
+
+def read_table(path: str | Path, what: str, *, error: type[Exception] = TableError,
+               columns: Mapping[str, str] | None = None, parquet: bool = False,
+               text: bool = True, header_hint: str = "", not_found: str = "") -> Table:
+    """Read the table file at `path` (`what` names it in errors: "history file").
+
+    CSV cells are text ("" for a blank) unless `text` is False (pandas' own types and
+    NaN for blanks, for files staffcast wrote itself); `parquet` also accepts .parquet/.pq
+    files. `columns` maps contract names to the file's (vendor) names: those columns are
+    renamed to ours, and a mapped name the file lacks is an error. `header_hint` says what
+    the header of an empty file should hold; `not_found` is added to a missing file's
+    message. Errors are raised as `error`.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise error(f"{path}: {what} not found{not_found}")
+    if parquet and path.suffix.lower() in PARQUET_SUFFIXES:
+        try:
+            frame, lines = pd.read_parquet(path), False
+        except (OSError, ValueError) as exc:
+            raise error(f"{path}: cannot read as Parquet: {exc}") from exc
+    else:
+        frame, lines = _read_csv(path, error, text, header_hint), True
+    renamed = dict(columns or {})
+    if renamed:
+        absent = {ours: theirs for ours, theirs in renamed.items() if theirs not in frame.columns}
+        if absent:
+            ours, theirs = next(iter(absent.items()))
+            raise error(f"{path}: no column {theirs!r} (mapped to {ours}); found "
+                        f"{', '.join(map(str, frame.columns)) or 'none'}")
+        clash = [ours for ours, theirs in renamed.items()
+                 if ours in frame.columns and theirs != ours]
+        if clash:
+            raise error(f"{path}: has a column {clash[0]!r} of its own and {renamed[clash[0]]!r} "
+                        f"mapped to it; map only one of them")
+        frame = frame.rename(columns={theirs: ours for ours, theirs in renamed.items()})
+    return Table(frame, str(path), lines, renamed)
+
+
+def check_timezone(name: Any, where: str = "timezone", error: type[Exception] = TableError
+                   ) -> zoneinfo.ZoneInfo | None:
+    """The IANA zone `name` (e.g. "Asia/Shanghai"), None for None/""; an unknown name is
+    `error`."""
+    if name is None or str(name).strip() == "":
+        return None
+    try:
+        return zoneinfo.ZoneInfo(str(name).strip())
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise error(f"{where}: unknown time zone {name!r}; use an IANA name such as "
+                    "'Asia/Shanghai', 'Europe/Berlin' or 'UTC'") from None
+
+
+__all__ = ["PARQUET_SUFFIXES", "Table", "TableError", "bad_values", "check_timezone",
+           "parse_column_map", "position", "read_table", "row_numbers"]
