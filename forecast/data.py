@@ -25,12 +25,12 @@ import pandas as pd
 
 from tableio.reader import bad_values as _table_bad_values
 from tableio.reader import check_timezone as _check_timezone
+from tableio.reader import parse_timestamps
 from tableio.reader import position as _pos_label
 from tableio.reader import read_table as _read
 from tableio.reader import row_numbers as _numbers
 
 from .errors import InputError, InputNote
-from .sanity import check_day_first
 
 # Opening hours as plain builtins (the same shape as staffcast.config.WeeklyHours, which
 # forecast/ must not import): one tuple per weekday, Monday first, of (start_minute,
@@ -50,7 +50,6 @@ COUNT_COLUMNS = ("answered", "abandoned")
 MEAN_COLUMNS = ("aht_s", "asa_s")
 MAX_HANDLE_S = 86400.0  # a mean handle or wait time over 24 h is a unit or export error
 _HOUR = pd.Timedelta(hours=1)
-_OFFSET = r"(?:T|\s)\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(Z|[+-]\d{2}:?\d{2})$"
 
 
 def open_hours_mask(ds: Any, weekly_hours: WeeklyHours, step_minutes: int = 60) -> np.ndarray:
@@ -140,73 +139,8 @@ def _check_fill_missing(fill_missing: Any) -> None:
 
 def _parse_timestamps(values: pd.Series, source: str, column: str, lines: bool,
                       timezone: zoneinfo.ZoneInfo | None = None) -> pd.Series:
-    """Naive local wall-clock timestamps from a text or datetime column.
-
-    With `timezone`, offset-aware values (`...Z`, `+08:00`) are converted to that zone's
-    wall clock, row by row (so a daylight-saving zone's two offsets are fine), and naive
-    values are taken as already local. Without it, a column that is tz-aware in one zone
-    (one UTC offset for text) is converted once to naive wall-clock time in that zone; rows
-    with differing offsets, or with and without an offset, are an error naming the rows,
-    since their wall-clock times cannot be lined up without knowing the queue's zone.
-    """
-    zone_hint = "; or set timezone: in the config (--timezone) to convert them to one zone"
-    if isinstance(values.dtype, pd.DatetimeTZDtype):
-        parsed = (values.dt.tz_convert(timezone) if timezone is not None else values)
-        parsed = parsed.dt.tz_localize(None)
-    elif pd.api.types.is_datetime64_dtype(values.dtype):
-        parsed = values
-    else:
-        text = values.astype("string").str.strip()
-        blank = (text.isna() | (text == "")).to_numpy(dtype=bool)
-        if blank.any():
-            pos = np.flatnonzero(blank)
-            raise _bad_values(source, column, "timestamp is empty", pos,
-                              [values.iloc[p] for p in pos], lines)
-        check_day_first(text, source, column, _pos_label(lines), _numbers([0], lines)[0])
-        offsets = text.str.extract(_OFFSET, expand=False)
-        offsets = offsets.str.replace("Z", "+00:00").str.replace(
-            r"^([+-]\d{2})(\d{2})$", r"\1:\2", regex=True)
-        aware = offsets.notna().to_numpy(dtype=bool)
-        if timezone is not None:
-            parsed = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
-            if aware.any():
-                utc = pd.to_datetime(text[aware], format="mixed", utc=True, errors="coerce")
-                parsed[aware] = utc.dt.tz_convert(timezone).dt.tz_localize(None).astype(
-                    "datetime64[ns]")
-            if (~aware).any():
-                parsed[~aware] = pd.to_datetime(text[~aware], format="mixed",
-                                                errors="coerce").astype("datetime64[ns]")
-        else:
-            if aware.any() and not aware.all():
-                a, n = int(np.flatnonzero(aware)[0]), int(np.flatnonzero(~aware)[0])
-                la, ln = _numbers([a, n], lines)
-                raise InputError(f"{source}: column {column!r} mixes time zones: "
-                                 f"{_pos_label(lines)} {la} has UTC offset {offsets.iloc[a]} "
-                                 f"({values.iloc[a]!r}) but {_pos_label(lines)} {ln} has none "
-                                 f"({values.iloc[n]!r}); give all timestamps in one zone"
-                                 + zone_hint)
-            if aware.any():
-                first = offsets.iloc[0]
-                other = (offsets != first).to_numpy(dtype=bool)
-                if other.any():
-                    o = int(np.flatnonzero(other)[0])
-                    l0, lo = _numbers([0, o], lines)
-                    raise InputError(f"{source}: column {column!r} mixes time zones: "
-                                     f"{_pos_label(lines)} {l0} has UTC offset {first} but "
-                                     f"{_pos_label(lines)} {lo} has {offsets.iloc[o]} "
-                                     f"({values.iloc[o]!r}); give all timestamps in one zone "
-                                     "(naive local time is best)" + zone_hint)
-            parsed = pd.to_datetime(text, format="mixed", errors="coerce")
-            if isinstance(parsed.dtype, pd.DatetimeTZDtype):
-                parsed = parsed.dt.tz_localize(None)
-    bad = parsed.isna().to_numpy(dtype=bool)
-    if bad.any():
-        pos = np.flatnonzero(bad)
-        raise _bad_values(source, column, "not a readable timestamp (e.g. 2025-11-11 08:00)",
-                          pos, [values.iloc[p] for p in pos], lines)
-    return parsed.astype("datetime64[ns]")
-
-
+    """Naive local wall-clock timestamps (`tableio.reader.parse_timestamps`)."""
+    return parse_timestamps(values, source, column, lines, timezone, InputError)
 
 
 def _parse_queue(values: pd.Series, source: str, column: str, lines: bool) -> pd.Series:

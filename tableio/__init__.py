@@ -12,7 +12,9 @@ checks it) and is imported by all three. It owns what every table shares:
   names mapped onto the contract's (a mapped name the file lacks is an error naming both);
 - where a row is (`position`, `row_numbers`, `bad_values`): CSV line (header = line 1)
   for CSV files, 1-based data row for Parquet files and frames;
-- timestamps (`check_timezone`, and the loaders' time-zone conversion built on it).
+- timestamps (`parse_timestamps`, the time-zone hook: naive wall-clock time, offset-aware
+  values converted to a given IANA zone (`check_timezone`), mixed offsets and day-first
+  dates refused with their rows).
 
 Every error is one line naming the file, the row or line, the column, the rule and the
 value, raised as the caller's error class (`error=`), so each package keeps its own.

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 import reprlib
 import zoneinfo
 from collections.abc import Mapping, Sequence
@@ -16,6 +17,10 @@ import pandas as pd
 from tableio.errors import TableError
 
 PARQUET_SUFFIXES = (".parquet", ".pq")
+# A UTC offset at the end of a timestamp: "...08:00Z", "...08:00+08:00", "...08:00 +0800".
+_OFFSET = r"(?:T|\s)\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(Z|[+-]\d{2}:?\d{2})$"
+_SLASHED = re.compile(r"^\s*(\d{1,2})[/.](\d{1,2})[/.](\d{2}|\d{4})\b")
+_SLASHED_ANY = re.compile(r"^\s*\d{1,2}[/.]\d{1,2}[/.](?:\d{2}|\d{4})\b")
 
 
 @dataclass(frozen=True)
@@ -153,5 +158,115 @@ def check_timezone(name: Any, where: str = "timezone", error: type[Exception] = 
                     "'Asia/Shanghai', 'Europe/Berlin' or 'UTC'") from None
 
 
-__all__ = ["PARQUET_SUFFIXES", "Table", "TableError", "bad_values", "check_timezone",
-           "parse_column_map", "position", "read_table", "row_numbers"]
+# ---------------------------------------------------------------- timestamps
+
+def check_day_first(text: pd.Series, source: str, column: str, row_label: str = "line",
+                    first_number: int = 2, error: type[Exception] = TableError) -> None:
+    """`error` when the timestamps in `text` are written day-first (a first field above
+    12 in 'dd/mm/yyyy') or ambiguously (every first and second field 12 or less, so day
+    and month cannot be told apart). Month-first text with a day above 12 somewhere is
+    unambiguous and passes. `first_number` is the label of text's first row (2 = the
+    first data line of a CSV with a header)."""
+    # A file keeps one date style: when its first rows have no slashed date, skip the
+    # regex over millions of rows.
+    if not text.iloc[:1000].astype("string").str.contains(_SLASHED_ANY, na=False).any():
+        return
+    parts = text.astype("string").str.extract(_SLASHED)
+    slashed = parts[0].notna().to_numpy(dtype=bool)
+    if not slashed.any():
+        return
+    first = pd.to_numeric(parts[0], errors="coerce").to_numpy(dtype=float)
+    second = pd.to_numeric(parts[1], errors="coerce").to_numpy(dtype=float)
+    day_first = slashed & (first > 12)
+    month_first = slashed & (second > 12)
+    if day_first.any():
+        i = int(np.flatnonzero(day_first)[0])
+        raise error(
+            f"{source}: column {column!r} holds day-first dates: {row_label} "
+            f"{i + first_number} has {text.iloc[i]!r} (day {int(first[i])}); the parser "
+            "would read the rest month-first and scramble the order; write dates as "
+            "YYYY-MM-DD HH:MM")
+    if not month_first.any():
+        i = int(np.flatnonzero(slashed)[0])
+        raise error(
+            f"{source}: column {column!r} holds dates such as {text.iloc[i]!r} "
+            f"({row_label} {i + first_number}) that read as day-first or month-first alike; "
+            "write dates as YYYY-MM-DD HH:MM")
+
+
+def parse_timestamps(values: pd.Series, source: str, column: str, lines: bool,
+                     timezone: zoneinfo.ZoneInfo | None = None,
+                     error: type[Exception] = TableError) -> pd.Series:
+    """Naive local wall-clock timestamps from a text or datetime column.
+
+    With `timezone`, offset-aware values (`...Z`, `+08:00`) are converted to that zone's
+    wall clock, row by row (so a daylight-saving zone's two offsets are fine), and naive
+    values are taken as already local. Without it, a column that is tz-aware in one zone
+    (one UTC offset for text) is converted once to naive wall-clock time in that zone; rows
+    with differing offsets, or with and without an offset, are an error naming the rows,
+    since their wall-clock times cannot be lined up without knowing the queue's zone.
+    Day-first dates are refused (`check_day_first`); errors are `error`, naming rows as
+    `lines` says (see `position`).
+    """
+    zone_hint = "; or set timezone: in the config (--timezone) to convert them to one zone"
+    if isinstance(values.dtype, pd.DatetimeTZDtype):
+        parsed = (values.dt.tz_convert(timezone) if timezone is not None else values)
+        parsed = parsed.dt.tz_localize(None)
+    elif pd.api.types.is_datetime64_dtype(values.dtype):
+        parsed = values
+    else:
+        text = values.astype("string").str.strip()
+        blank = (text.isna() | (text == "")).to_numpy(dtype=bool)
+        if blank.any():
+            pos = np.flatnonzero(blank)
+            raise bad_values(source, column, "timestamp is empty", pos,
+                             [values.iloc[p] for p in pos], lines, error)
+        check_day_first(text, source, column, position(lines), row_numbers([0], lines)[0],
+                        error)
+        offsets = text.str.extract(_OFFSET, expand=False)
+        offsets = offsets.str.replace("Z", "+00:00").str.replace(
+            r"^([+-]\d{2})(\d{2})$", r"\1:\2", regex=True)
+        aware = offsets.notna().to_numpy(dtype=bool)
+        if timezone is not None:
+            parsed = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
+            if aware.any():
+                utc = pd.to_datetime(text[aware], format="mixed", utc=True, errors="coerce")
+                parsed[aware] = utc.dt.tz_convert(timezone).dt.tz_localize(None).astype(
+                    "datetime64[ns]")
+            if (~aware).any():
+                parsed[~aware] = pd.to_datetime(text[~aware], format="mixed",
+                                                errors="coerce").astype("datetime64[ns]")
+        else:
+            if aware.any() and not aware.all():
+                a, n = int(np.flatnonzero(aware)[0]), int(np.flatnonzero(~aware)[0])
+                la, ln = row_numbers([a, n], lines)
+                raise error(f"{source}: column {column!r} mixes time zones: "
+                            f"{position(lines)} {la} has UTC offset {offsets.iloc[a]} "
+                            f"({values.iloc[a]!r}) but {position(lines)} {ln} has none "
+                            f"({values.iloc[n]!r}); give all timestamps in one zone"
+                            + zone_hint)
+            if aware.any():
+                first = offsets.iloc[0]
+                other = (offsets != first).to_numpy(dtype=bool)
+                if other.any():
+                    o = int(np.flatnonzero(other)[0])
+                    l0, lo = row_numbers([0, o], lines)
+                    raise error(f"{source}: column {column!r} mixes time zones: "
+                                f"{position(lines)} {l0} has UTC offset {first} but "
+                                f"{position(lines)} {lo} has {offsets.iloc[o]} "
+                                f"({values.iloc[o]!r}); give all timestamps in one zone "
+                                "(naive local time is best)" + zone_hint)
+            parsed = pd.to_datetime(text, format="mixed", errors="coerce")
+            if isinstance(parsed.dtype, pd.DatetimeTZDtype):
+                parsed = parsed.dt.tz_localize(None)
+    bad = parsed.isna().to_numpy(dtype=bool)
+    if bad.any():
+        pos = np.flatnonzero(bad)
+        raise bad_values(source, column, "not a readable timestamp (e.g. 2025-11-11 08:00)",
+                         pos, [values.iloc[p] for p in pos], lines, error)
+    return parsed.astype("datetime64[ns]")
+
+
+__all__ = ["PARQUET_SUFFIXES", "Table", "TableError", "bad_values", "check_day_first",
+           "check_timezone", "parse_column_map", "parse_timestamps", "position", "read_table",
+           "row_numbers"]

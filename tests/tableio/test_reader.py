@@ -107,3 +107,41 @@ def test_history_loader_reads_a_vendor_export_through_the_mapping(tmp_path):
     vendor.to_csv(tmp_path / "vendor.csv", index=False)
     pd.testing.assert_frame_equal(load_history(tmp_path / "vendor.csv", columns=mapping),
                                   load_history(tmp_path / "ours.csv"))
+
+
+def _stamps(*values):
+    return pd.Series(list(values), dtype="string")
+
+
+def test_timestamps_with_a_zone_become_its_wall_clock_across_daylight_saving():
+    from tableio.reader import parse_timestamps
+
+    berlin = check_timezone("Europe/Berlin")
+    got = parse_timestamps(_stamps("2026-03-29T00:30:00Z", "2026-03-29T01:30:00Z",
+                                   "2026-03-29 05:00"), "h.csv", "ds", True, berlin)
+    # 00:30 UTC is 01:30 CET (+01:00); 01:30 UTC is 03:30 CEST (+02:00): the clock skipped
+    # 02:00-03:00. A naive value is taken as already local.
+    assert got.tolist() == [pd.Timestamp("2026-03-29 01:30"), pd.Timestamp("2026-03-29 03:30"),
+                            pd.Timestamp("2026-03-29 05:00")]
+    one_zone = parse_timestamps(_stamps("2026-03-02 08:00+08:00", "2026-03-02 09:00+08:00"),
+                                "h.csv", "ds", True)
+    assert one_zone.tolist() == [pd.Timestamp("2026-03-02 08:00"),
+                                 pd.Timestamp("2026-03-02 09:00")]
+
+
+@pytest.mark.parametrize(("values", "message"), [
+    (("2026-03-02 08:00+08:00", "2026-03-02 09:00"),
+     "h.csv: column 'ds' mixes time zones: CSV line 2 has UTC offset +08:00 "
+     "('2026-03-02 08:00+08:00') but CSV line 3 has none ('2026-03-02 09:00')"),
+    (("2026-03-02 08:00", "soon"),
+     "h.csv: CSV line 3, column 'ds': not a readable timestamp (e.g. 2025-11-11 08:00), "
+     "got 'soon'"),
+    (("13/03/2026 08:00",), "h.csv: column 'ds' holds day-first dates: CSV line 2 has "
+                            "'13/03/2026 08:00' (day 13)"),
+])
+def test_unreadable_timestamps_name_the_row_and_value(values, message):
+    from tableio.reader import parse_timestamps
+
+    with pytest.raises(InputError) as info:
+        parse_timestamps(_stamps(*values), "h.csv", "ds", True, error=InputError)
+    assert str(info.value).startswith(message)
