@@ -104,7 +104,8 @@ def load_history(path: str | os.PathLike[str], *, config: ConfigLike = None,
     config's country calendar) mark closed hours; missing open intervals are an error, or
     zero with `fill_missing='zero'` (default: the config's forecast.fill_missing).
     `interval_minutes` (the file's interval, or a contact log's buckets) and `timezone`
-    (offset-aware times converted to its wall clock) default to the config's. A value
+    (offset-aware times converted to its wall clock) default to the config's. A history
+    file's columns may carry a vendor's names (the config's `history_columns`). A value
     more than 1000x its queue's 99th percentile is refused unless `allow_outliers`.
     """
     from forecast.data import load_events
@@ -125,7 +126,8 @@ def load_history(path: str | os.PathLike[str], *, config: ConfigLike = None,
     else:
         # The two-week minimum is not applied here: a queue too short to forecast fails on
         # its own in the forecast stage and the other queues go on.
-        history = _load(path, min_hours=1, interval_minutes=interval_minutes, **kwargs)
+        history = _load(path, min_hours=1, interval_minutes=interval_minutes,
+                        columns=config.history_columns, **kwargs)
     if not allow_outliers:
         check_outliers(history, str(path))
     return history

@@ -243,6 +243,9 @@ class Config:
     timezone: str | None = None
     """IANA time zone of the queues' wall clock (e.g. Asia/Shanghai): offset-aware input
     timestamps are converted to it; naive ones are taken as already local."""
+    history_columns: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    """A vendor's column names in history files: our name (`unique_id`, `ds`, `y`,
+    `answered`, `abandoned`, `aht_s`, `asa_s`) -> the file's (`ds: Interval Start`)."""
 
     def queue(self, name: str) -> QueueConfig:
         """Settings of queue `name`, or the `default` queue's, or empty settings."""
@@ -251,7 +254,21 @@ class Config:
         return self.queues.get("default", QueueConfig(name=name))
 
 
-_TOP_KEYS = ("queues", "forecast", "schedule", "agents", "timezone")
+_TOP_KEYS = ("queues", "forecast", "schedule", "agents", "timezone", "history_columns")
+# The history contract's columns a vendor's names can be mapped onto.
+HISTORY_COLUMNS = ("unique_id", "ds", "y", "answered", "abandoned", "aht_s", "asa_s")
+
+
+def parse_history_columns(value: Any, where: str) -> dict[str, str]:
+    """`{ds: Interval Start, y: Offered}`: our history column -> the file's name."""
+    if value is None:
+        return {}
+    mapping = coerce(dict[str, str], value, where)
+    unknown = [k for k in mapping if k not in HISTORY_COLUMNS]
+    if unknown:
+        raise ConfigError(f"{where}: unknown column {unknown[0]!r}; valid: "
+                          f"{', '.join(HISTORY_COLUMNS)}")
+    return mapping
 
 
 def parse_config(data: Any, source: str = "config") -> Config:
@@ -293,6 +310,8 @@ def parse_config(data: Any, source: str = "config") -> Config:
             raise ConfigError(f"{source}: {exc}") from None
     return Config(
         timezone=timezone,
+        history_columns=parse_history_columns(data.get("history_columns"),
+                                              f"{source}: history_columns"),
         path=None,
         agents=None if agents is None else Path(agents),
         queues=queues,
@@ -401,6 +420,8 @@ def config_document(config: Config) -> dict[str, Any]:
         out["timezone"] = config.timezone
     if config.agents is not None:
         out["agents"] = str(config.agents)
+    if config.history_columns:
+        out["history_columns"] = dict(config.history_columns)
     out["queues"] = {name: queue_document(q) for name, q in config.queues.items()}
     out["forecast"] = plain(config.forecast)
     out["schedule"] = plain(config.schedule)

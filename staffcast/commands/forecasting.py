@@ -119,7 +119,8 @@ def load_inputs(config: Config, history_path: Path, events: bool, timestamp_col:
                                   **kwargs)
         else:
             history = load_history(history_path, min_hours=1,
-                                   interval_minutes=interval_minutes, **kwargs)
+                                   interval_minutes=interval_minutes,
+                                   columns=config.history_columns, **kwargs)
         if not allow_outliers:
             check_outliers(history, str(history_path))
         last = history["ds"].max() + pd.Timedelta(hours=horizon_for(history))

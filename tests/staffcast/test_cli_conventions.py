@@ -169,6 +169,7 @@ def test_schema_accepts_the_shipped_configs_and_rejects_what_the_parser_rejects(
         {**base, "forecast": {"models": {"sarima": {}}}},                   # unknown model
         {**base, "forecast": {"models": {"prophet": {"changepoint": 3}}}},  # unknown knob
         {**base, "forecast": {"models": {"arima": {"transform": "log"}}}},  # not in the enum
+        {**base, "history_columns": {"queue": "Skill"}},                    # not our column
     ]
     for data in broken:
         assert list(validator.iter_errors(data)), data

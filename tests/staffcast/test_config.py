@@ -244,6 +244,9 @@ _DOCUMENT = st.fixed_dictionaries({}, optional={
         "objective": st.sampled_from(["cover", "service_level"])}),
     "timezone": st.sampled_from(["Asia/Shanghai", "Europe/Berlin"]),
     "agents": st.just("/data/agents.csv"),
+    "history_columns": st.dictionaries(st.sampled_from(["unique_id", "ds", "y", "aht_s"]),
+                                       st.sampled_from(["Skill", "Interval Start", "n"]),
+                                       max_size=3),
 })
 
 
@@ -329,3 +332,29 @@ def test_documented_model_settings_are_the_defaults():
     text = (ROOT / "docs" / "forecasting.md").read_text(encoding="utf-8")
     block = text.split("## Model settings")[1].split("```yaml\n")[1].split("```")[0]
     assert parse_config(yaml.safe_load(block), "docs").forecast.models == ModelParams()
+
+
+# ------------------------------------------------------------ history_columns
+
+def test_history_columns_map_a_vendor_export_at_the_edge(tmp_path):
+    import numpy as np
+    import pandas as pd
+
+    from staffcast import api
+
+    ds = pd.date_range("2026-03-02", periods=48, freq="h")
+    pd.DataFrame({"Skill": "chat", "Interval Start": ds, "Offered": np.arange(48) % 5}).to_csv(
+        tmp_path / "export.csv", index=False)
+    config = parse_config({"history_columns": {"unique_id": "Skill", "ds": "Interval Start",
+                                               "y": "Offered"}}, "c.yaml")
+    history = api.load_history(tmp_path / "export.csv", config=config)
+    assert list(history.columns) == ["unique_id", "ds", "y"]
+    assert history["y"].tolist() == [float(v) for v in np.arange(48) % 5]
+    assert _reloaded(config) == config
+    with pytest.raises(Exception, match="export.csv: no column 'Queue' \\(mapped to "
+                                        "unique_id\\)"):
+        api.load_history(tmp_path / "export.csv",
+                         config=parse_config({"history_columns": {"unique_id": "Queue"}}))
+    with pytest.raises(ConfigError, match="c.yaml: history_columns: unknown column 'queue'; "
+                                          "valid: unique_id, ds, y"):
+        parse_config({"history_columns": {"queue": "Skill"}}, "c.yaml")
