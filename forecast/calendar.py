@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from tableio.reader import read_table
+from tableio.reader import read_table, require_columns
 
 from .data import step_of
 from .errors import CalendarCoverageWarning, InputError
@@ -406,10 +406,7 @@ def _records(path: Path) -> list[tuple[str, Mapping[str, Any]]]:
         if unknown:
             raise InputError(f"{path}: unknown column {unknown[0]!r}; valid columns: "
                              f"{', '.join(COLUMNS)}")
-        missing = [c for c in _REQUIRED if c not in frame.columns]
-        if missing:
-            raise InputError(f"{path}: missing column(s) {', '.join(missing)}; found "
-                             f"{', '.join(map(str, frame.columns)) or 'none'}")
+        require_columns(frame, str(path), _REQUIRED, InputError)
         return [(f"{path}, line {i + 2}", rec) for i, rec in enumerate(frame.to_dict("records"))]
     raise InputError(f"{path}: calendar must be a .csv, .yaml or .yml file")
 

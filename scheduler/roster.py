@@ -356,11 +356,8 @@ def read_roster(path: str | Path) -> pd.DataFrame:
     """Read a roster.csv written earlier (e.g. last week's, as assignment history),
     including any `break2_start, break2_end, ...` columns of further breaks."""
     path = Path(path)
-    raw = read_table(path, "roster file", error=RosterError).frame
-    missing = [c for c in ROSTER_COLUMNS if c not in raw.columns]
-    if missing:
-        raise RosterError(f"{path}: missing column(s) {', '.join(missing)}; a roster has "
-                          f"{', '.join(ROSTER_COLUMNS)}")
+    raw = read_table(path, "roster file", error=RosterError, required=ROSTER_COLUMNS,
+                     hint=f"; a roster has {', '.join(ROSTER_COLUMNS)}").frame
     columns = roster_columns(raw.columns)
     absent = [c for c in columns if c not in raw.columns]
     if absent:

@@ -482,14 +482,9 @@ class PlanSimulation:
 
 
 def _read_csv(path, needed: tuple[str, ...]) -> pd.DataFrame:
-    raw = read_table(path, "file", error=PlanError,
-                     not_found=" (a plan folder written by `staffcast schedule`/`plan` "
-                               "holds it)").frame
-    missing = [c for c in needed if c not in raw.columns]
-    if missing:
-        raise PlanError(f"{path}: missing column(s) {', '.join(missing)}; has "
-                        f"{', '.join(raw.columns)}")
-    return raw
+    return read_table(path, "file", error=PlanError, required=needed,
+                      not_found=" (a plan folder written by `staffcast schedule`/`plan` "
+                                "holds it)").frame
 
 
 def _at(path, i: int, column: str) -> str:

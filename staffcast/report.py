@@ -109,11 +109,7 @@ def _read_csv(folder: Path, name: str, columns: Sequence[str],
     path = folder / name
     if not path.is_file():
         raise ReportInputError(f"{folder}: missing {name} (not a plan folder?)")
-    frame = read_table(path, name, error=ReportInputError, text=False).frame
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise ReportInputError(f"{path}: missing column(s) {', '.join(missing)}; it has "
-                               f"{', '.join(map(str, frame.columns)) or 'none'}")
+    frame = read_table(path, name, error=ReportInputError, required=columns, text=False).frame
     for column in times:
         parsed = pd.to_datetime(frame[column], errors="coerce", format="mixed")
         bad = parsed.isna() & frame[column].notna()

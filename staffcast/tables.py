@@ -40,11 +40,8 @@ def read_keyed_csv(path: str | Path, what: str, required: Sequence[str],
     the table in errors ("forecast file"); `hint` is added to a missing-column error.
     """
     path = Path(path)
-    raw = read_table(path, what, error=TableError).frame
-    missing = [c for c in ("unique_id", "ds", *required) if c not in raw.columns]
-    if missing:
-        raise TableError(f"{path}: missing column(s) {', '.join(dict.fromkeys(missing))}"
-                         f"{hint}; it has {', '.join(raw.columns) or 'none'}")
+    raw = read_table(path, what, error=TableError, required=("unique_id", "ds", *required),
+                     hint=hint).frame
     if raw.empty:
         raise TableError(f"{path}: no data rows")
     frame = raw.copy()

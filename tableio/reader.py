@@ -107,7 +107,18 @@ def _read_csv(path: Path, error: type[Exception], text: bool, header_hint: str
                     "file as UTF-8") from exc
 
 
+def require_columns(frame: pd.DataFrame, source: str, columns: Sequence[str],
+                    error: type[Exception] = TableError, hint: str = "") -> None:
+    """`error` naming the columns of `columns` that `frame` lacks, then `hint` (what the
+    table should hold), then the columns it has."""
+    missing = [c for c in dict.fromkeys(columns) if c not in frame.columns]
+    if missing:
+        raise error(f"{source}: missing column(s) {', '.join(missing)}{hint}; found "
+                    f"{', '.join(map(str, frame.columns)) or 'none'}")
+
+
 def read_table(path: str | Path, what: str, *, error: type[Exception] = TableError,
+               required: Sequence[str] = (), hint: str = "",
                columns: Mapping[str, str] | None = None, parquet: bool = False,
                text: bool = True, header_hint: str = "", not_found: str = "") -> Table:
     """Read the table file at `path` (`what` names it in errors: "history file").
@@ -117,7 +128,8 @@ def read_table(path: str | Path, what: str, *, error: type[Exception] = TableErr
     files. `columns` maps contract names to the file's (vendor) names: those columns are
     renamed to ours, and a mapped name the file lacks is an error. `header_hint` says what
     the header of an empty file should hold; `not_found` is added to a missing file's
-    message. Errors are raised as `error`.
+    message. The `required` columns must be there (after renaming; `hint` is added to
+    the error, see `require_columns`). Errors are raised as `error`.
     """
     path = Path(path)
     if not path.is_file():
@@ -142,6 +154,7 @@ def read_table(path: str | Path, what: str, *, error: type[Exception] = TableErr
             raise error(f"{path}: has a column {clash[0]!r} of its own and {renamed[clash[0]]!r} "
                         f"mapped to it; map only one of them")
         frame = frame.rename(columns={theirs: ours for ours, theirs in renamed.items()})
+    require_columns(frame, str(path), required, error, hint)
     return Table(frame, str(path), lines, renamed)
 
 
@@ -269,4 +282,4 @@ def parse_timestamps(values: pd.Series, source: str, column: str, lines: bool,
 
 __all__ = ["PARQUET_SUFFIXES", "Table", "TableError", "bad_values", "check_day_first",
            "check_timezone", "parse_column_map", "parse_timestamps", "position", "read_table",
-           "row_numbers"]
+           "require_columns", "row_numbers"]

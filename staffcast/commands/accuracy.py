@@ -205,11 +205,10 @@ def _full_days(frame: pd.DataFrame, queues: list[str]) -> bool:
 
 def morning_from_file(path: Path, day: pd.Timestamp, model: str | None) -> pd.DataFrame:
     """The day's rows of a forecast CSV (the forecast contract)."""
-    frame = read_table(path, "forecast file", error=StaffcastError, text=False).frame
+    frame = read_table(path, "forecast file", error=StaffcastError, text=False,
+                       required=("ds",), hint="; a forecast CSV has unique_id, ds, model, yhat "
+                                           "and the bands").frame
     frame = frame.astype({c: "string" for c in ("unique_id", "model") if c in frame.columns})
-    if "ds" not in frame.columns:
-        raise StaffcastError(f"{path}: missing column 'ds'; a forecast CSV has unique_id, ds, "
-                             "model, yhat and the bands")
     ds = pd.to_datetime(frame["ds"], errors="coerce", format="mixed")
     if ds.isna().any():
         i = int(ds.isna().to_numpy().argmax())

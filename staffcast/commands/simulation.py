@@ -20,10 +20,8 @@ def read_forecast_band(path: Path, model: str | None) -> pd.DataFrame:
     """``unique_id, ds, yhat, yhat_lo_80, yhat_hi_80`` of one model from a forecast CSV."""
     from scheduler.simulate import FORECAST_BAND, PlanError
 
-    raw = read_table(path, "forecast file", error=PlanError, text=False).frame
-    missing = [c for c in ("unique_id", "ds", *FORECAST_BAND) if c not in raw.columns]
-    if missing:
-        raise PlanError(f"{path}: missing column(s) {', '.join(missing)}")
+    raw = read_table(path, "forecast file", error=PlanError, text=False,
+                     required=("unique_id", "ds", *FORECAST_BAND)).frame
     if "model" in raw.columns:
         models = sorted(raw["model"].astype(str).unique())
         if model is None and len(models) > 1:

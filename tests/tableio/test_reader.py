@@ -145,3 +145,14 @@ def test_unreadable_timestamps_name_the_row_and_value(values, message):
     with pytest.raises(InputError) as info:
         parse_timestamps(_stamps(*values), "h.csv", "ds", True, error=InputError)
     assert str(info.value).startswith(message)
+
+
+def test_required_columns_are_named_with_what_the_file_has(tmp_path):
+    path = tmp_path / "r.csv"
+    path.write_text("agent_id,date\nana,2026-03-02\n")
+    with pytest.raises(TableError) as info:
+        read_table(path, "roster file", required=("agent_id", "shift_start", "shift_end"),
+                   hint="; a roster has agent_id, date, shift_start, shift_end")
+    assert str(info.value) == (f"{path}: missing column(s) shift_start, shift_end; a roster "
+                               "has agent_id, date, shift_start, shift_end; found agent_id, date")
+    assert read_table(path, "roster file", required=("agent_id",)).frame.shape == (1, 2)
