@@ -20,6 +20,7 @@ from typing import Any, Literal
 
 import yaml
 
+from forecast.ingest import HISTORY_COLUMNS
 from forecast.models.params import ModelParams
 from scheduler.requirements import QueueStaffing
 from scheduler.rules import ScheduleRules
@@ -255,8 +256,6 @@ class Config:
 
 
 _TOP_KEYS = ("queues", "forecast", "schedule", "agents", "timezone", "history_columns")
-# The history contract's columns a vendor's names can be mapped onto.
-HISTORY_COLUMNS = ("unique_id", "ds", "y", "answered", "abandoned", "aht_s", "asa_s")
 
 
 def parse_history_columns(value: Any, where: str) -> dict[str, str]:
