@@ -28,7 +28,7 @@ from forecast.core import (
 from forecast.errors import InputError
 from forecast.features import span_features
 from forecast.metrics import METRICS, seasonal_naive_scale
-from forecast.models import make_model
+from forecast.models import ModelParams, make_model
 
 METRIC_COLUMNS = ("unique_id", "model", "metric", "value")
 
@@ -64,7 +64,8 @@ def check_windows(horizon: int, windows: int, step: int | None) -> int:
 def backtest_queue(unique_id: str, ds: pd.DatetimeIndex, y: np.ndarray, *,
                    models: Iterable[str], horizon: int, windows: int, step: int,
                    calendar=None, settings: QueueSettings | None = None,
-                   on_model: Callable[[str], None] | None = None
+                   on_model: Callable[[str], None] | None = None,
+                   params: ModelParams | None = None
                    ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Rolling-origin evaluation of `models` on one queue (hourly `ds`, `y` in contacts
     per hour, as `split_queues` gives them); arguments as in `backtest`, already checked
@@ -87,8 +88,8 @@ def backtest_queue(unique_id: str, ds: pd.DatetimeIndex, y: np.ndarray, *,
     scale = seasonal_naive_scale(y[:first], features.open[:first], features.steps_per_week)
     forecasts, rows = [], []
     for name in models:
-        cv = make_model(name).cross_validation(y, features, h=horizon, windows=windows,
-                                               step=step)
+        cv = make_model(name, params=params).cross_validation(y, features, h=horizon,
+                                                              windows=windows, step=step)
         for window in cv:
             frame = prediction_frame(unique_id, ds[window.cutoff:window.cutoff + horizon], name,
                                      window.prediction)
@@ -111,7 +112,8 @@ def metrics_frame(rows: list[tuple[str, str, str, float]]) -> pd.DataFrame:
 
 def backtest(history: pd.DataFrame, *, models: Iterable[str], horizon: int, windows: int,
              step: int | None = None, calendar=None, queue_settings: QueueSettingsSource = None,
-             progress: bool | TextIO = False) -> tuple[pd.DataFrame, pd.DataFrame]:
+             progress: bool | TextIO = False, params: ModelParams | None = None
+             ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Rolling-origin evaluation of `models` on every queue of `history`.
 
     `horizon` hours per window, `windows` origins `step` hours apart (default: `horizon`).
@@ -119,7 +121,8 @@ def backtest(history: pd.DataFrame, *, models: Iterable[str], horizon: int, wind
     history hour of the window) and `y` (actual contacts); and the long table `unique_id,
     model, metric, value` with every metric of `forecast.metrics.METRICS` (pooled over the
     open hours of all windows) plus `fit_seconds` (mean fit + forecast time per window).
-    `progress` True draws a bar on stderr (or pass a text stream). Queue by queue in this
+    `progress` True draws a bar on stderr (or pass a text stream); `params` gives the
+    models' hyperparameters (None: defaults). Queue by queue in this
     process; `staffcast.pipeline.backtest_many` runs queues in parallel.
     """
     names = check_models(models)
@@ -131,7 +134,7 @@ def backtest(history: pd.DataFrame, *, models: Iterable[str], horizon: int, wind
     parts = [backtest_queue(uid, ds, y, models=names, horizon=horizon, windows=windows,
                             step=step, calendar=calendar,
                             settings=settings_for(queue_settings, uid),
-                            on_model=None if bar is None else bar.step)
+                            on_model=None if bar is None else bar.step, params=params)
              for uid, ds, y in queues]
     return (pd.concat([f for f, _ in parts], ignore_index=True),
             pd.concat([m for _, m in parts], ignore_index=True))

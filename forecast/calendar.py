@@ -28,6 +28,8 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from tableio.reader import read_table, require_columns
+
 from .data import step_of
 from .errors import CalendarCoverageWarning, InputError
 
@@ -398,25 +400,13 @@ def _records(path: Path) -> list[tuple[str, Mapping[str, Any]]]:
             out.append((where, item))
         return out
     if suffix in (".csv", ".txt"):
-        try:
-            frame = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True,
-                            encoding="utf-8-sig")
-        except pd.errors.EmptyDataError as exc:
-            raise InputError(f"{path}: empty file; expected a header with columns "
-                             f"{', '.join(COLUMNS)}") from exc
-        except pd.errors.ParserError as exc:
-            raise InputError(f"{path}: not a readable CSV: {exc}") from exc
-        except UnicodeDecodeError as exc:
-            raise InputError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start}); save "
-                             "the file as UTF-8") from exc
+        frame = read_table(path, "calendar file", error=InputError,
+                           header_hint=f"header with columns {', '.join(COLUMNS)}").frame
         unknown = [c for c in frame.columns if c not in COLUMNS]
         if unknown:
             raise InputError(f"{path}: unknown column {unknown[0]!r}; valid columns: "
                              f"{', '.join(COLUMNS)}")
-        missing = [c for c in _REQUIRED if c not in frame.columns]
-        if missing:
-            raise InputError(f"{path}: missing column(s) {', '.join(missing)}; found "
-                             f"{', '.join(map(str, frame.columns)) or 'none'}")
+        require_columns(frame, str(path), _REQUIRED, InputError)
         return [(f"{path}, line {i + 2}", rec) for i, rec in enumerate(frame.to_dict("records"))]
     raise InputError(f"{path}: calendar must be a .csv, .yaml or .yml file")
 

@@ -17,7 +17,7 @@ import pandas as pd
 
 from forecast.errors import ForecastError, InputError
 from forecast.features import WeeklyHours
-from forecast.models import make_model
+from forecast.models import ModelParams, make_model
 
 FORECAST_COLUMNS = ("unique_id", "ds", "model", "yhat", "yhat_lo_80", "yhat_hi_80",
                     "yhat_lo_95", "yhat_hi_95")
@@ -159,7 +159,8 @@ def horizon_steps(horizon_hours: int, step: pd.Timedelta) -> int:
 def forecast_queue(unique_id: str, ds: pd.DatetimeIndex, y: np.ndarray, *, horizon: int,
                    models: Iterable[str], calendar=None,
                    settings: QueueSettings = QueueSettings(),
-                   fallback: str | None = None) -> QueueForecast:
+                   fallback: str | None = None,
+                   params: ModelParams | None = None) -> QueueForecast:
     """Forecast one queue (regular `ds`, `y` in contacts per interval, as `split_queues`
     gives them) with each of `models` for the `horizon` hours after its last interval, at
     the history's interval.
@@ -168,6 +169,7 @@ def forecast_queue(unique_id: str, ds: pd.DatetimeIndex, y: np.ndarray, *, horiz
     whose fit or forecast raises is replaced by `fallback` for this queue: its rows carry
     the fallback's name in `model` and a `Fallback` record says why. A fallback already
     among `models` is not repeated. If the fallback fails too, `QueueForecastError`.
+    `params` gives the models' hyperparameters (None: their defaults).
     """
     from forecast.features import span_features
 
@@ -182,7 +184,8 @@ def forecast_queue(unique_id: str, ds: pd.DatetimeIndex, y: np.ndarray, *, horiz
     failed: dict[str, str] = {}
     for name in models:
         try:
-            predictions[name] = make_model(name).forecast(y, features[:n], features[n:])
+            predictions[name] = make_model(name, params=params).forecast(y, features[:n],
+                                                                         features[n:])
         except Exception as exc:  # any model error: this queue falls back, others go on
             if fallback is None:
                 raise
@@ -194,8 +197,8 @@ def forecast_queue(unique_id: str, ds: pd.DatetimeIndex, y: np.ndarray, *, horiz
             raise QueueForecastError(f"queue {unique_id!r}: {reasons}")
         if fallback not in predictions:
             try:
-                predictions[fallback] = make_model(fallback).forecast(y, features[:n],
-                                                                      features[n:])
+                predictions[fallback] = make_model(fallback, params=params).forecast(
+                    y, features[:n], features[n:])
             except Exception as exc:
                 raise QueueForecastError(
                     f"queue {unique_id!r}: {reasons}; fallback {fallback}: "
@@ -208,12 +211,14 @@ def forecast_queue(unique_id: str, ds: pd.DatetimeIndex, y: np.ndarray, *, horiz
 
 
 def forecast(history: pd.DataFrame, *, horizon: int, models: Iterable[str] = ("auto",),
-             calendar=None, queue_settings: QueueSettingsSource = None) -> pd.DataFrame:
+             calendar=None, queue_settings: QueueSettingsSource = None,
+             params: ModelParams | None = None) -> pd.DataFrame:
     """Forecast every queue of `history` (`unique_id, ds, y`; `y` in contacts per
     interval) for the `horizon` hours after its last interval; a failing model raises.
 
     `calendar` is a `forecast.calendar.Calendar` or None; `queue_settings` gives each
-    queue's opening hours and rest day (see `settings_for`). Returns `unique_id, ds, model,
+    queue's opening hours and rest day (see `settings_for`); `params` the models'
+    hyperparameters (`forecast.models.params.ModelParams`; None: defaults). Returns `unique_id, ds, model,
     yhat, yhat_lo_80, yhat_hi_80, yhat_lo_95, yhat_hi_95` in contacts per interval, one row
     per queue, model and interval of the history; closed hours and closure days are zero.
     When `history` has `aht_s`, an `aht_s` column holds the handle-time forecast
@@ -225,7 +230,8 @@ def forecast(history: pd.DataFrame, *, horizon: int, models: Iterable[str] = ("a
     horizon = check_horizon(horizon)
     names = check_models(models)
     frames = [forecast_queue(uid, ds, y, horizon=horizon, models=names, calendar=calendar,
-                             settings=settings_for(queue_settings, uid)).frame
+                             settings=settings_for(queue_settings, uid),
+                             params=params).frame
               for uid, ds, y in split_queues(history)]
     return add_aht_forecast(history, pd.concat(frames, ignore_index=True), calendar=calendar,
                             queue_settings=queue_settings)

@@ -23,8 +23,14 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from tableio.reader import bad_values as _table_bad_values
+from tableio.reader import check_timezone as _check_timezone
+from tableio.reader import parse_timestamps
+from tableio.reader import position as _pos_label
+from tableio.reader import read_table as _read
+from tableio.reader import row_numbers as _numbers
+
 from .errors import InputError, InputNote
-from .sanity import check_day_first
 
 # Opening hours as plain builtins (the same shape as staffcast.config.WeeklyHours, which
 # forecast/ must not import): one tuple per weekday, Monday first, of (start_minute,
@@ -44,8 +50,6 @@ COUNT_COLUMNS = ("answered", "abandoned")
 MEAN_COLUMNS = ("aht_s", "asa_s")
 MAX_HANDLE_S = 86400.0  # a mean handle or wait time over 24 h is a unit or export error
 _HOUR = pd.Timedelta(hours=1)
-_OFFSET = r"(?:T|\s)\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(Z|[+-]\d{2}:?\d{2})$"
-_PARQUET = (".parquet", ".pq")
 
 
 def open_hours_mask(ds: Any, weekly_hours: WeeklyHours, step_minutes: int = 60) -> np.ndarray:
@@ -77,13 +81,7 @@ def check_interval(minutes: Any, where: str = "interval_minutes") -> int:
 def check_timezone(name: Any, where: str = "timezone") -> zoneinfo.ZoneInfo | None:
     """The IANA zone `name` (e.g. "Asia/Shanghai"), None for None/""; unknown names are an
     InputError."""
-    if name is None or str(name).strip() == "":
-        return None
-    try:
-        return zoneinfo.ZoneInfo(str(name).strip())
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        raise InputError(f"{where}: unknown time zone {name!r}; use an IANA name such as "
-                         "'Asia/Shanghai', 'Europe/Berlin' or 'UTC'") from None
+    return _check_timezone(name, where, InputError)
 
 
 def step_of(ds: Any) -> pd.Timedelta:
@@ -127,26 +125,9 @@ def _hours_for(opening_hours: Mapping[str, WeeklyHours] | None, queue: str) -> W
 
 # ---------------------------------------------------------------- messages
 
-def _pos_label(lines: bool) -> str:
-    return "CSV line" if lines else "data row (1-based)"
-
-
-def _numbers(positions: Sequence[int], lines: bool) -> list[int]:
-    return [int(p) + (2 if lines else 1) for p in positions]
-
-
 def _bad_values(source: str, column: str, rule: str, positions: np.ndarray, values: Sequence[Any],
                 lines: bool) -> InputError:
-    nums = _numbers(positions, lines)
-    msg = f"{source}: {_pos_label(lines)} {nums[0]}, column {column!r}: {rule}, got {values[0]!r}"
-    if len(nums) > 1:
-        msg += (f" ({len(nums)} rows break this rule: {_pos_label(lines).split(' (')[0]}s "
-                f"{reprlib.repr(nums)}, values {reprlib.repr([_plain(v) for v in values])})")
-    return InputError(msg)
-
-
-def _plain(value: Any) -> Any:
-    return str(value) if isinstance(value, pd.Timestamp) else value
+    return _table_bad_values(source, column, rule, positions, values, lines, InputError)
 
 
 # ---------------------------------------------------------------- parsing
@@ -158,73 +139,8 @@ def _check_fill_missing(fill_missing: Any) -> None:
 
 def _parse_timestamps(values: pd.Series, source: str, column: str, lines: bool,
                       timezone: zoneinfo.ZoneInfo | None = None) -> pd.Series:
-    """Naive local wall-clock timestamps from a text or datetime column.
-
-    With `timezone`, offset-aware values (`...Z`, `+08:00`) are converted to that zone's
-    wall clock, row by row (so a daylight-saving zone's two offsets are fine), and naive
-    values are taken as already local. Without it, a column that is tz-aware in one zone
-    (one UTC offset for text) is converted once to naive wall-clock time in that zone; rows
-    with differing offsets, or with and without an offset, are an error naming the rows,
-    since their wall-clock times cannot be lined up without knowing the queue's zone.
-    """
-    zone_hint = "; or set timezone: in the config (--timezone) to convert them to one zone"
-    if isinstance(values.dtype, pd.DatetimeTZDtype):
-        parsed = (values.dt.tz_convert(timezone) if timezone is not None else values)
-        parsed = parsed.dt.tz_localize(None)
-    elif pd.api.types.is_datetime64_dtype(values.dtype):
-        parsed = values
-    else:
-        text = values.astype("string").str.strip()
-        blank = (text.isna() | (text == "")).to_numpy(dtype=bool)
-        if blank.any():
-            pos = np.flatnonzero(blank)
-            raise _bad_values(source, column, "timestamp is empty", pos,
-                              [values.iloc[p] for p in pos], lines)
-        check_day_first(text, source, column, _pos_label(lines), _numbers([0], lines)[0])
-        offsets = text.str.extract(_OFFSET, expand=False)
-        offsets = offsets.str.replace("Z", "+00:00").str.replace(
-            r"^([+-]\d{2})(\d{2})$", r"\1:\2", regex=True)
-        aware = offsets.notna().to_numpy(dtype=bool)
-        if timezone is not None:
-            parsed = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
-            if aware.any():
-                utc = pd.to_datetime(text[aware], format="mixed", utc=True, errors="coerce")
-                parsed[aware] = utc.dt.tz_convert(timezone).dt.tz_localize(None).astype(
-                    "datetime64[ns]")
-            if (~aware).any():
-                parsed[~aware] = pd.to_datetime(text[~aware], format="mixed",
-                                                errors="coerce").astype("datetime64[ns]")
-        else:
-            if aware.any() and not aware.all():
-                a, n = int(np.flatnonzero(aware)[0]), int(np.flatnonzero(~aware)[0])
-                la, ln = _numbers([a, n], lines)
-                raise InputError(f"{source}: column {column!r} mixes time zones: "
-                                 f"{_pos_label(lines)} {la} has UTC offset {offsets.iloc[a]} "
-                                 f"({values.iloc[a]!r}) but {_pos_label(lines)} {ln} has none "
-                                 f"({values.iloc[n]!r}); give all timestamps in one zone"
-                                 + zone_hint)
-            if aware.any():
-                first = offsets.iloc[0]
-                other = (offsets != first).to_numpy(dtype=bool)
-                if other.any():
-                    o = int(np.flatnonzero(other)[0])
-                    l0, lo = _numbers([0, o], lines)
-                    raise InputError(f"{source}: column {column!r} mixes time zones: "
-                                     f"{_pos_label(lines)} {l0} has UTC offset {first} but "
-                                     f"{_pos_label(lines)} {lo} has {offsets.iloc[o]} "
-                                     f"({values.iloc[o]!r}); give all timestamps in one zone "
-                                     "(naive local time is best)" + zone_hint)
-            parsed = pd.to_datetime(text, format="mixed", errors="coerce")
-            if isinstance(parsed.dtype, pd.DatetimeTZDtype):
-                parsed = parsed.dt.tz_localize(None)
-    bad = parsed.isna().to_numpy(dtype=bool)
-    if bad.any():
-        pos = np.flatnonzero(bad)
-        raise _bad_values(source, column, "not a readable timestamp (e.g. 2025-11-11 08:00)",
-                          pos, [values.iloc[p] for p in pos], lines)
-    return parsed.astype("datetime64[ns]")
-
-
+    """Naive local wall-clock timestamps (`tableio.reader.parse_timestamps`)."""
+    return parse_timestamps(values, source, column, lines, timezone, InputError)
 
 
 def _parse_queue(values: pd.Series, source: str, column: str, lines: bool) -> pd.Series:
@@ -237,27 +153,12 @@ def _parse_queue(values: pd.Series, source: str, column: str, lines: bool) -> pd
     return text
 
 
-def _read_table(path: str | Path, what: str) -> tuple[pd.DataFrame, bool, str]:
-    """(frame, rows_are_csv_lines, source name); CSV cells are read as text."""
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(f"{path}: {what} file not found")
-    if path.suffix.lower() in _PARQUET:
-        try:
-            return pd.read_parquet(path), False, str(path)
-        except (OSError, ValueError) as exc:
-            raise InputError(f"{path}: cannot read as Parquet: {exc}") from exc
-    try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True,
-                            encoding="utf-8-sig")
-    except pd.errors.EmptyDataError as exc:
-        raise InputError(f"{path}: empty file; expected a CSV header") from exc
-    except pd.errors.ParserError as exc:
-        raise InputError(f"{path}: not a readable CSV: {exc}") from exc
-    except UnicodeDecodeError as exc:
-        raise InputError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start}); save the "
-                         "file as UTF-8") from exc
-    return frame, True, str(path)
+def _read_table(path: str | Path, what: str, columns: Mapping[str, str] | None = None
+                ) -> tuple[pd.DataFrame, bool, str]:
+    """(frame, rows_are_csv_lines, source name); CSV cells are read as text. `columns`
+    maps our column names to the file's (a vendor's export)."""
+    table = _read(path, f"{what} file", error=InputError, columns=columns, parquet=True)
+    return table.frame, table.lines, table.source
 
 
 # ---------------------------------------------------------------- validation
@@ -519,7 +420,8 @@ def load_history(path: str | Path, *, opening_hours: Mapping[str, WeeklyHours] |
                  fill_missing: FillMissing = "error",
                  closed_dates: ClosedHours | None = None,
                  min_hours: int = MIN_HOURS, interval_minutes: int | None = None,
-                 timezone: str | None = None) -> pd.DataFrame:
+                 timezone: str | None = None,
+                 columns: Mapping[str, str] | None = None) -> pd.DataFrame:
     """Read contact counts per interval from CSV or Parquet into the history frame.
 
     Columns `ds` (interval start), `y` (contacts, >= 0), optional `unique_id` (queue; absent
@@ -542,8 +444,11 @@ def load_history(path: str | Path, *, opening_hours: Mapping[str, WeeklyHours] |
     (`opening_hours[queue]`, or `opening_hours["default"]`), covered by a calendar closure
     (`closed_dates(ds, unique_id) -> bool array`, e.g. `Calendar.closed_hours`) or when
     `fill_missing="zero"`: those become zero contacts.
+
+    `columns` maps our column names to a vendor's (`{"ds": "interval_start", "y":
+    "offered"}`, see `tableio.parse_column_map`); errors then name our column.
     """
-    frame, lines, source = _read_table(path, "history")
+    frame, lines, source = _read_table(path, "history", columns)
     return _validate(frame, source, lines, opening_hours, fill_missing, closed_dates, min_hours,
                      interval_minutes, timezone)
 

@@ -37,6 +37,8 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from tableio.reader import parse_column_map as _parse_column_map
+
 from .data import MAX_HANDLE_S, check_interval, check_timezone
 from .errors import InputError
 
@@ -80,26 +82,8 @@ class IngestResult:
 
 def parse_column_map(text: str | Sequence[str] | None) -> dict[str, str]:
     """`"queue=skill_name,arrived_at=created"` (or several such strings) -> {our name:
-    the file's name}; our names must be among `LOG_COLUMNS`."""
-    if not text:
-        return {}
-    parts = [text] if isinstance(text, str) else list(text)
-    out: dict[str, str] = {}
-    for part in parts:
-        for item in str(part).split(","):
-            item = item.strip()
-            if not item:
-                continue
-            ours, sep, theirs = item.partition("=")
-            ours, theirs = ours.strip(), theirs.strip()
-            if not sep or not theirs:
-                raise InputError(f"--columns: each mapping must look like "
-                                 f"queue=skill_name, got {item!r}")
-            if ours not in LOG_COLUMNS:
-                raise InputError(f"--columns: unknown column {ours!r}; valid: "
-                                 f"{', '.join(LOG_COLUMNS)}")
-            out[ours] = theirs
-    return out
+    the file's name}; our names must be among `LOG_COLUMNS` (`tableio.parse_column_map`)."""
+    return _parse_column_map(text, LOG_COLUMNS, error=InputError)
 
 
 def log_files(paths: str | Path | Sequence[str | Path]) -> list[Path]:

@@ -10,17 +10,14 @@
 
 from __future__ import annotations
 
-import re
-
 import numpy as np
 import pandas as pd
 
 from forecast.errors import InputError
+from tableio.reader import check_day_first as _check_day_first
 
 OUTLIER_FACTOR = 1000.0
 OUTLIER_QUANTILE = 0.99
-_SLASHED = re.compile(r"^\s*(\d{1,2})[/.](\d{1,2})[/.](\d{2}|\d{4})\b")
-_SLASHED_ANY = re.compile(r"^\s*\d{1,2}[/.]\d{1,2}[/.](?:\d{2}|\d{4})\b")
 
 
 def check_outliers(history: pd.DataFrame, source: str, *, factor: float = OUTLIER_FACTOR,
@@ -45,33 +42,6 @@ def check_outliers(history: pd.DataFrame, source: str, *, factor: float = OUTLIE
 
 def check_day_first(text: pd.Series, source: str, column: str, row_label: str = "line",
                     first_number: int = 2) -> None:
-    """InputError when the timestamps in `text` are written day-first (a first field above
-    12 in 'dd/mm/yyyy') or ambiguously (every first and second field 12 or less, so day
-    and month cannot be told apart). Month-first text with a day above 12 somewhere is
-    unambiguous and passes. `first_number` is the label of text's first row (2 = the
-    first data line of a CSV with a header)."""
-    # A file keeps one date style: when its first rows have no slashed date, skip the
-    # regex over millions of rows.
-    if not text.iloc[:1000].astype("string").str.contains(_SLASHED_ANY, na=False).any():
-        return
-    parts = text.astype("string").str.extract(_SLASHED)
-    slashed = parts[0].notna().to_numpy(dtype=bool)
-    if not slashed.any():
-        return
-    first = pd.to_numeric(parts[0], errors="coerce").to_numpy(dtype=float)
-    second = pd.to_numeric(parts[1], errors="coerce").to_numpy(dtype=float)
-    day_first = slashed & (first > 12)
-    month_first = slashed & (second > 12)
-    if day_first.any():
-        i = int(np.flatnonzero(day_first)[0])
-        raise InputError(
-            f"{source}: column {column!r} holds day-first dates: {row_label} "
-            f"{i + first_number} has {text.iloc[i]!r} (day {int(first[i])}); the parser "
-            "would read the rest month-first and scramble the order; write dates as "
-            "YYYY-MM-DD HH:MM")
-    if not month_first.any():
-        i = int(np.flatnonzero(slashed)[0])
-        raise InputError(
-            f"{source}: column {column!r} holds dates such as {text.iloc[i]!r} "
-            f"({row_label} {i + first_number}) that read as day-first or month-first alike; "
-            "write dates as YYYY-MM-DD HH:MM")
+    """InputError when the timestamps in `text` are written day-first or ambiguously
+    (`tableio.reader.check_day_first`)."""
+    _check_day_first(text, source, column, row_label, first_number, InputError)

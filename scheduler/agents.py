@@ -32,6 +32,7 @@ import pandas as pd
 from scipy.optimize import linear_sum_assignment
 
 from scheduler.errors import SchedulerError
+from tableio.reader import read_table
 from scheduler.pooling import label_queues
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -180,14 +181,8 @@ def parse_agents(frame: pd.DataFrame, source: str = "agents",
 
 def load_agents(path: str | Path, contracts: Iterable[str] | None = None) -> tuple[Agent, ...]:
     """Read and validate an agents CSV (see `parse_agents`)."""
-    path = Path(path)
-    if not path.is_file():
-        raise AgentsError(f"{path}: agents file not found")
-    try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise AgentsError(f"{path}: not a readable CSV: {' '.join(str(exc).split())}") from exc
-    return parse_agents(frame, str(path), contracts)
+    table = read_table(path, "agents file", error=AgentsError)
+    return parse_agents(table.frame, table.source, contracts)
 
 
 # --------------------------------------------------------------------------- tours

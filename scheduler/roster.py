@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from scheduler.errors import SchedulerError
+from tableio.reader import read_table
 
 ROSTER_COLUMNS = ("agent_id", "date", "shift_start", "shift_end", "break_start", "break_end",
                   "lunch_start", "lunch_end", "paid_hours", "queue")
@@ -355,16 +356,8 @@ def read_roster(path: str | Path) -> pd.DataFrame:
     """Read a roster.csv written earlier (e.g. last week's, as assignment history),
     including any `break2_start, break2_end, ...` columns of further breaks."""
     path = Path(path)
-    if not path.is_file():
-        raise RosterError(f"{path}: roster file not found")
-    try:
-        raw = pd.read_csv(path, dtype=str, keep_default_na=False)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise RosterError(f"{path}: not a readable CSV: {' '.join(str(exc).split())}") from exc
-    missing = [c for c in ROSTER_COLUMNS if c not in raw.columns]
-    if missing:
-        raise RosterError(f"{path}: missing column(s) {', '.join(missing)}; a roster has "
-                          f"{', '.join(ROSTER_COLUMNS)}")
+    raw = read_table(path, "roster file", error=RosterError, required=ROSTER_COLUMNS,
+                     hint=f"; a roster has {', '.join(ROSTER_COLUMNS)}").frame
     columns = roster_columns(raw.columns)
     absent = [c for c in columns if c not in raw.columns]
     if absent:

@@ -47,6 +47,7 @@ from scipy import stats
 
 from scheduler.measures import queue_measures
 from scheduler.errors import SchedulerError
+from tableio.reader import read_table
 
 __all__ = ["StaffingSteps", "VolumeDraw", "SimulationResult", "simulate_queue",
            "PlanError", "PlanSimulation", "simulate_plan", "HANDLE_DISTS", "INTERVAL_MEASURES"]
@@ -481,18 +482,9 @@ class PlanSimulation:
 
 
 def _read_csv(path, needed: tuple[str, ...]) -> pd.DataFrame:
-    if not path.is_file():
-        raise PlanError(f"{path}: file not found (a plan folder written by `staffcast "
-                        "schedule`/`plan` holds it)")
-    try:
-        raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise PlanError(f"{path}: not a readable CSV: {' '.join(str(exc).split())}") from exc
-    missing = [c for c in needed if c not in raw.columns]
-    if missing:
-        raise PlanError(f"{path}: missing column(s) {', '.join(missing)}; has "
-                        f"{', '.join(raw.columns)}")
-    return raw
+    return read_table(path, "file", error=PlanError, required=needed,
+                      not_found=" (a plan folder written by `staffcast schedule`/`plan` "
+                                "holds it)").frame
 
 
 def _at(path, i: int, column: str) -> str:

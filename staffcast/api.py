@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from scheduler.solve import DEFAULT_SOLVER
-from staffcast.config import Config, dump_resolved
+from staffcast.config import Config, dump_resolved, with_forecast
 from staffcast.config import load_config as _load_config
 from staffcast.errors import StaffcastError
 from staffcast.parallel import Engine, TaskFailure, problems_frame
@@ -104,7 +104,8 @@ def load_history(path: str | os.PathLike[str], *, config: ConfigLike = None,
     config's country calendar) mark closed hours; missing open intervals are an error, or
     zero with `fill_missing='zero'` (default: the config's forecast.fill_missing).
     `interval_minutes` (the file's interval, or a contact log's buckets) and `timezone`
-    (offset-aware times converted to its wall clock) default to the config's. A value
+    (offset-aware times converted to its wall clock) default to the config's. A history
+    file's columns may carry a vendor's names (the config's `history_columns`). A value
     more than 1000x its queue's 99th percentile is refused unless `allow_outliers`.
     """
     from forecast.data import load_events
@@ -125,7 +126,8 @@ def load_history(path: str | os.PathLike[str], *, config: ConfigLike = None,
     else:
         # The two-week minimum is not applied here: a queue too short to forecast fails on
         # its own in the forecast stage and the other queues go on.
-        history = _load(path, min_hours=1, interval_minutes=interval_minutes, **kwargs)
+        history = _load(path, min_hours=1, interval_minutes=interval_minutes,
+                        columns=config.history_columns, **kwargs)
     if not allow_outliers:
         check_outliers(history, str(path))
     return history
@@ -168,7 +170,8 @@ def forecast(history: pd.DataFrame, *, config: ConfigLike = None, horizon: int |
         calendar = load_calendar(config=config)
     calendar = calendar_for(calendar, history, horizon)
     many = forecast_many(history, horizon=horizon, models=[model], calendar=calendar,
-                         queue_settings=config.queue, engine=engine, timezone=config.timezone)
+                         queue_settings=config.queue, engine=engine, timezone=config.timezone,
+                         params=config.forecast.models)
     _check_lost(many.failures, strict)
     return many.predicted
 
@@ -188,7 +191,8 @@ def backtest(history: pd.DataFrame, *, models: Sequence[str] = ("snaive", "auto"
     calendar = calendar_for(calendar, history, 0)
     forecasts, metrics, failures = backtest_many(
         history, models=models, horizon=horizon, windows=windows, step=step,
-        calendar=calendar, queue_settings=config.queue, engine=engine)
+        calendar=calendar, queue_settings=config.queue, engine=engine,
+        params=config.forecast.models)
     _check_lost(failures, strict)
     return forecasts, metrics
 
@@ -230,9 +234,7 @@ def _agents(agents: AgentsLike, config: Config) -> tuple[tuple[Any, ...] | None,
 
 
 def _resolved(config: Config, settings: Mapping[str, Any], header: str) -> str:
-    raw = dict(config.raw)
-    raw["forecast"] = {**dict(raw.get("forecast") or {}), **settings}
-    return header + dump_resolved(dataclasses.replace(config, raw=raw))
+    return dump_resolved(with_forecast(config, **settings), header)
 
 
 @dataclass(frozen=True)

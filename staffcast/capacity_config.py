@@ -19,11 +19,21 @@ from typing import Any, Literal
 
 import yaml
 
-from staffcast.config import ConfigError, QueueConfig, build, parse_config, read_yaml
+from staffcast.config import (
+    ConfigError,
+    QueueConfig,
+    build,
+    parse_config,
+    plain,
+    queue_document,
+    read_yaml,
+    updated,
+)
 
 __all__ = ["Overtime", "RegularCohort", "NewHireCohort", "TempCohort", "OutsourcedCohort",
            "CloudCohort", "Cohorts", "PlanSettings", "CapacityScenario", "CapacityConfig",
-           "parse_capacity_config", "load_capacity_config", "COHORTS"]
+           "parse_capacity_config", "load_capacity_config", "dump_capacity_config", "with_plan",
+           "COHORTS"]
 
 COHORTS = ("regular", "new_hire", "temp", "outsourced", "cloud")
 
@@ -295,7 +305,6 @@ class CapacityConfig:
     queues: Mapping[str, QueueConfig]
     cohorts: Cohorts
     scenarios: Mapping[str, CapacityScenario]
-    raw: Mapping[str, Any]
 
     def queue(self, name: str) -> QueueConfig:
         """Settings of queue `name`, or the `default` queue's."""
@@ -355,7 +364,7 @@ def parse_capacity_config(data: Any, source: str = "capacity config") -> Capacit
                 raise ConfigError(f"{source}: cohorts.{name}.queues: {queue!r} is not a "
                                   f"configured queue ({', '.join(sorted(queues))})")
     return CapacityConfig(path=None, plan=plan, queues=queues, cohorts=cohorts,
-                          scenarios=scenarios, raw=dict(data))
+                          scenarios=scenarios)
 
 
 def load_capacity_config(path: str | Path) -> CapacityConfig:
@@ -368,8 +377,16 @@ def load_capacity_config(path: str | Path) -> CapacityConfig:
 def dump_capacity_config(config: CapacityConfig, **overrides: Any) -> str:
     """The config as YAML with the plan settings this run used (`overrides`), to be written
     next to the outputs so the run can be reproduced."""
-    raw = dict(config.raw)
-    plan = {**dict(raw.get("plan") or {}), **overrides}
-    raw["plan"] = {k: (f"{v:%Y-%m-%d}" if isinstance(v, dt.date) else v)
-                   for k, v in plan.items()}
-    return yaml.safe_dump(raw, sort_keys=False, allow_unicode=True, default_flow_style=None)
+    config = with_plan(config, "capacity config", **overrides)
+    document = {"plan": plain(config.plan),
+                "queues": {name: queue_document(q) for name, q in config.queues.items()},
+                "cohorts": plain(config.cohorts),
+                "scenarios": {name: plain(s) for name, s in config.scenarios.items()}}
+    return yaml.safe_dump(document, sort_keys=False, allow_unicode=True,
+                          default_flow_style=None)
+
+
+def with_plan(config: CapacityConfig, where: str, **settings: Any) -> CapacityConfig:
+    """`config` with the given plan settings replaced (the plan's own checks run again;
+    a broken rule is a ConfigError headed by `where`)."""
+    return dataclasses.replace(config, plan=updated(config.plan, where, **settings))

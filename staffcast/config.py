@@ -9,6 +9,7 @@ an error naming the key path, the rule and the value.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import re
 import types
 import typing
@@ -19,6 +20,8 @@ from typing import Any, Literal
 
 import yaml
 
+from forecast.ingest import HISTORY_COLUMNS
+from forecast.models.params import ModelParams
 from scheduler.requirements import QueueStaffing
 from scheduler.rules import ScheduleRules
 from staffcast.errors import StaffcastError
@@ -103,7 +106,7 @@ def build(cls: type, data: Any, where: str) -> Any:
     unknown = [k for k in data if k not in fields]
     if unknown:
         raise ConfigError(f"{where}: unknown key {unknown[0]!r}; valid keys: "
-                          f"{', '.join(sorted(fields))}")
+                          f"{', '.join(sorted(fields)) or '(none)'}")
     hints = typing.get_type_hints(cls)
     kwargs = {}
     for name, fld in fields.items():
@@ -218,6 +221,9 @@ class ForecastSettings:
     interval_minutes: int | None = None
     """Forecast at this interval (minutes dividing the day; a multiple of the history's,
     which is summed into it); None: the history's own interval."""
+    models: ModelParams = ModelParams()
+    """Hyperparameters per model (`forecast.models.params`); a model left out keeps its
+    defaults (docs/forecasting.md, *Model settings*)."""
 
     def __post_init__(self) -> None:
         if self.interval_minutes is not None:
@@ -233,12 +239,14 @@ class Config:
     queues: Mapping[str, QueueConfig]
     forecast: ForecastSettings
     schedule: ScheduleRules
-    raw: Mapping[str, Any]
     agents: Path | None = None
     """Agents CSV named by the config (relative paths are relative to the config file)."""
     timezone: str | None = None
     """IANA time zone of the queues' wall clock (e.g. Asia/Shanghai): offset-aware input
     timestamps are converted to it; naive ones are taken as already local."""
+    history_columns: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    """A vendor's column names in history files: our name (`unique_id`, `ds`, `y`,
+    `answered`, `abandoned`, `aht_s`, `asa_s`) -> the file's (`ds: Interval Start`)."""
 
     def queue(self, name: str) -> QueueConfig:
         """Settings of queue `name`, or the `default` queue's, or empty settings."""
@@ -247,7 +255,19 @@ class Config:
         return self.queues.get("default", QueueConfig(name=name))
 
 
-_TOP_KEYS = ("queues", "forecast", "schedule", "agents", "timezone")
+_TOP_KEYS = ("queues", "forecast", "schedule", "agents", "timezone", "history_columns")
+
+
+def parse_history_columns(value: Any, where: str) -> dict[str, str]:
+    """`{ds: Interval Start, y: Offered}`: our history column -> the file's name."""
+    if value is None:
+        return {}
+    mapping = coerce(dict[str, str], value, where)
+    unknown = [k for k in mapping if k not in HISTORY_COLUMNS]
+    if unknown:
+        raise ConfigError(f"{where}: unknown column {unknown[0]!r}; valid: "
+                          f"{', '.join(HISTORY_COLUMNS)}")
+    return mapping
 
 
 def parse_config(data: Any, source: str = "config") -> Config:
@@ -289,12 +309,13 @@ def parse_config(data: Any, source: str = "config") -> Config:
             raise ConfigError(f"{source}: {exc}") from None
     return Config(
         timezone=timezone,
+        history_columns=parse_history_columns(data.get("history_columns"),
+                                              f"{source}: history_columns"),
         path=None,
         agents=None if agents is None else Path(agents),
         queues=queues,
         forecast=build(ForecastSettings, data.get("forecast"), f"{source}: forecast"),
         schedule=build(ScheduleRules, data.get("schedule"), f"{source}: schedule"),
-        raw=dict(data),
     )
 
 
@@ -315,12 +336,103 @@ def load_config(path: str | Path | None) -> Config:
     path = Path(path)
     config = parse_config(read_yaml(path, "config file"), str(path))
     if config.agents is not None and not config.agents.is_absolute():
-        agents = (path.parent / config.agents).resolve()
-        # The resolved config is written next to outputs elsewhere: keep its path usable.
-        config = dataclasses.replace(config, agents=agents, raw={**config.raw, "agents": str(agents)})
+        # Absolute, so the resolved config written next to outputs elsewhere still finds it.
+        config = dataclasses.replace(config, agents=(path.parent / config.agents).resolve())
     return dataclasses.replace(config, path=path)
 
 
-def dump_resolved(config: Config) -> str:
-    """The config as YAML, to be written next to every output so a run can be reproduced."""
-    return yaml.safe_dump(dict(config.raw), sort_keys=False, allow_unicode=True)
+def updated(obj: Any, where: str, **changes: Any) -> Any:
+    """`dataclasses.replace(obj, **changes)` with each value coerced to its field's type
+    first (as `build` does) and the object's own checks run again; errors name `where`."""
+    fields = {f.name for f in dataclasses.fields(obj) if f.init}
+    unknown = [k for k in changes if k not in fields]
+    if unknown:
+        raise ConfigError(f"{where}: unknown key {unknown[0]!r}; valid keys: "
+                          f"{', '.join(sorted(fields))}")
+    hints = typing.get_type_hints(type(obj))
+    values = {k: coerce(hints[k], v, f"{where}.{k}") for k, v in changes.items()}
+    try:
+        return dataclasses.replace(obj, **values)
+    except ConfigError:
+        raise
+    except (ValueError, TypeError) as exc:
+        raise ConfigError(f"{where}: {exc}") from exc
+
+
+def with_forecast(config: Config, **settings: Any) -> Config:
+    """`config` with the given `forecast:` settings replaced (e.g. command-line options),
+    so the resolved config records what was run."""
+    where = f"{config.path or 'config'}: forecast"
+    return dataclasses.replace(config, forecast=updated(config.forecast, where, **settings))
+
+
+def plain(value: Any) -> Any:
+    """A YAML-safe copy of a typed config value: dataclasses as mappings of their fields,
+    tuples as lists, paths as text, dates as YYYY-MM-DD; what `coerce` reads back."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)
+                if f.init}
+    if isinstance(value, Mapping):
+        return {plain(k): plain(v) for k, v in value.items()}
+    if isinstance(value, (tuple, list)):
+        return [plain(v) for v in value]
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, dt.date):
+        return f"{value:%Y-%m-%d}"
+    return value
+
+
+def _clock(minute: int) -> str:
+    return f"{minute // 60:02d}:{minute % 60:02d}"
+
+
+def opening_hours_document(hours: WeeklyHours) -> str | list[str] | dict[str, Any]:
+    """Weekly hours in the form `parse_opening_hours` reads: the ranges when every day has
+    the same, else a mapping of every weekday to its ranges or 'closed'."""
+    days = [[f"{_clock(a)}-{_clock(b)}" for a, b in day] for day in hours]
+    if all(day == days[0] for day in days) and days[0]:
+        return days[0][0] if len(days[0]) == 1 else days[0]
+    return {name: (day[0] if len(day) == 1 else day) if day else "closed"
+            for name, day in zip(WEEKDAYS, days)}
+
+
+def queue_document(queue: QueueConfig) -> dict[str, Any]:
+    """One queue's settings as the mapping `parse_config` reads under `queues.<name>`."""
+    out: dict[str, Any] = {}
+    if queue.opening_hours is not None:
+        out["opening_hours"] = opening_hours_document(queue.opening_hours)
+    if queue.rest_day is not None:
+        out["rest_day"] = WEEKDAYS[queue.rest_day]
+    if queue.holiday_eve:
+        out["holiday_eve"] = True
+    if queue.staffing is not None:
+        out.update(plain(queue.staffing))
+    return out
+
+
+def config_document(config: Config) -> dict[str, Any]:
+    """The typed config rendered back to the YAML document `parse_config` reads into an
+    equal config: every setting, defaults included, so a run can be reproduced."""
+    out: dict[str, Any] = {}
+    if config.timezone is not None:
+        out["timezone"] = config.timezone
+    if config.agents is not None:
+        out["agents"] = str(config.agents)
+    if config.history_columns:
+        out["history_columns"] = dict(config.history_columns)
+    out["queues"] = {name: queue_document(q) for name, q in config.queues.items()}
+    out["forecast"] = plain(config.forecast)
+    out["schedule"] = plain(config.schedule)
+    return out
+
+
+def dump_yaml(document: Mapping[str, Any]) -> str:
+    """A config document as YAML text (keys in the document's order)."""
+    return yaml.safe_dump(dict(document), sort_keys=False, allow_unicode=True)
+
+
+def dump_resolved(config: Config, header: str = "") -> str:
+    """The config as YAML, to be written next to every output so a run can be reproduced;
+    `header` (comment lines) goes first."""
+    return header + dump_yaml(config_document(config))

@@ -1,10 +1,11 @@
 """One error base for every user mistake: `StaffcastError`.
 
 `forecast/` and `scheduler/` never import each other (nor this package), so each keeps its
-own base (`forecast.errors.ForecastError`, `scheduler.errors.SchedulerError`); both are
-registered here as virtual subclasses, so `isinstance(exc, StaffcastError)` holds for an
-error from any of the three packages. Python's `except` clause ignores virtual subclasses:
-catch `USER_ERRORS` (a tuple) to handle all of them.
+own base (`forecast.errors.ForecastError`, `scheduler.errors.SchedulerError`; the table
+reader's is `tableio.TableError`); all are registered here as virtual subclasses, so
+`isinstance(exc, StaffcastError)` holds for an error from any of these packages.
+Python's `except` clause ignores virtual subclasses: catch `USER_ERRORS` (a tuple) to
+handle all of them.
 
 The CLI shows a `StaffcastError` (and an `OSError`: a missing or unwritable file, whose
 message names the path) as one line and exits 1; every other exception is a bug and keeps
@@ -17,6 +18,7 @@ from abc import ABCMeta
 
 from forecast.errors import ForecastError
 from scheduler.errors import SchedulerError
+from tableio.errors import TableError
 
 
 class StaffcastError(ValueError, metaclass=ABCMeta):
@@ -26,8 +28,10 @@ class StaffcastError(ValueError, metaclass=ABCMeta):
 
 StaffcastError.register(ForecastError)
 StaffcastError.register(SchedulerError)
+StaffcastError.register(TableError)
 
-USER_ERRORS: tuple[type[Exception], ...] = (StaffcastError, ForecastError, SchedulerError)
+USER_ERRORS: tuple[type[Exception], ...] = (StaffcastError, ForecastError, SchedulerError,
+                                            TableError)
 """Every user-error base, for `except USER_ERRORS:`."""
 
 

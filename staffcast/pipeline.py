@@ -392,7 +392,7 @@ def forecast_week(config: Config, history: pd.DataFrame, calendar: Any, *,
         on_start(start, horizon)
     many = forecast_many(history, horizon=horizon, models=[model], calendar=calendar,
                          queue_settings=config.queue, engine=engine, on_done=on_done,
-                         timezone=config.timezone)
+                         timezone=config.timezone, params=config.forecast.models)
     _forecast_stage_runs += 1
     predicted = many.predicted
     in_week = (predicted["ds"] >= start) & (predicted["ds"] < start + dt.timedelta(days=7))
@@ -429,26 +429,29 @@ class ManyForecast:
         return problems_frame(self.fallbacks, self.failures, self.requested)
 
 
-def _forecast_task(item: tuple, *, horizon: int, models: tuple[str, ...], calendar: Any):
+def _forecast_task(item: tuple, *, horizon: int, models: tuple[str, ...], calendar: Any,
+                   params: Any):
     from forecast.core import FALLBACK_MODEL, forecast_queue
 
     uid, ds, y, settings = item
     return forecast_queue(uid, ds, y, horizon=horizon, models=models, calendar=calendar,
-                          settings=settings, fallback=FALLBACK_MODEL)
+                          settings=settings, fallback=FALLBACK_MODEL, params=params)
 
 
 def forecast_many(history: pd.DataFrame, *, horizon: int, models: Sequence[str],
                   calendar: Any = None, queue_settings: Any = None,
                   engine: Engine | None = None,
                   on_done: Callable[[str], None] | None = None,
-                  timezone: str | None = None) -> ManyForecast:
+                  timezone: str | None = None, params: Any = None) -> ManyForecast:
     """Forecast every queue of `history` as `forecast.core.forecast` does, one task per
     queue on `engine` (inline by default), with the handle-time forecast `aht_s` when the
     history has handle times (`forecast.aht`). With the queues' `timezone`, the wall-clock
     intervals a spring-forward day skips are zero (a 23-hour day: no contact arrives in
     them, and nobody is staffed for them). A model that fails for a queue falls back to
     `forecast.core.FALLBACK_MODEL` (recorded); a queue whose fallback fails too is a
-    failure and the other queues complete. `AllQueuesFailed` when no queue succeeds."""
+    failure and the other queues complete. `AllQueuesFailed` when no queue succeeds.
+    `params`: the models' hyperparameters (`forecast.models.params.ModelParams`, the
+    config's `forecast.models`; None: defaults)."""
     from forecast.core import check_horizon, check_models, settings_for, split_queues
 
     horizon, names = check_horizon(horizon), check_models(models)
@@ -456,7 +459,8 @@ def forecast_many(history: pd.DataFrame, *, horizon: int, models: Sequence[str],
              for uid, ds, y in split_queues(history)]
     mapped = (engine or Engine()).map(
         _forecast_task, items, keys=[item[0] for item in items], stage="forecast",
-        shared={"horizon": horizon, "models": names, "calendar": calendar}, on_done=on_done)
+        shared={"horizon": horizon, "models": names, "calendar": calendar, "params": params},
+        on_done=on_done)
     check_some_done(len(mapped.done), mapped.failures)
     results = mapped.values
     from forecast.aht import add_aht_forecast
@@ -494,11 +498,12 @@ def _backtest_task(item: tuple, *, calendar: Any, **arguments: Any):
 def backtest_many(history: pd.DataFrame, *, models: Sequence[str], horizon: int, windows: int,
                   step: int | None = None, calendar: Any = None, queue_settings: Any = None,
                   engine: Engine | None = None,
-                  on_done: Callable[[str], None] | None = None
+                  on_done: Callable[[str], None] | None = None, params: Any = None
                   ) -> tuple[pd.DataFrame, pd.DataFrame, tuple[TaskFailure, ...]]:
     """`forecast.backtest.backtest` with one task per queue on `engine`: (forecasts,
     metrics, failed queues). A model failing in a window fails its queue (a backtest
-    scores the models asked for, so there is no fallback); the other queues complete."""
+    scores the models asked for, so there is no fallback); the other queues complete.
+    `params` as in `forecast_many`."""
     from forecast.backtest import check_windows
     from forecast.core import check_models, settings_for, split_queues
 
@@ -509,7 +514,7 @@ def backtest_many(history: pd.DataFrame, *, models: Sequence[str], horizon: int,
     mapped = (engine or Engine()).map(
         _backtest_task, items, keys=[item[0] for item in items], stage="backtest",
         shared={"calendar": calendar, "models": names, "horizon": horizon,
-                "windows": windows, "step": step}, on_done=on_done)
+                "windows": windows, "step": step, "params": params}, on_done=on_done)
     check_some_done(len(mapped.done), mapped.failures)
     return (pd.concat([f for f, _ in mapped.values], ignore_index=True),
             pd.concat([m for _, m in mapped.values], ignore_index=True), mapped.failures)

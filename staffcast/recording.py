@@ -29,6 +29,7 @@ from staffcast.store import (
     default_store_path,
     fingerprint,
 )
+from tableio.reader import read_table
 
 STORE_HELP = ("Run store (DuckDB) to record this run in [default: $STAFFCAST_STORE, else "
               ".staffcast/runs.duckdb].")
@@ -165,7 +166,8 @@ def _scenario_files(name: str, folder: Path) -> tuple[str, pd.DataFrame | None]:
     text = config.read_text(encoding="utf-8") if config.is_file() else ""
     if not requirements.is_file():
         return text, None
-    frame = pd.read_csv(requirements, dtype={"unique_id": "string"}, parse_dates=["ds"])
+    frame = read_table(requirements, "requirement file", error=StoreError, text=False).frame
+    frame = frame.astype({"unique_id": "string"}).assign(ds=lambda f: pd.to_datetime(f["ds"]))
     return text, frame.assign(scenario=name)
 
 

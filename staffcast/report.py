@@ -33,6 +33,7 @@ from plotly.subplots import make_subplots
 
 from scheduler.export import atomic_write_text
 from staffcast.errors import StaffcastError
+from tableio.reader import read_table
 
 PLAN_INPUTS: dict[str, tuple[str, ...]] = {
     "forecast.csv": ("unique_id", "ds", "yhat", "yhat_lo_80", "yhat_hi_80", "yhat_lo_95",
@@ -108,15 +109,7 @@ def _read_csv(folder: Path, name: str, columns: Sequence[str],
     path = folder / name
     if not path.is_file():
         raise ReportInputError(f"{folder}: missing {name} (not a plan folder?)")
-    try:
-        frame = pd.read_csv(path, encoding="utf-8-sig", keep_default_na=True)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise ReportInputError(f"{path}: not a readable CSV: {' '.join(str(exc).split())}"
-                               ) from exc
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise ReportInputError(f"{path}: missing column(s) {', '.join(missing)}; it has "
-                               f"{', '.join(map(str, frame.columns)) or 'none'}")
+    frame = read_table(path, name, error=ReportInputError, required=columns, text=False).frame
     for column in times:
         parsed = pd.to_datetime(frame[column], errors="coerce", format="mixed")
         bad = parsed.isna() & frame[column].notna()

@@ -15,7 +15,6 @@ and schedules from it; a volume uplift scales the shared forecast, it never refi
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import datetime as dt
 import math
@@ -41,7 +40,9 @@ from staffcast.config import (
     build,
     coerce,
     dump_resolved,
+    plain,
     read_yaml,
+    with_forecast,
 )
 from staffcast.errors import StaffcastError
 from staffcast.parallel import Engine, Mapped
@@ -301,9 +302,8 @@ def _scaled_aht(aht: float | Mapping[int, float], factor: float) -> float | dict
 
 def apply_scenario(config: Config, scenario: Scenario, where: str) -> Config:
     """The config with `scenario`'s staffing and schedule overrides applied (the volume
-    uplift applies to the forecast: see `uplift_forecast`). `config.raw` is updated too, so
-    the resolved config written next to the outputs shows the scenario's values."""
-    raw = copy.deepcopy(dict(config.raw))
+    uplift applies to the forecast: see `uplift_forecast`); the resolved config written
+    next to the outputs is rendered from it, so it shows the scenario's values."""
     queues = dict(config.queues)
     for name, overrides in scenario.queues.items():
         at = f"{where}: queues.{name}"
@@ -326,8 +326,6 @@ def apply_scenario(config: Config, scenario: Scenario, where: str) -> Config:
             overrides["aht_s"] = _scaled_aht(staffing.aht_s, factor)
         staffing = _replace(staffing, overrides, at)
         queues[name] = dataclasses.replace(queues[name], staffing=staffing)
-        raw_queue = raw.setdefault("queues", {}).setdefault(name, {})
-        raw_queue.update({k: _plain(getattr(staffing, k)) for k in overrides})
 
     rules = schedule_rules(config)
     known = {f.name: f for f in rules.families}
@@ -353,19 +351,7 @@ def apply_scenario(config: Config, scenario: Scenario, where: str) -> Config:
             rules = dataclasses.replace(rules, **schedule_changes)
         except (ValueError, TypeError) as exc:
             raise ScenarioError(f"{where}: {exc}") from exc
-        raw_schedule = raw.setdefault("schedule", {})
-        raw_schedule["headcount"] = dict(rules.headcount)
-        raw_schedule["families"] = [_plain(dataclasses.asdict(f)) for f in rules.families]
-    return dataclasses.replace(config, queues=queues, schedule=rules, raw=raw)
-
-
-def _plain(value: Any) -> Any:
-    """A YAML-safe copy of a config value (tuples to lists, mappings to dicts)."""
-    if isinstance(value, Mapping):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    return value
+    return dataclasses.replace(config, queues=queues, schedule=rules)
 
 
 def uplift_forecast(predicted: pd.DataFrame, uplift: VolumeUplift | None, calendar: Any,
@@ -472,20 +458,14 @@ def resolved_text(config: Config, scenario: Scenario | None, spec: ScenarioFile,
                   settings: Mapping[str, Any]) -> str:
     """config.resolved.yaml of one scenario: the scenario's config, headed by where it came
     from and its overrides (as YAML comments: a volume uplift is not a config key)."""
-    raw = dict(config.raw)
-    raw["forecast"] = {**dict(raw.get("forecast") or {}), **settings}
     name = BASE if scenario is None else scenario.name
     header = [f"# resolved config of whatif scenario {name!r} from {spec.path}"]
     if scenario is not None:
-        overrides = {k: _plain(_asdict(v)) for k, v in dataclasses.asdict(scenario).items()
-                     if k != "name" and v not in (None, "", {}, ())}
+        overrides = {k: v for k, v in plain(scenario).items()
+                     if k != "name" and v not in (None, "", {}, [])}
         header += ["# overrides:"] + [f"#   {line}" for line in yaml.safe_dump(
             overrides, sort_keys=False, allow_unicode=True).splitlines()]
-    return "\n".join(header) + "\n" + dump_resolved(dataclasses.replace(config, raw=raw))
-
-
-def _asdict(value: Any) -> Any:
-    return dataclasses.asdict(value) if dataclasses.is_dataclass(value) else value
+    return dump_resolved(with_forecast(config, **settings), "\n".join(header) + "\n")
 
 
 def scenario_plan(name: str, config: Config, scenario: Scenario | None, spec: ScenarioFile,

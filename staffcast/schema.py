@@ -170,6 +170,12 @@ def config_schema() -> dict:
             properties[key] = {"type": "string",
                                "description": "Path of the agents CSV, relative to the "
                                               "config file."}
+        elif key == "history_columns":
+            properties[key] = {"type": ["object", "null"],
+                               "description": "A vendor's column names in history files: "
+                                              "our column -> the file's.",
+                               "propertyNames": {"enum": list(cfg.HISTORY_COLUMNS)},
+                               "additionalProperties": dict(_TEXT)}
         elif dataclasses.is_dataclass(hints.get(key)):
             properties[key] = builder.dataclass(hints[key], nullable=True)
         else:

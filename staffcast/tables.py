@@ -1,6 +1,7 @@
-"""Reading the long CSV tables the step commands exchange (forecast, requirement).
+"""Checking the long CSV tables the step commands exchange (forecast, requirement).
 
-One reader checks what every such table shares, so a bad file gets the same kind of error
+Files are read by the one table reader (`tableio.read_table`); this module checks what
+every `unique_id, ds, ...` table shares, so a bad file gets the same kind of error
 whichever command reads it: the file, the data row (1 = first row under the header, with
 its line number), the column, the rule and the value.
 """
@@ -14,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from staffcast.errors import StaffcastError
+from tableio.reader import read_table
 
 
 class TableError(StaffcastError):
@@ -38,16 +40,8 @@ def read_keyed_csv(path: str | Path, what: str, required: Sequence[str],
     the table in errors ("forecast file"); `hint` is added to a missing-column error.
     """
     path = Path(path)
-    if not path.is_file():
-        raise TableError(f"{path}: {what} not found")
-    try:
-        raw = pd.read_csv(path, dtype=str, keep_default_na=False)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise TableError(f"{path}: not a readable CSV: {' '.join(str(exc).split())}") from exc
-    missing = [c for c in ("unique_id", "ds", *required) if c not in raw.columns]
-    if missing:
-        raise TableError(f"{path}: missing column(s) {', '.join(dict.fromkeys(missing))}"
-                         f"{hint}; it has {', '.join(raw.columns) or 'none'}")
+    raw = read_table(path, what, error=TableError, required=("unique_id", "ds", *required),
+                     hint=hint).frame
     if raw.empty:
         raise TableError(f"{path}: no data rows")
     frame = raw.copy()

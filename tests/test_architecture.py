@@ -4,6 +4,7 @@ function counts as much as one at the top):
 - `forecast` never imports `scheduler`, and `scheduler` never imports a forecasting model
   (nor `forecast` at all): only `staffcast` wires the two.
 - Neither imports `staffcast` (the library layer sits above them).
+- `tableio`, the one table reader, imports none of the three: all three may import it.
 - The CLI module itself imports no command module at start-up.
 """
 
@@ -13,7 +14,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-FORBIDDEN = {"forecast": ("scheduler", "staffcast"), "scheduler": ("forecast", "staffcast")}
+FORBIDDEN = {"forecast": ("scheduler", "staffcast"), "scheduler": ("forecast", "staffcast"),
+             "tableio": ("forecast", "scheduler", "staffcast")}
 
 
 def imported_modules(path: Path, root: Path = ROOT) -> list[tuple[int, str]]:
@@ -59,6 +61,17 @@ def test_the_scan_sees_a_forbidden_import(tmp_path):
     assert violations("forecast", tmp_path) == [
         "forecast/models/bad.py:3 imports scheduler.erlang",
         "forecast/models/bad.py:4 imports staffcast"]
+
+
+def test_every_table_file_is_opened_by_the_one_reader():
+    # pandas' file readers appear only in tableio (ingest streams logs with pyarrow).
+    readers = []
+    for package in ("forecast", "scheduler", "staffcast"):
+        for path in sorted((ROOT / package).rglob("*.py")):
+            text = path.read_text(encoding="utf-8")
+            readers += [f"{path.relative_to(ROOT)}: {call}" for call in
+                        ("pd.read_csv(", "pd.read_parquet(") if call in text]
+    assert readers == []
 
 
 def test_cli_module_imports_no_command_module():

@@ -3,43 +3,55 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from forecast.models.base import KEYS, LEVELS, Model, Prediction, Window
+from forecast.models.params import (
+    ArimaParams,
+    AutoParams,
+    HistavgParams,
+    ModelParams,
+    ProphetParams,
+    SnaiveParams,
+    TrimavgParams,
+)
 
 # Factories, not classes, so heavy imports (statsmodels, Prophet) happen only when used.
+# Each takes the model's hyperparameters (`forecast.models.params`) and the whole set
+# (auto fits its candidates with theirs).
 
 
-def _snaive() -> Model:
+def _snaive(params: SnaiveParams, _: ModelParams) -> Model:
     from forecast.models.baseline import SeasonalNaive
-    return SeasonalNaive()
+    return SeasonalNaive(**params.kwargs())
 
 
-def _histavg() -> Model:
+def _histavg(params: HistavgParams, _: ModelParams) -> Model:
     from forecast.models.baseline import SameDayTypeMean
-    return SameDayTypeMean()
+    return SameDayTypeMean(**params.kwargs())
 
 
-def _trimavg() -> Model:
+def _trimavg(params: TrimavgParams, _: ModelParams) -> Model:
     from forecast.models.baseline import TrimmedDayTypeMean
-    return TrimmedDayTypeMean()
+    return TrimmedDayTypeMean(**params.kwargs())
 
 
-def _arima() -> Model:
+def _arima(params: ArimaParams, _: ModelParams) -> Model:
     from forecast.models.arima import DynamicHarmonicRegression
-    return DynamicHarmonicRegression()
+    return DynamicHarmonicRegression(**params.kwargs())
 
 
-def _prophet() -> Model:
+def _prophet(params: ProphetParams, _: ModelParams) -> Model:
     from forecast.models.prophet_model import ProphetModel
-    return ProphetModel()
+    return ProphetModel(**params.kwargs())
 
 
-def _auto() -> Model:
+def _auto(params: AutoParams, every: ModelParams) -> Model:
     from forecast.models.auto import AutoModel
-    return AutoModel()
+    return AutoModel(**params.kwargs(), member_params=every)
 
 
-MODELS: dict[str, Callable[[], Model]] = {
+MODELS: dict[str, Callable[[Any, ModelParams], Model]] = {
     "snaive": _snaive,
     "histavg": _histavg,
     "trimavg": _trimavg,
@@ -49,19 +61,21 @@ MODELS: dict[str, Callable[[], Model]] = {
 }
 
 
-def make_model(name: str, *, calibrated: bool = True) -> Model:
+def make_model(name: str, *, calibrated: bool = True, params: ModelParams | None = None) -> Model:
     """A fresh, unfitted model by registry name.
 
-    `calibrated` (the default) gives the model conformal bands from its own rolling-origin
-    residuals (`forecast.conformal.Conformal`; `auto` calibrates its combination itself);
-    False gives the bare model with its own bands (what `auto` uses for its members,
-    whose bands it does not need).
+    `params` gives the hyperparameters of every model (`forecast.models.params`; None:
+    each model's defaults). `calibrated` (the default) gives the model conformal bands
+    from its own rolling-origin residuals (`forecast.conformal.Conformal`; `auto`
+    calibrates its combination itself); False gives the bare model with its own bands
+    (what `auto` uses for its members, whose bands it does not need).
     """
     try:
         factory = MODELS[name]
     except KeyError:
         raise ValueError(f"unknown model {name!r}; valid models: {', '.join(MODELS)}") from None
-    model = factory()
+    params = params or ModelParams()
+    model = factory(params.of(name), params)
     if calibrated and name != "auto":
         from forecast.conformal import Conformal
         # Prophet's fits cost seconds each: four calibration weeks instead of six.
@@ -69,4 +83,5 @@ def make_model(name: str, *, calibrated: bool = True) -> Model:
     return model
 
 
-__all__ = ["KEYS", "LEVELS", "MODELS", "Model", "Prediction", "Window", "make_model"]
+__all__ = ["KEYS", "LEVELS", "MODELS", "Model", "ModelParams", "Prediction", "Window",
+           "make_model"]

@@ -38,6 +38,7 @@ from forecast.conformal import ConformalBands, bands_from_windows, calibration_w
     steps_per_day
 from forecast.features import DAYS_PER_WEEK, Features
 from forecast.models.base import KEYS, Model, Prediction
+from forecast.models.params import ModelParams
 
 MIN_TRAIN_WEEKS = 2
 
@@ -48,14 +49,15 @@ class AutoModel(Model):
 
     `windows` weekly origins rank the candidates (the most recent ones); `calibration`
     weekly origins (at least `windows`) give the bands. `weighting` "equal" or "inverse"
-    (inverse-WAPE weights).
+    (inverse-WAPE weights). `member_params` (`forecast.models.params.ModelParams`) holds
+    the candidates' hyperparameters (None: their defaults).
     """
 
     name = "auto"
 
     def __init__(self, candidates: tuple[str, ...] = ("trimavg", "arima"),
                  windows: int = 3, tolerance: float = 0.20, weighting: str = "equal",
-                 calibration: int = 6):
+                 calibration: int = 6, member_params: ModelParams | None = None):
         if windows < 1 or tolerance < 0 or calibration < 1:
             raise ValueError(f"windows, calibration must be >= 1 and tolerance >= 0, got "
                              f"{windows}, {calibration}, {tolerance}")
@@ -68,6 +70,7 @@ class AutoModel(Model):
         self.tolerance = tolerance
         self.weighting = weighting
         self.calibration = max(calibration, windows)
+        self.member_params = member_params
 
     def _fit(self, y: np.ndarray, X: Features) -> None:
         from forecast.models import make_model
@@ -80,7 +83,8 @@ class AutoModel(Model):
         if n_windows >= 1:
             for name in self.candidates:
                 try:
-                    cvs[name] = make_model(name, calibrated=False).cross_validation(
+                    cvs[name] = make_model(name, calibrated=False,
+                                          params=self.member_params).cross_validation(
                         y, X, h=week, windows=n_windows, step=week)
                 except ValueError:
                     # Too little usable history at an early origin (e.g. a queue open on few
@@ -106,7 +110,8 @@ class AutoModel(Model):
                      for i in range(len(cvs[first]))]
             self.bands_ = bands_from_windows(cvs[first], X.open, steps_per_day=per_day,
                                              means=means)
-        self.members_ = {n: make_model(n, calibrated=False).fit(y, X) for n in self.candidates}
+        self.members_ = {n: make_model(n, calibrated=False, params=self.member_params).fit(y, X)
+                         for n in self.candidates}
         seen = X.events[X.open].any(axis=0) if X.events.shape[1] else np.zeros(0, bool)
         self.events_seen_ = tuple(n for n, s in zip(X.event_names, seen) if s)
 

@@ -28,6 +28,7 @@ from staffcast.store import (
     RunStore,
     default_store_path,
 )
+from tableio.reader import read_table
 
 _PATH = click.Path(dir_okay=False, path_type=Path)
 _EXISTING = click.Path(exists=True, dir_okay=False, path_type=Path)
@@ -204,13 +205,10 @@ def _full_days(frame: pd.DataFrame, queues: list[str]) -> bool:
 
 def morning_from_file(path: Path, day: pd.Timestamp, model: str | None) -> pd.DataFrame:
     """The day's rows of a forecast CSV (the forecast contract)."""
-    try:
-        frame = pd.read_csv(path, dtype={"unique_id": "string", "model": "string"})
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise StaffcastError(f"{path}: not a readable CSV: {' '.join(str(exc).split())}") from exc
-    if "ds" not in frame.columns:
-        raise StaffcastError(f"{path}: missing column 'ds'; a forecast CSV has unique_id, ds, "
-                             "model, yhat and the bands")
+    frame = read_table(path, "forecast file", error=StaffcastError, text=False,
+                       required=("ds",), hint="; a forecast CSV has unique_id, ds, model, yhat "
+                                           "and the bands").frame
+    frame = frame.astype({c: "string" for c in ("unique_id", "model") if c in frame.columns})
     ds = pd.to_datetime(frame["ds"], errors="coerce", format="mixed")
     if ds.isna().any():
         i = int(ds.isna().to_numpy().argmax())
@@ -271,7 +269,7 @@ def morning_fitted(config: Config, history: pd.DataFrame, calendar, day: pd.Time
             "day in the store (--store)")
     horizon = int(np.ceil((day + _DAY - (before["ds"].max() + step)) / _HOUR))
     predicted = forecast(before, horizon=horizon, models=[model], calendar=calendar,
-                         queue_settings=config.queue)
+                         queue_settings=config.queue, params=config.forecast.models)
     return predicted[predicted["ds"] >= day].reset_index(drop=True)
 
 

@@ -101,14 +101,9 @@ def capacity_command(config_path: Path, history_path: Path, calendar_path: Path 
 
 
 def _with_start(config, start: dt.date):
-    import dataclasses
+    from staffcast.capacity_config import with_plan
 
-    from staffcast.capacity_config import PlanSettings
-    from staffcast.config import build
-
-    raw_plan = {**dict(config.raw["plan"]), "start": start}
-    plan = build(PlanSettings, raw_plan, "--start")
-    return dataclasses.replace(config, plan=plan, raw={**config.raw, "plan": raw_plan})
+    return with_plan(config, "--start", start=start)
 
 
 def _load(config, history_path: Path, calendar_path: Path | None, weeks: int | None):
@@ -144,11 +139,12 @@ def _with_handle_time(history, path: Path):
 
     if "aht_s" in history.columns or path.suffix.lower() != ".csv":
         return history
-    header = pd.read_csv(path, nrows=0).columns
-    if "aht_s" not in header:
+    from tableio.reader import read_table
+
+    raw = read_table(path, "history file", error=StaffcastError, text=False).frame
+    if "aht_s" not in raw.columns:
         return history
-    cols = [c for c in ("unique_id", "ds", "aht_s") if c in header]
-    raw = pd.read_csv(path, usecols=cols)
+    raw = raw[[c for c in ("unique_id", "ds", "aht_s") if c in raw.columns]]
     aht = pd.to_numeric(raw["aht_s"], errors="coerce")
     bad = (aht.isna() & raw["aht_s"].notna()) | (aht <= 0)
     if bad.any():

@@ -9,7 +9,6 @@ them.
 
 from __future__ import annotations
 
-import dataclasses
 import shlex
 import sys
 import warnings
@@ -21,7 +20,7 @@ import pandas as pd
 
 from scheduler.export import atomic_write_csv, atomic_write_text
 from staffcast import console
-from staffcast.config import Config, dump_resolved, load_config
+from staffcast.config import Config, dump_resolved, load_config, with_forecast
 from staffcast.parallel import (
     engine_options,
     exit_if_lost,
@@ -120,7 +119,8 @@ def load_inputs(config: Config, history_path: Path, events: bool, timestamp_col:
                                   **kwargs)
         else:
             history = load_history(history_path, min_hours=1,
-                                   interval_minutes=interval_minutes, **kwargs)
+                                   interval_minutes=interval_minutes,
+                                   columns=config.history_columns, **kwargs)
         if not allow_outliers:
             check_outliers(history, str(history_path))
         last = history["ds"].max() + pd.Timedelta(hours=horizon_for(history))
@@ -151,10 +151,8 @@ def forecast_settings(config: Config, **given) -> dict:
 
 def _resolved(config: Config, settings: dict, command: str) -> str:
     """The config with the options this run used, as YAML headed by the command line."""
-    raw = dict(config.raw)
-    raw["forecast"] = {**dict(raw.get("forecast") or {}), **settings}
     header = f"# resolved config of: staffcast {command} {shlex.join(sys.argv[2:])}\n"
-    return header + dump_resolved(dataclasses.replace(config, raw=raw))
+    return dump_resolved(with_forecast(config, **settings), header)
 
 
 @click.command("forecast")
@@ -198,7 +196,8 @@ def forecast_command(history_path, events, timestamp_col, queue_col, fill_missin
           console.progress(queues, "forecast") as bar):
         many = forecast_many(history, horizon=settings["horizon"], models=[settings["model"]],
                              calendar=calendar, queue_settings=config.queue, engine=engine,
-                             on_done=bar.step, timezone=timezone or config.timezone)
+                             on_done=bar.step, timezone=timezone or config.timezone,
+                             params=config.forecast.models)
     result = many.predicted
     resolved = _resolved(config, settings, "forecast")
     atomic_write_csv(result, out_path)
@@ -283,7 +282,7 @@ def backtest_command(history_path, events, timestamp_col, queue_col, fill_missin
         _, metrics, failures = backtest_many(
             history, models=models, horizon=horizon, windows=windows, step=step,
             calendar=calendar, queue_settings=config.queue, engine=engine,
-            on_done=bar.step)
+            on_done=bar.step, params=config.forecast.models)
     atomic_write_csv(metrics, out_path)
     problems = problems_frame(failures=failures, requested_model=",".join(models))
     report_problems(problems, f"{out_path}.failures.csv")

@@ -8,6 +8,7 @@ import click
 import pandas as pd
 
 from staffcast.simulation import OUTPUT_FILES
+from tableio.reader import read_table
 HANDLE_DISTS = ("exponential", "lognormal")
 """scheduler.simulate.HANDLE_DISTS, repeated so that `--help` need not import the simulator
 (and scipy.stats); tests/staffcast/test_cli_simulation.py checks they agree."""
@@ -19,15 +20,8 @@ def read_forecast_band(path: Path, model: str | None) -> pd.DataFrame:
     """``unique_id, ds, yhat, yhat_lo_80, yhat_hi_80`` of one model from a forecast CSV."""
     from scheduler.simulate import FORECAST_BAND, PlanError
 
-    if not path.is_file():
-        raise PlanError(f"{path}: forecast file not found")
-    try:
-        raw = pd.read_csv(path, encoding="utf-8-sig")
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise PlanError(f"{path}: not a readable CSV: {' '.join(str(exc).split())}") from exc
-    missing = [c for c in ("unique_id", "ds", *FORECAST_BAND) if c not in raw.columns]
-    if missing:
-        raise PlanError(f"{path}: missing column(s) {', '.join(missing)}")
+    raw = read_table(path, "forecast file", error=PlanError, text=False,
+                     required=("unique_id", "ds", *FORECAST_BAND)).frame
     if "model" in raw.columns:
         models = sorted(raw["model"].astype(str).unique())
         if model is None and len(models) > 1:

@@ -1,5 +1,6 @@
 """The capacity config: strict parsing and the what-if knobs' arithmetic."""
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -9,10 +10,12 @@ from staffcast.capacity import apply_scenario, weekly_attrition_with_points
 from staffcast.capacity_config import (
     CapacityScenario,
     NewHireCohort,
+    dump_capacity_config,
     load_capacity_config,
     parse_capacity_config,
+    with_plan,
 )
-from staffcast.config import ConfigError, load_config
+from staffcast.config import ConfigError, config_document, load_config
 from staffcast.scenarios import Scenario
 from staffcast.scenarios import apply_scenario as apply_whatif
 
@@ -101,7 +104,7 @@ def test_interval_whatif_takes_containment_as_a_queue_knob():
         scenario = Scenario(name="bot", queues={"presales": {"bot_containment": value}})
         changed = apply_whatif(config, scenario, "scenarios.yaml: bot")
         shares.append(changed.queues["presales"].staffing.human_share)
-        assert changed.raw["queues"]["presales"]["bot_containment"] == value
+        assert config_document(changed)["queues"]["presales"]["bot_containment"] == value
     assert shares[1] == pytest.approx(2 * shares[0])  # 95% -> 90% doubles the human volume
 
 
@@ -112,3 +115,17 @@ def test_handle_time_forecast_replaces_the_configured_aht():
     changed = with_handle_time(config, {"presales": {h: 260.0 + h for h in range(24)}})
     assert changed.queues["presales"].staffing.aht_s[5] == 265.0
     assert changed.queues["aftersales"].staffing.aht_s == 420
+
+
+def test_written_capacity_config_round_trips_with_the_run_settings():
+    import datetime as dt
+
+    config = load_capacity_config(EXAMPLE)
+    text = dump_capacity_config(config, start=dt.date(2026, 10, 19), weeks=9)
+    back = parse_capacity_config(yaml.safe_load(text), "written")
+    assert back.plan.start == dt.date(2026, 10, 19) and back.plan.weeks == 9
+    assert back == dataclasses.replace(config, path=None, plan=back.plan)
+    assert dataclasses.replace(back.plan, start=config.plan.start,
+                               weeks=config.plan.weeks) == config.plan
+    with pytest.raises(ConfigError, match="--start: start must be a Monday"):
+        with_plan(config, "--start", start=dt.date(2026, 10, 20))

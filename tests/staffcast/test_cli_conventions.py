@@ -166,6 +166,10 @@ def test_schema_accepts_the_shipped_configs_and_rejects_what_the_parser_rejects(
         {**base, "forecast": {"fill_missing": "guess"}},                    # not in the enum
         {**base, "queues": {"chat": {"sl_target": 0.8}}},                   # aht_s missing
         {**base, "schedule": {"families": [{"name": "x"}]}},                # required keys
+        {**base, "forecast": {"models": {"sarima": {}}}},                   # unknown model
+        {**base, "forecast": {"models": {"prophet": {"changepoint": 3}}}},  # unknown knob
+        {**base, "forecast": {"models": {"arima": {"transform": "log"}}}},  # not in the enum
+        {**base, "history_columns": {"queue": "Skill"}},                    # not our column
     ]
     for data in broken:
         assert list(validator.iter_errors(data)), data
@@ -174,6 +178,9 @@ def test_schema_accepts_the_shipped_configs_and_rejects_what_the_parser_rejects(
         checked = CliRunner().invoke(main, ["config", "check", str(path)])
         assert checked.exit_code == 1 and checked.output.startswith("Error: "), data
     assert schema["properties"]["schedule"]["properties"]["interval_minutes"]["default"] == 30
+    prophet = schema["$defs"]["ProphetParams"]["properties"]
+    assert prophet["changepoints"]["default"] == 3 and "trend" in prophet["changepoints"][
+        "description"]
 
 
 def test_a_history_value_1000_times_the_queues_p99_is_refused_with_its_row(shop):
