@@ -13,7 +13,7 @@ an interval's `aht_s` is the mean over its contacts (blank when none), as
 
 Scored on the test week, weighted by the true volume (the intervals staffing cares about):
 mean absolute percentage error of
-- `forecast`: `forecast.aht.HandleTimeModel` (through `forecast.core.forecast`),
+- `forecast`: `staffcast.forecasting.aht.HandleTimeModel` (through `staffcast.forecasting.core.forecast`),
 - `constant`: one number per queue, the history's volume-weighted mean (the config's
   `aht_s`, what staffcast staffed with before),
 - `same4w`: the volume-weighted mean of the same slot on the same weekday over the last
@@ -38,8 +38,8 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from forecast.calendar import load_calendar  # noqa: E402
-from forecast.core import forecast  # noqa: E402
+from staffcast.forecasting.calendar import load_calendar  # noqa: E402
+from staffcast.forecasting.core import forecast  # noqa: E402
 
 START = pd.Timestamp("2025-06-02")  # a Monday
 WEEKS = 12

@@ -18,7 +18,7 @@ import time
 import numpy as np
 import pandas as pd
 
-from scheduler.agents import Agent, assign_agents
+from staffcast.scheduler.agents import Agent, assign_agents
 
 MONDAY = pd.Timestamp("2026-11-09")
 

@@ -33,8 +33,8 @@ def main() -> None:
     args = parser.parse_args()
 
     began = time.perf_counter()
-    from forecast.calendar import load_calendar
-    from forecast.data import load_history
+    from staffcast.forecasting.calendar import load_calendar
+    from staffcast.forecasting.data import load_history
     from staffcast.capacity import TOTAL, comparison, format_comparison, plan_capacity
     from staffcast.capacity_config import load_capacity_config
 

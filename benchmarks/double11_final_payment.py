@@ -26,9 +26,9 @@ HERE = Path(__file__).resolve().parents[1]
 ROOT = Path(os.environ.get("STAFFCAST_ROOT", HERE))
 sys.path.insert(0, str(ROOT))
 
-from forecast.calendar import load_calendar  # noqa: E402
-from forecast.data import load_history  # noqa: E402
-from scheduler.requirements import compute_requirements  # noqa: E402
+from staffcast.forecasting.calendar import load_calendar  # noqa: E402
+from staffcast.forecasting.data import load_history  # noqa: E402
+from staffcast.scheduler.requirements import compute_requirements  # noqa: E402
 from staffcast.config import load_config  # noqa: E402
 from staffcast.pipeline import forecast_volume, forecast_week, staffing_settings  # noqa: E402
 

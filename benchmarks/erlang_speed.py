@@ -21,8 +21,8 @@ import pandas as pd  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from scheduler.erlang import agents_for_targets, erlang_a_agents, service_level  # noqa: E402
-from scheduler.requirements import QueueStaffing, compute_requirements  # noqa: E402
+from staffcast.scheduler.erlang import agents_for_targets, erlang_a_agents, service_level  # noqa: E402
+from staffcast.scheduler.requirements import QueueStaffing, compute_requirements  # noqa: E402
 
 
 def year_of_volume(n_queues: int = 10, seed: int = 7) -> pd.DataFrame:

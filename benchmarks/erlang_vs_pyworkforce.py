@@ -22,7 +22,7 @@ import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from scheduler.erlang import (  # noqa: E402
+from staffcast.scheduler.erlang import (  # noqa: E402
     agents_for_targets,
     erlang_c,
     occupancy,

@@ -10,7 +10,7 @@ Datasets
   festival calendar, configs/example.yaml).
 
 Windows: rolling origin, one week ahead, origins one week apart, each model refitted at
-every origin on the history before it (`forecast.backtest.backtest`).
+every origin on the history before it (`staffcast.forecasting.backtest.backtest`).
 - window `B` (confirm): the last 8 weekly origins, ending at the end of the data;
 - window `A` (tune): the 8 weekly origins before those (the data truncated by 8 weeks).
 Model choices were tuned on A and confirmed on B (see docs/forecasting.md).
@@ -56,10 +56,10 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from forecast.backtest import backtest  # noqa: E402
-from forecast.calendar import load_calendar  # noqa: E402
-from forecast.core import QueueSettings  # noqa: E402
-from forecast.data import load_history, validate_history  # noqa: E402
+from staffcast.forecasting.backtest import backtest  # noqa: E402
+from staffcast.forecasting.calendar import load_calendar  # noqa: E402
+from staffcast.forecasting.core import QueueSettings  # noqa: E402
+from staffcast.forecasting.data import load_history, validate_history  # noqa: E402
 from staffcast.config import load_config  # noqa: E402
 
 SHARED = Path(os.environ.get("STAFFCAST_SHARED_DATA", ROOT.parent / "shared" / "data"))
@@ -234,7 +234,7 @@ def prophet_default(history: pd.DataFrame, cutoffs) -> pd.DataFrame:
 
 
 def double11(models) -> bool:
-    from forecast.core import forecast
+    from staffcast.forecasting.core import forecast
 
     print("\n== Example shop: Double 11 day volume (2026-11-11) vs the generator's truth")
     data = ROOT / "examples" / "data"

@@ -3,7 +3,7 @@
 The queue is the example shop's `presales` (open around the clock, the larger one), its last
 52 weeks (8,736 hours) and its whole two years (104 weeks, 17,520 hours), with the example
 calendar (built-in China holidays plus the festival windows); each model forecasts 168 hours
-through `forecast.core.forecast`, calendar features included, conformal calibration
+through `staffcast.forecasting.core.forecast`, calendar features included, conformal calibration
 included (the calibrated models refit at 4 weekly origins). Median of 5 runs per model (3
 for prophet); targets on the 2-core development machine: arima <= 5 s, auto <= 2 s per
 queue-origin (issue 13), one bare Prophet fit (no calibration) <= 10 s on two years
@@ -22,9 +22,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from forecast.calendar import load_calendar  # noqa: E402
-from forecast.core import forecast  # noqa: E402
-from forecast.data import load_history  # noqa: E402
+from staffcast.forecasting.calendar import load_calendar  # noqa: E402
+from staffcast.forecasting.core import forecast  # noqa: E402
+from staffcast.forecasting.data import load_history  # noqa: E402
 from staffcast.config import load_config  # noqa: E402
 
 RUNS = {"prophet": 3}
@@ -53,9 +53,9 @@ def bare_prophet_fit(history, calendar, config) -> float:
     """Seconds of one Prophet fit + forecast without calibration (what the bound is for)."""
     import pandas as pd
 
-    from forecast.core import settings_for
-    from forecast.features import span_features
-    from forecast.models import make_model
+    from staffcast.forecasting.core import settings_for
+    from staffcast.forecasting.features import span_features
+    from staffcast.forecasting.models import make_model
 
     settings = settings_for(config.queue, "presales")
     ds = pd.DatetimeIndex(history["ds"])

@@ -29,7 +29,7 @@ CHILD = r"""
 import json, sys, time
 from pathlib import Path
 sys.path.insert(0, sys.argv[1])
-from forecast.ingest import ingest
+from staffcast.forecasting.ingest import ingest
 start = time.perf_counter()
 result = ingest(sys.argv[2], interval_minutes=30, timezone="Asia/Shanghai")
 seconds = time.perf_counter() - start

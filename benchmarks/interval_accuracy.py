@@ -1,10 +1,10 @@
 """Forecast accuracy by interval: the bank's 5-minute calls summed to 15, 30 and 60 minutes.
 
 Data: ../shared/data/bank_calls_5min_2003.csv (weekdays 07:00-21:05, six absent weekdays =
-closures; see its README), loaded with `forecast.data.validate_history(...,
+closures; see its README), loaded with `staffcast.forecasting.data.validate_history(...,
 interval_minutes=m)`, which sums the 5-minute rows into m-minute intervals. Every model
 forecasts one week ahead from 8 weekly origins (the last window ends at the end of the
-data, each model refitted at every origin; `forecast.backtest.backtest`).
+data, each model refitted at every origin; `staffcast.forecasting.backtest.backtest`).
 
 Scored on the open intervals of the 8 test weeks:
 - WAPE at the interval itself (sum |y - yhat| / sum y over all open intervals);
@@ -33,10 +33,10 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from forecast.backtest import backtest  # noqa: E402
-from forecast.calendar import load_calendar  # noqa: E402
-from forecast.core import QueueSettings  # noqa: E402
-from forecast.data import validate_history  # noqa: E402
+from staffcast.forecasting.backtest import backtest  # noqa: E402
+from staffcast.forecasting.calendar import load_calendar  # noqa: E402
+from staffcast.forecasting.core import QueueSettings  # noqa: E402
+from staffcast.forecasting.data import validate_history  # noqa: E402
 
 BANK = ROOT.parent / "shared" / "data" / "bank_calls_5min_2003.csv"
 CLOSED_DAYS = ("2003-04-04", "2003-04-07", "2003-05-26", "2003-07-04", "2003-09-01",

@@ -15,7 +15,7 @@ open, 30-minute intervals, full-time 8 h tours of 5 days with a 60-minute unpaid
 part-time 4 h tours of 5 days; a tenth of the agents away on one day.
 
 Real cover is measured from the files alone, independently of the plan and of
-`scheduler.pooling`: activities.csv's WORK segments per 15-minute slot, grouped by the
+`staffcast.scheduler.pooling`: activities.csv's WORK segments per 15-minute slot, grouped by the
 agent's skills from the agents table, then per slot a maximum flow (source -> skill group,
 capacity its agents at work -> every queue the group can serve -> sink, capacity the
 queue's requirement) gives the most requirement the agents at work can cover.
@@ -43,10 +43,10 @@ import pandas as pd
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import maximum_flow
 
-from scheduler.agents import Agent
-from scheduler.erlang import agents_for_targets
-from scheduler.simulate import simulate_plan
-from scheduler.rules import BreakRule, ScheduleRules, ShiftFamily
+from staffcast.scheduler.agents import Agent
+from staffcast.scheduler.erlang import agents_for_targets
+from staffcast.scheduler.simulate import simulate_plan
+from staffcast.scheduler.rules import BreakRule, ScheduleRules, ShiftFamily
 from staffcast.pipeline import run_schedule
 
 MONDAY = pd.Timestamp("2026-11-09")

@@ -26,13 +26,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from scheduler.agents import placeholder_assignment
-from scheduler.breaks import stagger_breaks
-from scheduler.export import write_schedule_outputs
-from scheduler.model import build_model
-from scheduler.plan import tours_frame, written_plan
-from scheduler.roster import activities_frame, roster_frame
-from scheduler.rules import BreakRule, ScheduleRules, ShiftFamily
+from staffcast.scheduler.agents import placeholder_assignment
+from staffcast.scheduler.breaks import stagger_breaks
+from staffcast.scheduler.export import write_schedule_outputs
+from staffcast.scheduler.model import build_model
+from staffcast.scheduler.plan import tours_frame, written_plan
+from staffcast.scheduler.roster import activities_frame, roster_frame
+from staffcast.scheduler.rules import BreakRule, ScheduleRules, ShiftFamily
 
 MONDAY = pd.Timestamp("2026-11-09")
 QUEUES = ("presales", "aftersales", "returns", "vip")

@@ -32,9 +32,9 @@ from pathlib import Path  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from scheduler.model import build_model  # noqa: E402
-from scheduler.rules import BreakRule, ScheduleRules, ShareLimit, ShiftFamily  # noqa: E402
-from scheduler.solve import solve  # noqa: E402
+from staffcast.scheduler.model import build_model  # noqa: E402
+from staffcast.scheduler.rules import BreakRule, ScheduleRules, ShareLimit, ShiftFamily  # noqa: E402
+from staffcast.scheduler.solve import solve  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -25,10 +25,10 @@ import time  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from scheduler.erlang import agents_for_targets  # noqa: E402
-from scheduler.model import build_model  # noqa: E402
-from scheduler.rules import BreakRule, ScheduleRules, ShiftFamily  # noqa: E402
-from scheduler.solve import solve  # noqa: E402
+from staffcast.scheduler.erlang import agents_for_targets  # noqa: E402
+from staffcast.scheduler.model import build_model  # noqa: E402
+from staffcast.scheduler.rules import BreakRule, ScheduleRules, ShiftFamily  # noqa: E402
+from staffcast.scheduler.solve import solve  # noqa: E402
 
 
 def _shape(ds: pd.DatetimeIndex) -> np.ndarray:

@@ -24,8 +24,8 @@ import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from scheduler.erlang import agents_for_targets, service_level  # noqa: E402
-from scheduler.simulate import simulate_queue  # noqa: E402
+from staffcast.scheduler.erlang import agents_for_targets, service_level  # noqa: E402
+from staffcast.scheduler.simulate import simulate_queue  # noqa: E402
 
 INTERVAL_S = 1800.0
 AHT_S = 300.0

@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from forecast.calendar import Calendar, load_calendar
+from staffcast.forecasting.calendar import Calendar, load_calendar
 
 ROOT = Path(__file__).resolve().parents[1]
 FESTIVALS = ROOT / "configs" / "festivals"

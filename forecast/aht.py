@@ -24,7 +24,7 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
-from forecast.features import DAYS_PER_WEEK, Features
+from .features import DAYS_PER_WEEK, Features
 
 MAX_AHT_S = 86400.0
 
@@ -131,8 +131,8 @@ def add_aht_forecast(history: pd.DataFrame, predicted: pd.DataFrame, *, calendar
     """`predicted` (forecast rows) with an `aht_s` column forecast from `history`'s `aht_s`
     per queue; `predicted` unchanged (a copy) when history has no `aht_s`. A queue whose
     history has no handle time gets a blank `aht_s` (the config's value staffs it)."""
-    from forecast.core import settings_for
-    from forecast.features import span_features
+    from .core import settings_for
+    from .features import span_features
 
     if "aht_s" not in history.columns:
         return predicted.copy()

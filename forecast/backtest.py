@@ -16,7 +16,7 @@ from typing import TextIO
 import numpy as np
 import pandas as pd
 
-from forecast.core import (
+from .core import (
     QueueSettings,
     horizon_steps,
     QueueSettingsSource,
@@ -25,10 +25,10 @@ from forecast.core import (
     settings_for,
     split_queues,
 )
-from forecast.errors import InputError
-from forecast.features import span_features
-from forecast.metrics import METRICS, seasonal_naive_scale
-from forecast.models import ModelParams, make_model
+from .errors import InputError
+from .features import span_features
+from .metrics import METRICS, seasonal_naive_scale
+from .models import ModelParams, make_model
 
 METRIC_COLUMNS = ("unique_id", "model", "metric", "value")
 
@@ -119,7 +119,7 @@ def backtest(history: pd.DataFrame, *, models: Iterable[str], horizon: int, wind
     `horizon` hours per window, `windows` origins `step` hours apart (default: `horizon`).
     Returns (forecasts, metrics): the forecast-contract columns plus `cutoff` (the last
     history hour of the window) and `y` (actual contacts); and the long table `unique_id,
-    model, metric, value` with every metric of `forecast.metrics.METRICS` (pooled over the
+    model, metric, value` with every metric of `staffcast.forecasting.metrics.METRICS` (pooled over the
     open hours of all windows) plus `fit_seconds` (mean fit + forecast time per window).
     `progress` True draws a bar on stderr (or pass a text stream); `params` gives the
     models' hyperparameters (None: defaults). Queue by queue in this

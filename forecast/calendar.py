@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from tableio.reader import read_table, require_columns
+from ..tableio.reader import read_table, require_columns
 
 from .data import step_of
 from .errors import CalendarCoverageWarning, InputError

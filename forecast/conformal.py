@@ -29,8 +29,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from forecast.features import DAYS_PER_WEEK, Features
-from forecast.models.base import LEVELS, Model, Prediction
+from .features import DAYS_PER_WEEK, Features
+from .models.base import LEVELS, Model, Prediction
 
 BAND_DAYS = (1, 3)  # horizon bands: lead < 1 day, 1-3 days, 3 days and more
 MIN_SCORES = 60  # fewer open-step scores than this in a band: merge it with its neighbour

@@ -2,7 +2,7 @@
 
 The history frame is split into one contiguous regular array per queue (any interval
 that divides the day, one interval per run); each queue gets its calendar features and
-day types (`forecast.features`), every requested model is fitted on its arrays and
+day types (`staffcast.forecasting.features`), every requested model is fitted on its arrays and
 forecasts the `horizon` hours after that queue's last history interval, at that interval.
 """
 
@@ -15,9 +15,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from forecast.errors import ForecastError, InputError
-from forecast.features import WeeklyHours
-from forecast.models import ModelParams, make_model
+from .errors import ForecastError, InputError
+from .features import WeeklyHours
+from .models import ModelParams, make_model
 
 FORECAST_COLUMNS = ("unique_id", "ds", "model", "yhat", "yhat_lo_80", "yhat_hi_80",
                     "yhat_lo_95", "yhat_hi_95")
@@ -31,7 +31,7 @@ class QueueSettings:
     """Per-queue settings the models use: opening hours (7 weekdays, Monday first, of
     (start_minute, end_minute) ranges; None = always open), the rest day (0 = Monday;
     None = learn the quietest weekday from history) and whether holiday eves are an event
-    of their own (`forecast.features.holiday_eves`)."""
+    of their own (`staffcast.forecasting.features.holiday_eves`)."""
 
     opening_hours: WeeklyHours | None = None
     rest_day: int | None = None
@@ -81,7 +81,7 @@ def split_queues(history: pd.DataFrame) -> Iterable[tuple[str, pd.DatetimeIndex,
         gaps = np.diff(ds)
         if len(ds) < 2 or not (gaps == gaps[0]).all() or gaps[0] <= np.timedelta64(0):
             raise InputError(f"history: queue {uid!r} must be a complete regular grid sorted "
-                             "by ds (load it with forecast.data.load_history)")
+                             "by ds (load it with staffcast.forecasting.data.load_history)")
         if step is None:
             step = gaps[0]
         elif gaps[0] != step:
@@ -171,7 +171,7 @@ def forecast_queue(unique_id: str, ds: pd.DatetimeIndex, y: np.ndarray, *, horiz
     among `models` is not repeated. If the fallback fails too, `QueueForecastError`.
     `params` gives the models' hyperparameters (None: their defaults).
     """
-    from forecast.features import span_features
+    from .features import span_features
 
     horizon = check_horizon(horizon)
     step = pd.Timedelta(ds[1] - ds[0]) if len(ds) > 1 else _HOUR
@@ -216,16 +216,16 @@ def forecast(history: pd.DataFrame, *, horizon: int, models: Iterable[str] = ("a
     """Forecast every queue of `history` (`unique_id, ds, y`; `y` in contacts per
     interval) for the `horizon` hours after its last interval; a failing model raises.
 
-    `calendar` is a `forecast.calendar.Calendar` or None; `queue_settings` gives each
+    `calendar` is a `staffcast.forecasting.calendar.Calendar` or None; `queue_settings` gives each
     queue's opening hours and rest day (see `settings_for`); `params` the models'
-    hyperparameters (`forecast.models.params.ModelParams`; None: defaults). Returns `unique_id, ds, model,
+    hyperparameters (`staffcast.forecasting.models.params.ModelParams`; None: defaults). Returns `unique_id, ds, model,
     yhat, yhat_lo_80, yhat_hi_80, yhat_lo_95, yhat_hi_95` in contacts per interval, one row
     per queue, model and interval of the history; closed hours and closure days are zero.
     When `history` has `aht_s`, an `aht_s` column holds the handle-time forecast
-    (`forecast.aht`). Queue by queue in this process; `staffcast.pipeline.forecast_many`
+    (`staffcast.forecasting.aht`). Queue by queue in this process; `staffcast.pipeline.forecast_many`
     runs queues in parallel with fallbacks.
     """
-    from forecast.aht import add_aht_forecast
+    from .aht import add_aht_forecast
 
     horizon = check_horizon(horizon)
     names = check_models(models)

@@ -23,12 +23,12 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from tableio.reader import bad_values as _table_bad_values
-from tableio.reader import check_timezone as _check_timezone
-from tableio.reader import parse_timestamps
-from tableio.reader import position as _pos_label
-from tableio.reader import read_table as _read
-from tableio.reader import row_numbers as _numbers
+from ..tableio.reader import bad_values as _table_bad_values
+from ..tableio.reader import check_timezone as _check_timezone
+from ..tableio.reader import parse_timestamps
+from ..tableio.reader import position as _pos_label
+from ..tableio.reader import read_table as _read
+from ..tableio.reader import row_numbers as _numbers
 
 from .errors import InputError, InputNote
 
@@ -139,7 +139,7 @@ def _check_fill_missing(fill_missing: Any) -> None:
 
 def _parse_timestamps(values: pd.Series, source: str, column: str, lines: bool,
                       timezone: zoneinfo.ZoneInfo | None = None) -> pd.Series:
-    """Naive local wall-clock timestamps (`tableio.reader.parse_timestamps`)."""
+    """Naive local wall-clock timestamps (`staffcast.tableio.reader.parse_timestamps`)."""
     return parse_timestamps(values, source, column, lines, timezone, InputError)
 
 
@@ -446,7 +446,7 @@ def load_history(path: str | Path, *, opening_hours: Mapping[str, WeeklyHours] |
     `fill_missing="zero"`: those become zero contacts.
 
     `columns` maps our column names to a vendor's (`{"ds": "interval_start", "y":
-    "offered"}`, see `tableio.parse_column_map`); errors then name our column.
+    "offered"}`, see `staffcast.tableio.parse_column_map`); errors then name our column.
     """
     frame, lines, source = _read_table(path, "history", columns)
     return _validate(frame, source, lines, opening_hours, fill_missing, closed_dates, min_hours,
@@ -466,7 +466,7 @@ def load_events(path: str | Path, *, timestamp_col: str = "ds", queue_col: str |
     one without contacts, so every interval between a queue's first and last contact with
     no contacts is a zero count; `opening_hours`, `fill_missing` and `closed_dates` are
     checked and applied as in `load_history`, which leaves nothing to fill on a complete
-    grid. `forecast.ingest` reads full logs (answer and end times, handle times).
+    grid. `staffcast.forecasting.ingest` reads full logs (answer and end times, handle times).
     """
     interval_minutes = check_interval(interval_minutes)
     zone = check_timezone(timezone)

@@ -21,8 +21,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from forecast import data
-from forecast.errors import ForecastError
+from . import data
+from .errors import ForecastError
 
 HOURS_PER_DAY = 24
 DAYS_PER_WEEK = 7
@@ -246,7 +246,7 @@ def span_features(span: pd.DatetimeIndex, y: np.ndarray, unique_id: str, *, cale
     """Features of one queue over the regular `span`, whose first `len(y)` intervals are
     the history the day-type rule is learned from (contacts per interval).
 
-    `calendar` is a `forecast.calendar.Calendar` or None (no holidays, closures or
+    `calendar` is a `staffcast.forecasting.calendar.Calendar` or None (no holidays, closures or
     promotions); `rest_day` (0 = Monday) overrides the learned rest day. `holiday_eve`
     adds an event column `holiday_eve` (see `holiday_eves`).
     """

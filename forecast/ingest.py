@@ -37,7 +37,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from tableio.reader import parse_column_map as _parse_column_map
+from ..tableio.reader import parse_column_map as _parse_column_map
 
 from .data import MAX_HANDLE_S, check_interval, check_timezone
 from .errors import InputError
@@ -82,7 +82,7 @@ class IngestResult:
 
 def parse_column_map(text: str | Sequence[str] | None) -> dict[str, str]:
     """`"queue=skill_name,arrived_at=created"` (or several such strings) -> {our name:
-    the file's name}; our names must be among `LOG_COLUMNS` (`tableio.parse_column_map`)."""
+    the file's name}; our names must be among `LOG_COLUMNS` (`staffcast.tableio.parse_column_map`)."""
     return _parse_column_map(text, LOG_COLUMNS, error=InputError)
 
 

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from forecast.errors import InputError
+from .errors import InputError
 
 BAND_COLUMNS = ("yhat_lo_80", "yhat_hi_80", "yhat_lo_95", "yhat_hi_95")
 REFORECAST_COLUMNS = ("unique_id", "ds", "model", "yhat", *BAND_COLUMNS, "yhat_morning",

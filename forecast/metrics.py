@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from forecast.errors import ForecastError
+from .errors import ForecastError
 
 Metric = Callable[..., float]
 

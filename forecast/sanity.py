@@ -13,8 +13,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from forecast.errors import InputError
-from tableio.reader import check_day_first as _check_day_first
+from .errors import InputError
+from ..tableio.reader import check_day_first as _check_day_first
 
 OUTLIER_FACTOR = 1000.0
 OUTLIER_QUANTILE = 0.99
@@ -43,5 +43,5 @@ def check_outliers(history: pd.DataFrame, source: str, *, factor: float = OUTLIE
 def check_day_first(text: pd.Series, source: str, column: str, row_label: str = "line",
                     first_number: int = 2) -> None:
     """InputError when the timestamps in `text` are written day-first or ambiguously
-    (`tableio.reader.check_day_first`)."""
+    (`staffcast.tableio.reader.check_day_first`)."""
     _check_day_first(text, source, column, row_label, first_number, InputError)

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from forecast.calendar import Calendar
+from .calendar import Calendar
 
 __all__ = ["LongRangeModel", "LongRangeForecast", "day_kinds"]
 
@@ -98,7 +98,7 @@ class _QueueFit:
 class LongRangeModel:
     """Daily quasi-Poisson GLM per queue; see the module docstring.
 
-    calendar: events and holidays (`forecast.calendar.load_calendar`).
+    calendar: events and holidays (`staffcast.forecasting.calendar.load_calendar`).
     fourier_order: pairs of yearly sine/cosine terms (0: none). Two years of history fix
         two or three pairs; more chase noise.
     shape_weeks: weeks of recent ordinary days the weekday hour shapes are taken from.

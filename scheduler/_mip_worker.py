@@ -1,4 +1,4 @@
-"""Child process of `scheduler.mip.run_mip`: solve one MIP with HiGHS and keep the best plan
+"""Child process of `staffcast.scheduler.mip.run_mip`: solve one MIP with HiGHS and keep the best plan
 on disk (`best.npy`, replaced atomically at every improvement) and the best dual bound
 (`bound.json`, at most every `BOUND_EVERY_S`) so the parent still has both when its watchdog
 kills this process. Reads model.npz, options.json and start.npy from the folder given as the

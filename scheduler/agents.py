@@ -31,9 +31,9 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import linear_sum_assignment
 
-from scheduler.errors import SchedulerError
-from tableio.reader import read_table
-from scheduler.pooling import label_queues
+from .errors import SchedulerError
+from ..tableio.reader import read_table
+from .pooling import label_queues
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _WEEKDAY_NAMES = {**{d: i for i, d in enumerate(WEEKDAYS)},

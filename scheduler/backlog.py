@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from scheduler.errors import SchedulerError
+from .errors import SchedulerError
 
 __all__ = ["spread_workload"]
 

@@ -30,9 +30,9 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from scheduler.plan import pause_columns
-from scheduler.roster import pause_names
-from scheduler.rules import ShiftFamily
+from .plan import pause_columns
+from .roster import pause_names
+from .rules import ShiftFamily
 
 _NS_PER_MIN = 60 * 10**9
 

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 from scipy.special import gammainc, gammaincc, gammaln, hyp1f1
 
-from scheduler.errors import SchedulerError
+from .errors import SchedulerError
 
 __all__ = [
     "erlang_b",

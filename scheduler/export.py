@@ -114,10 +114,10 @@ def write_schedule_outputs(out_dir: str | os.PathLike[str], *, summary: Mapping[
                            extra_files: Mapping[str, str] | None = None) -> dict[str, Path]:
     """Write a schedule's outputs into `out_dir`; return {file name: path}.
 
-    roster / activities: `scheduler.roster` frames, written with minute timestamps and empty
+    roster / activities: `staffcast.scheduler.roster` frames, written with minute timestamps and empty
     cells where there is no break. coverage: `unique_id, ds, required, scheduled, shortfall,
     service_level` first, then any further columns it has (`scheduled_mean`,
-    `shortfall_agent_hours` from `scheduler.plan.written_plan`). summary: must hold `SUMMARY_KEYS`; written as indented JSON with NaN as
+    `shortfall_agent_hours` from `staffcast.scheduler.plan.written_plan`). summary: must hold `SUMMARY_KEYS`; written as indented JSON with NaN as
     null. extra_files: more {file name: text} to write alongside (e.g. the resolved config).
 
     Every file is first written to a temporary name in `out_dir`; only when all of them were
@@ -139,7 +139,7 @@ def write_schedule_outputs(out_dir: str | os.PathLike[str], *, summary: Mapping[
     if not has_plan and any(f is not None for f in frames.values()):
         raise ValueError(f"status {summary['status']!r} has no plan: pass no roster, "
                          "activities or coverage")
-    from scheduler.roster import format_activities, format_roster
+    from .roster import format_activities, format_roster
 
     texts: dict[str, str] = {}
     if has_plan:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from scheduler.errors import SchedulerError
+from .errors import SchedulerError
 
 __all__ = ["LabourRules", "PRESETS", "preset", "family_violations", "roster_compliance",
            "cap_agents"]
@@ -77,7 +77,7 @@ def preset(name: str) -> LabourRules:
 
 def family_violations(families: Iterable, rules: LabourRules,
                       max_consecutive_days: int) -> list[str]:
-    """One line per way the shift families (scheduler.rules.ShiftFamily) break `rules`:
+    """One line per way the shift families (staffcast.scheduler.rules.ShiftFamily) break `rules`:
     a shift longer than the longest lawful day, a weekly tour over the week's hours plus the
     overtime a month allows per week, or no rest day in a week."""
     out = []
@@ -112,7 +112,7 @@ def roster_compliance(roster: pd.DataFrame, rules: LabourRules,
 
     roster: ``agent_id, date, paid_hours`` (one row per shift; `date` its start date).
     day_kinds: date -> 'work' | 'rest' | 'holiday' (default: Monday to Friday work, the
-        weekend rest; pass China's calendar, e.g. `forecast.weekly.day_kinds`, for adjusted
+        weekend rest; pass China's calendar, e.g. `staffcast.forecasting.weekly.day_kinds`, for adjusted
         workdays and statutory holidays).
     Returns ``agent_id, period_start, days, hours, regular_hours, overtime_work,
     overtime_rest, overtime_holiday, overtime_pay_hours, violations`` where
@@ -185,7 +185,7 @@ def roster_compliance(roster: pd.DataFrame, rules: LabourRules,
 
 
 def cap_agents(agents: Iterable, rules: LabourRules) -> tuple:
-    """The agents (scheduler.agents.Agent) with `max_weekly_hours` lowered to the preset's
+    """The agents (staffcast.scheduler.agents.Agent) with `max_weekly_hours` lowered to the preset's
     weekly limit (`max_week_hours`), so the assignment cannot give anyone more; an agent
     whose `min_weekly_hours` is above it is an error naming the agent."""
     import dataclasses

@@ -3,7 +3,7 @@
 A queue with a mean patience (`patience_s`) is measured with Erlang A (M/M/N+M): callers
 hang up, the service level counts them as not answered, and the abandonment is reported.
 A queue without one is measured with Erlang C (M/M/N): nobody hangs up. This is how the
-requirement was sized (`scheduler.requirements`), so a plan's coverage, a what-if
+requirement was sized (`staffcast.scheduler.requirements`), so a plan's coverage, a what-if
 comparison and a simulation's Erlang column say what the requirement promised.
 
 `queue_measures` works on servers (chat slots); `plan_measures` turns agents at work into
@@ -18,10 +18,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from scheduler.erlang import asa_s as erlang_c_asa
-from scheduler.erlang import erlang_a_metrics
-from scheduler.erlang import occupancy as erlang_c_occupancy
-from scheduler.erlang import service_level as erlang_c_service_level
+from .erlang import asa_s as erlang_c_asa
+from .erlang import erlang_a_metrics
+from .erlang import occupancy as erlang_c_occupancy
+from .erlang import service_level as erlang_c_service_level
 
 MEASURES = ("service_level", "asa_s", "occupancy", "abandon_rate")
 

@@ -27,11 +27,11 @@ import numpy as np
 import pandas as pd
 import pulp
 
-from scheduler.errors import SchedulerError
-from scheduler.erlang import service_level
-from scheduler.pooling import agent_skill_set, skill_label, skill_sets
-from scheduler.rules import BreakRule, ScheduleRules, ShiftFamily
-from scheduler.shifts import DAY_MINUTES, Grid, shift_cost, span_weights, start_bands, tour_patterns
+from .errors import SchedulerError
+from .erlang import service_level
+from .pooling import agent_skill_set, skill_label, skill_sets
+from .rules import BreakRule, ScheduleRules, ShiftFamily
+from .shifts import DAY_MINUTES, Grid, shift_cost, span_weights, start_bands, tour_patterns
 
 ShiftKey = tuple[str, str, int, int]  # queue, family, day index, start minute of day
 
@@ -165,7 +165,7 @@ def build_model(requirement: pd.DataFrame, rules: ScheduleRules,
     be fractional), plus `volume, aht_s, erlangs` for the service-level objective. `ds` is
     the interval start on the `interval_minutes` grid. The frame is not modified.
 
-    `agents` (`scheduler.agents.Agent`s), when given, cap the plan: tours per skill set and
+    `agents` (`staffcast.scheduler.agents.Agent`s), when given, cap the plan: tours per skill set and
     contract at most the agents who could work them, per week and per day (see
     `_add_agent_caps`). With `rules.multi_skill` (which needs `agents`) tours belong to the
     agents' skill sets and allocation variables split each set's agents among its queues.

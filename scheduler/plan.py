@@ -8,7 +8,7 @@ Two halves, both column arithmetic (no Python loop per shift or per agent):
 - `written_plan` measures any set of written shifts against the requirement: the shift
   plan itself, or the named roster where tours nobody took are simply absent (short, not
   worked). Coverage is counted at the resolution of the activities (see
-  `scheduler.roster.cover_slots`), so a quarter-hour with everyone on break shows as short
+  `staffcast.scheduler.roster.cover_slots`), so a quarter-hour with everyone on break shows as short
   even when the interval's average looks fine.
 
 Hours are hours; money is in the families' currency; agents are heads at work (on shift
@@ -23,12 +23,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from scheduler.measures import plan_measures
-from scheduler.model import ShiftModel, shrinkage_of, sl_seconds_of, slots_per_agent
-from scheduler.pooling import pooled_slots
-from scheduler.roster import break_name, cover_slots
-from scheduler.rules import ShiftFamily
-from scheduler.shifts import start_bands
+from .measures import plan_measures
+from .model import ShiftModel, shrinkage_of, sl_seconds_of, slots_per_agent
+from .pooling import pooled_slots
+from .roster import break_name, cover_slots
+from .rules import ShiftFamily
+from .shifts import start_bands
 
 TOUR_COLUMNS = ["tour_id", "family", "contract", "queue", "date", "shift_start", "shift_end",
                 "break_start", "break_end", "lunch_start", "lunch_end", "paid_hours", "cost"]
@@ -166,7 +166,7 @@ def service_levels(requirement: pd.DataFrame, slots: np.ndarray, rules, *,
                    erlang_a: bool = True) -> np.ndarray:
     """Service level per requirement row of the agents at work in each sub-slot (`slots`,
     shape (rows, k)), averaged over the k sub-slots (a time mix); 1.0 at zero volume, NaN
-    where volume, aht_s or erlangs is unknown (`scheduler.measures.plan_measures`: agents
+    where volume, aht_s or erlangs is unknown (`staffcast.scheduler.measures.plan_measures`: agents
     net of shrinkage, `concurrency` slots each).
 
     Rows with `patience_s` use Erlang A, as the requirement was sized; `erlang_a=False`
@@ -199,7 +199,7 @@ def written_plan(model: ShiftModel, shifts: pd.DataFrame) -> WrittenPlan:
     model's requirement. When `queue` holds skill-set labels ("aftersales;presales", a
     multi-skill plan), each sub-slot's agents at work per skill set are allocated to the
     queues they can serve by a maximum flow against the requirement
-    (`scheduler.pooling.allocate`), recomputed here from the written shifts, never taken from
+    (`staffcast.scheduler.pooling.allocate`), recomputed here from the written shifts, never taken from
     the model's allocation variables; `scheduled` is then a queue's allocation.
 
     Coverage per requirement row: `scheduled` is the fewest agents at work at any moment of

@@ -108,9 +108,9 @@ def pooled_slots(shifts: pd.DataFrame, requirement: pd.DataFrame, interval_minut
                  cyclic: bool, origin: pd.Timestamp, horizon_minutes: int) -> np.ndarray:
     """Agents serving each requirement row's queue in each sub-slot, shape (rows, k), when
     `shifts`' `queue` holds skill-set labels: the agents at work of every skill set are
-    counted at the activity resolution (`scheduler.roster.cover_slots`) and allocated to the
+    counted at the activity resolution (`staffcast.scheduler.roster.cover_slots`) and allocated to the
     queues per sub-slot by `allocate` against the requirement's `agents_required`."""
-    from scheduler.roster import cover_slots
+    from .roster import cover_slots
 
     req_q = requirement["unique_id"].astype(str).to_numpy()
     queues = list(dict.fromkeys(req_q))

@@ -8,7 +8,7 @@ see what each number was staffed for.
 - voice: Erlang C, or Erlang A when `patience_s` is set;
 - chat: the same formulas on chat *slots*: each agent holds `concurrency` chats at once,
   and a chat's elapsed handle time grows with concurrency (see `QueueStaffing.elapsed_aht`);
-- ticket: a backlog with a response-time target (`scheduler.backlog`), no queueing formula.
+- ticket: a backlog with a response-time target (`staffcast.scheduler.backlog`), no queueing formula.
 
 Shrinkage (breaks, training, absence, ...) combines multiplicatively,
 ``total = 1 - prod(1 - part)``: each part is a share of the time left by the others (an
@@ -26,12 +26,12 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from scheduler.backlog import spread_workload
-from scheduler.erlang import agents_for_targets, erlang_a_agents, erlang_a_metrics, erlang_c
-from scheduler.erlang import asa_s as erlang_c_asa
-from scheduler.erlang import occupancy as erlang_c_occupancy
-from scheduler.erlang import service_level as erlang_c_sl
-from scheduler.errors import SchedulerError
+from .backlog import spread_workload
+from .erlang import agents_for_targets, erlang_a_agents, erlang_a_metrics, erlang_c
+from .erlang import asa_s as erlang_c_asa
+from .erlang import occupancy as erlang_c_occupancy
+from .erlang import service_level as erlang_c_sl
+from .errors import SchedulerError
 
 __all__ = ["QueueStaffing", "compute_requirements", "pool_requirements", "queue_pools",
            "open_intervals", "staff_interval", "REQUIREMENT_COLUMNS"]

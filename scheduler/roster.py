@@ -29,8 +29,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from scheduler.errors import SchedulerError
-from tableio.reader import read_table
+from .errors import SchedulerError
+from ..tableio.reader import read_table
 
 ROSTER_COLUMNS = ("agent_id", "date", "shift_start", "shift_end", "break_start", "break_end",
                   "lunch_start", "lunch_end", "paid_hours", "queue")

@@ -12,8 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
-from scheduler.errors import SchedulerError
-from scheduler.labour import family_violations, preset
+from .errors import SchedulerError
+from .labour import family_violations, preset
 
 WEEKDAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _CLOCK = re.compile(r"^(\d{1,2}):(\d{2})$")

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from scheduler.errors import SchedulerError
-from scheduler.rules import ShiftFamily
+from .errors import SchedulerError
+from .rules import ShiftFamily
 
 DAY_MINUTES = 24 * 60
 _MAX_PATTERNS = 20_000

@@ -21,7 +21,7 @@ The model (see docs/simulation.md):
   counted as ``unanswered``: offered, never answered, not answered within T.
 - Measures are counted by ARRIVAL interval. Service level = answered within `sl_seconds`
   / offered; an abandoned contact counts as NOT answered within T even when it hung up
-  within T (the convention of `scheduler.erlang.erlang_a_metrics`; without patience it
+  within T (the convention of `staffcast.scheduler.erlang.erlang_a_metrics`; without patience it
   makes no difference). ``asa_s`` is the mean wait of answered contacts; ``queue_time_s``
   is the mean time in queue of answered and abandoned contacts (Erlang A's ``asa_s``).
 
@@ -45,9 +45,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from scheduler.measures import queue_measures
-from scheduler.errors import SchedulerError
-from tableio.reader import read_table
+from .measures import queue_measures
+from .errors import SchedulerError
+from ..tableio.reader import read_table
 
 __all__ = ["StaffingSteps", "VolumeDraw", "SimulationResult", "simulate_queue",
            "PlanError", "PlanSimulation", "simulate_plan", "HANDLE_DISTS", "INTERVAL_MEASURES"]
@@ -714,7 +714,7 @@ def simulate_frames(requirement: pd.DataFrame, roster: pd.DataFrame, activities:
     unknown = sorted(set(acts["queue"]) - set(req["unique_id"]))
     if unknown and all(set(q.split(";")) <= set(req["unique_id"]) for q in unknown):
         # A multi-skill roster: its `queue` cells are skill sets; route contacts by skill.
-        from scheduler.simulate_skills import simulate_pooled_plan
+        from .simulate_skills import simulate_pooled_plan
 
         return simulate_pooled_plan(req, req, acts, interval_s, req_path,
                                     replications=replications, seed=seed,

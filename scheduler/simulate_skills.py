@@ -1,6 +1,6 @@
 """Discrete-event simulation of several queues served by skill groups (a pooled roster).
 
-The single-queue model of `scheduler.simulate` (Poisson arrivals with a piecewise-constant
+The single-queue model of `staffcast.scheduler.simulate` (Poisson arrivals with a piecewise-constant
 rate, exponential or lognormal handle times, optional exponential patience, agents at work
 as exact step functions, no arrivals after the horizon) with skill-based routing:
 
@@ -30,9 +30,9 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from scheduler.errors import SchedulerError
-from scheduler.pooling import label_queues
-from scheduler.simulate import (SimulationResult, StaffingSteps, _capacity, _mean_agents,
+from .errors import SchedulerError
+from .pooling import label_queues
+from .simulate import (SimulationResult, StaffingSteps, _capacity, _mean_agents,
                                 _table)
 
 
@@ -136,7 +136,7 @@ def simulate_skills(volume: Mapping[str, np.ndarray], interval_s: float,
     queue) served by the skill groups of `groups` (label "a;b" -> agents at work as exact
     steps) with skill-based routing (module notes). Handle times are exponential with the
     arrival interval's `aht_s` of the queue; `patience_s` per queue (None: nobody
-    abandons). Returns one `SimulationResult` per queue, as `scheduler.simulate.
+    abandons). Returns one `SimulationResult` per queue, as `staffcast.scheduler.simulate.
     simulate_queue` reports it; its `agents` column is the time-averaged number at work of
     the groups able to serve the queue (shared agents count in every queue they serve)."""
     queues = list(volume)
@@ -247,17 +247,17 @@ def simulate_pooled_plan(req: pd.DataFrame, raw: pd.DataFrame, acts: pd.DataFram
                          interval_s: float, req_path, *, replications: int, seed: int,
                          sl_seconds: float | None, patience_s: float | None,
                          handle_dist: str, forecast: pd.DataFrame | None):
-    """`scheduler.simulate.simulate_plan` for a roster whose `queue` cells are skill sets:
+    """`staffcast.scheduler.simulate.simulate_plan` for a roster whose `queue` cells are skill sets:
     every queue of requirements.csv on one grid, each WORK segment counted in its agent's
     skill group, contacts routed by skill (`simulate_skills`). The Erlang figure next to
     each interval is Erlang C (Erlang A with patience) of the agents the plan allocates to
-    the queue (the max-flow allocation of `scheduler.pooling.allocate` on the groups'
+    the queue (the max-flow allocation of `staffcast.scheduler.pooling.allocate` on the groups'
     time-averaged agents at work, rounded down), i.e. the plan's own figure."""
-    from scheduler.erlang import asa_s as erlang_asa
-    from scheduler.erlang import erlang_a_metrics
-    from scheduler.erlang import service_level as erlang_sl
-    from scheduler.pooling import allocate
-    from scheduler.simulate import PlanError, PlanSimulation, _queue_setting, _stack, _work_steps
+    from .erlang import asa_s as erlang_asa
+    from .erlang import erlang_a_metrics
+    from .erlang import service_level as erlang_sl
+    from .pooling import allocate
+    from .simulate import PlanError, PlanSimulation, _queue_setting, _stack, _work_steps
 
     if handle_dist != "exponential" or forecast is not None:
         raise PlanError(f"{req_path}: a multi-skill roster is simulated with exponential "

@@ -26,12 +26,12 @@ import numpy as np
 import pandas as pd
 import pulp
 
-from scheduler.breaks import stagger_breaks
-from scheduler.mip import Columns, LpOutcome, MipOutcome, quiet_stdout, run_mip, solve_lp
-from scheduler.model import ShiftModel, build_model
-from scheduler.plan import (COVERAGE_COLUMNS, COVERAGE_EXTRA, TOUR_COLUMNS, gap_to_bound,
+from .breaks import stagger_breaks
+from .mip import Columns, LpOutcome, MipOutcome, quiet_stdout, run_mip, solve_lp
+from .model import ShiftModel, build_model
+from .plan import (COVERAGE_COLUMNS, COVERAGE_EXTRA, TOUR_COLUMNS, gap_to_bound,
                             tours_frame, written_plan)
-from scheduler.shifts import start_bands
+from .shifts import start_bands
 
 STATUSES = ("optimal", "feasible", "infeasible", "error")
 
@@ -65,7 +65,7 @@ class ScheduleResult:
     currency, hours are paid hours, `shortfall_agent_hours` = agents short x hours.
 
     Every figure describes the plan as written (`tours`, after breaks are staggered):
-    `objective` is recomputed from it (see `scheduler.plan.written_plan` for the formula),
+    `objective` is recomputed from it (see `staffcast.scheduler.plan.written_plan` for the formula),
     `mip_gap` is that objective's gap to `bound`, and `coverage` counts agents at the
     resolution of the activities. `solver_objective` is the solver's own value for the
     same plan, kept for comparison. `lp_bound` is the LP relaxation's optimum; `bound` the

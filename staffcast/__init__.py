@@ -8,14 +8,17 @@
     plan.write("out/python-demo")
 
 The names below come from `staffcast.api` (see docs/api.md) and are imported on first use,
-so `import staffcast` and `staffcast --help` stay fast. The `forecast` and `scheduler`
-packages never import each other; this package holds the library API, the CLI, the YAML
-config loading and the pipeline that wires them together.
+so `import staffcast` and `staffcast --help` stay fast. The repository's `forecast/` and
+`scheduler/` folders are the subpackages `staffcast.forecasting` and `staffcast.scheduler`
+(`staffcast.forecast` is the API function); they never import each other. This package
+holds the library API, the CLI, the YAML config loading and the pipeline that wires them.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
+
+from staffcast import _layout
 
 __version__ = "0.1.0"
 
@@ -23,6 +26,8 @@ API = ("load_config", "load_history", "load_calendar", "forecast", "backtest",
        "requirements", "schedule", "plan", "simulate", "whatif", "Plan", "Simulation",
        "WhatIf", "QueuesLost")
 __all__ = [*API, "__version__"]
+
+_layout.install()
 
 if TYPE_CHECKING:
     from staffcast.api import (

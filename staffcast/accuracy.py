@@ -16,7 +16,7 @@ the run's whole horizon (`METRICS`, contacts per hour):
   is open when the forecast or the actual is non-zero: a closed hour (both zero) is
   trivially "inside" any band and would inflate coverage, so it is left out.
 - `actual_total`, `forecast_total`: contacts over the compared hours.
-These are the definitions of `forecast.metrics` (wape, bias, coverage_80, coverage_95,
+These are the definitions of `staffcast.forecasting.metrics` (wape, bias, coverage_80, coverage_95,
 interval_score_80, interval_score_95), computed from
 group sums so thousands of queues x runs stay one pass.
 
@@ -225,7 +225,7 @@ def _needed_agents(config_yaml: str, where: str, volume: pd.DataFrame,
                    interval_minutes: int) -> pd.DataFrame:
     """`unique_id, ds, needed`: agents the actual hourly `volume` needed, staffed with the
     staffing settings and opening hours of the recorded config."""
-    from scheduler.requirements import compute_requirements
+    from staffcast.scheduler.requirements import compute_requirements
     from staffcast.config import parse_config
     from staffcast.pipeline import staffing_settings
 

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from scheduler.solve import DEFAULT_SOLVER
+from staffcast.scheduler.solve import DEFAULT_SOLVER
 from staffcast.config import Config, dump_resolved, with_forecast
 from staffcast.config import load_config as _load_config
 from staffcast.errors import StaffcastError
@@ -80,11 +80,11 @@ def _config(config: ConfigLike) -> Config:
 
 def load_calendar(path: str | os.PathLike[str] | Sequence[str | os.PathLike[str]] | None = None,
                   *, config: ConfigLike = None, country: str | None = None) -> Any:
-    """The event calendar (`forecast.calendar.Calendar`): the events of `path` (CSV or
+    """The event calendar (`staffcast.forecasting.calendar.Calendar`): the events of `path` (CSV or
     YAML: `event, start, end, kind` + optional `unique_id`; one file or several) merged
     with the built-in public holidays and adjusted workdays of `country` (a `holidays`
     code or 'none'; default: the config's forecast.country, CN without a config)."""
-    from forecast.calendar import load_calendar as _load
+    from staffcast.forecasting.calendar import load_calendar as _load
 
     if country is None:
         country = _config(config).forecast.country
@@ -108,9 +108,9 @@ def load_history(path: str | os.PathLike[str], *, config: ConfigLike = None,
     file's columns may carry a vendor's names (the config's `history_columns`). A value
     more than 1000x its queue's 99th percentile is refused unless `allow_outliers`.
     """
-    from forecast.data import load_events
-    from forecast.data import load_history as _load
-    from forecast.sanity import check_outliers
+    from staffcast.forecasting.data import load_events
+    from staffcast.forecasting.data import load_history as _load
+    from staffcast.forecasting.sanity import check_outliers
 
     config = _config(config)
     calendar = load_calendar(config=config) if calendar is None else calendar
@@ -219,9 +219,9 @@ def requirements(forecast: pd.DataFrame, config: ConfigLike, *,
 
 
 def _agents(agents: AgentsLike, config: Config) -> tuple[tuple[Any, ...] | None, str]:
-    """(agents, where they came from) from a path, a sequence of `scheduler.agents.Agent`,
+    """(agents, where they came from) from a path, a sequence of `staffcast.scheduler.agents.Agent`,
     or None (the config's agents file, else placeholder ids)."""
-    from scheduler.agents import load_agents
+    from staffcast.scheduler.agents import load_agents
 
     if agents is None:
         agents = config.agents
@@ -292,7 +292,7 @@ class Plan:
         config.resolved.yaml, unassigned_tours.csv (real agents only), failures.csv (when
         a queue failed), the exports (roster.xlsx, agents/<id>.ics, wfm_import.csv) with
         `exports`, and `simulation`'s files."""
-        from scheduler.export import atomic_write_csv
+        from staffcast.scheduler.export import atomic_write_csv
         from staffcast.exports import write_exports
 
         folder = Path(folder)
@@ -386,14 +386,14 @@ def plan(config: ConfigLike, history: pd.DataFrame, calendar: Any = None, *,
 
     week: first day of the seven days (default: the first full Monday-to-Sunday week
     after the history ends). model, volume_quantile: default the config's forecast
-    section. agents: an agents CSV path or `scheduler.agents.Agent`s (default: the
+    section. agents: an agents CSV path or `staffcast.scheduler.agents.Agent`s (default: the
     config's `agents`, else tour ids stand in as agent ids). solver: highs or cbc;
     time_limit_s: seconds; gap: relative MIP gap at which the solve stops. engine: run
     queues in parallel (`staffcast.parallel.open_engine`). on_start(start, horizon_h),
     on_done(queue) and on_solve(requirement) report progress. Same plan as
     `staffcast plan` for the same inputs.
     """
-    from forecast.core import check_models
+    from staffcast.forecasting.core import check_models
 
     config = _config(config)
     schedule_rules(config)

@@ -2,9 +2,9 @@
 
 Three steps, each usable on its own:
 
-1. `weekly_requirements`: a long-range forecast (`forecast.weekly`) spread over hours,
+1. `weekly_requirements`: a long-range forecast (`staffcast.forecasting.weekly`) spread over hours,
    bot containment applied, staffed interval by interval with each queue's Erlang targets
-   and shrinkage (`scheduler.requirements`), summed to required hours per queue and week
+   and shrinkage (`staffcast.scheduler.requirements`), summed to required hours per queue and week
    and divided by the schedule efficiency (docs/capacity.md).
 2. `build_capacity_model`: the MIP over weeks (PuLP; named variables and constraints).
 3. `solve_capacity`: solves it (HiGHS or CBC) into a `CapacityResult` with a status, the
@@ -66,7 +66,7 @@ class Demand:
     weeks: the Monday of each planned week.
     required: queue -> required productive hours per week (one per week).
     day_kinds: per week, the 7 days' kinds Monday first: 'work', 'rest' or 'holiday'
-        (China's statutory holidays; see `forecast.weekly.day_kinds`).
+        (China's statutory holidays; see `staffcast.forecasting.weekly.day_kinds`).
     """
 
     weeks: tuple[dt.date, ...]
@@ -622,7 +622,7 @@ def weekly_requirements(hourly: pd.DataFrame, config: CapacityConfig, *,
     volume``, all contacts per hour): bot containment, Erlang staffing at each queue's
     targets and shrinkage per interval, summed over each week and divided by the schedule
     efficiency. Returns ``week, queue, volume, human_volume, required_hours``."""
-    from scheduler.requirements import compute_requirements
+    from staffcast.scheduler.requirements import compute_requirements
 
     names = sorted(hourly["unique_id"].astype(str).unique())
     settings, hours = {}, {}
@@ -718,7 +718,7 @@ def plan_start(history: pd.DataFrame, configured: dt.date | None) -> dt.date:
 def demand_from_requirement(requirement: pd.DataFrame, weeks: Sequence[dt.date],
                             calendar: Any) -> Demand:
     """The MIP's `Demand` from `weekly_requirements` output and the calendar's day kinds."""
-    from forecast.weekly import day_kinds
+    from staffcast.forecasting.weekly import day_kinds
 
     days = pd.date_range(weeks[0], periods=7 * len(weeks), freq="D")
     kinds = day_kinds(calendar, days)["kind"].to_numpy()
@@ -737,7 +737,7 @@ def _changes_demand(scenario: CapacityScenario | None) -> bool:
 def with_handle_time(config: CapacityConfig,
                      profile: Mapping[str, Mapping[int, float]]) -> CapacityConfig:
     """The config with each profiled queue's `aht_s` set to its forecast by hour of day
-    (`forecast.weekly.handle_time_profile`); other queues keep the configured value."""
+    (`staffcast.forecasting.weekly.handle_time_profile`); other queues keep the configured value."""
     queues = dict(config.queues)
     for name, hours in profile.items():
         qc = config.queue(name)
@@ -752,10 +752,10 @@ def plan_capacity(config: CapacityConfig, history: pd.DataFrame, calendar: Any, 
                   name: str = "base", base: CapacityPlan | None = None) -> CapacityPlan:
     """Forecast, staff and solve one scenario. `history` is hourly ``unique_id, ds, y``
     (+ optional ``aht_s``: then each queue's handle time is forecast from it, see
-    `forecast.weekly.handle_time_profile`); rows from the plan's start on are not used.
+    `staffcast.forecasting.weekly.handle_time_profile`); rows from the plan's start on are not used.
     `base`: the base plan, whose forecast a scenario reuses (and its weekly requirement
     too when the scenario leaves demand alone)."""
-    from forecast.weekly import LongRangeModel
+    from staffcast.forecasting.weekly import LongRangeModel
 
     source = str(config.path or "capacity config")
     n_weeks = weeks or config.plan.weeks
@@ -764,7 +764,7 @@ def plan_capacity(config: CapacityConfig, history: pd.DataFrame, calendar: Any, 
     windows = festival_windows(calendar, config.plan.festivals, source)
     festivals = _festival_weeks(windows, week_list, source)
     if "aht_s" in history.columns:
-        from forecast.weekly import handle_time_profile
+        from staffcast.forecasting.weekly import handle_time_profile
 
         config = with_handle_time(config, handle_time_profile(history, pd.Timestamp(start)))
     if scenario is not None:

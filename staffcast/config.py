@@ -20,10 +20,10 @@ from typing import Any, Literal
 
 import yaml
 
-from forecast.ingest import HISTORY_COLUMNS
-from forecast.models.params import ModelParams
-from scheduler.requirements import QueueStaffing
-from scheduler.rules import ScheduleRules
+from staffcast.forecasting.ingest import HISTORY_COLUMNS
+from staffcast.forecasting.models.params import ModelParams
+from staffcast.scheduler.requirements import QueueStaffing
+from staffcast.scheduler.rules import ScheduleRules
 from staffcast.errors import StaffcastError
 
 
@@ -222,12 +222,12 @@ class ForecastSettings:
     """Forecast at this interval (minutes dividing the day; a multiple of the history's,
     which is summed into it); None: the history's own interval."""
     models: ModelParams = ModelParams()
-    """Hyperparameters per model (`forecast.models.params`); a model left out keeps its
+    """Hyperparameters per model (`staffcast.forecasting.models.params`); a model left out keeps its
     defaults (docs/forecasting.md, *Model settings*)."""
 
     def __post_init__(self) -> None:
         if self.interval_minutes is not None:
-            from forecast.data import check_interval
+            from staffcast.forecasting.data import check_interval
             check_interval(self.interval_minutes)
 
 
@@ -302,7 +302,7 @@ def parse_config(data: Any, source: str = "config") -> Config:
         raise ConfigError(f"{source}: agents must be the path of an agents CSV, got {agents!r}")
     timezone = data.get("timezone")
     if timezone is not None:
-        from forecast.data import check_timezone
+        from staffcast.forecasting.data import check_timezone
         try:
             timezone = check_timezone(timezone).key
         except ValueError as exc:

@@ -1,8 +1,8 @@
 """One error base for every user mistake: `StaffcastError`.
 
 `forecast/` and `scheduler/` never import each other (nor this package), so each keeps its
-own base (`forecast.errors.ForecastError`, `scheduler.errors.SchedulerError`; the table
-reader's is `tableio.TableError`); all are registered here as virtual subclasses, so
+own base (`staffcast.forecasting.errors.ForecastError`, `staffcast.scheduler.errors.SchedulerError`; the table
+reader's is `staffcast.tableio.TableError`); all are registered here as virtual subclasses, so
 `isinstance(exc, StaffcastError)` holds for an error from any of these packages.
 Python's `except` clause ignores virtual subclasses: catch `USER_ERRORS` (a tuple) to
 handle all of them.
@@ -16,9 +16,9 @@ from __future__ import annotations
 
 from abc import ABCMeta
 
-from forecast.errors import ForecastError
-from scheduler.errors import SchedulerError
-from tableio.errors import TableError
+from staffcast.forecasting.errors import ForecastError
+from staffcast.scheduler.errors import SchedulerError
+from staffcast.tableio.errors import TableError
 
 
 class StaffcastError(ValueError, metaclass=ABCMeta):

@@ -281,7 +281,7 @@ PROBLEM_COLUMNS = ("unique_id", "stage", "requested_model", "used_model", "reaso
 def problems_frame(fallbacks: Sequence[Any] = (), failures: Sequence[TaskFailure] = (),
                    requested_model: str = "") -> pd.DataFrame:
     """`unique_id, stage, requested_model, used_model, reason`: one row per fallback
-    (`forecast.core.Fallback`; stage "fallback") and per failed item (`used_model` empty:
+    (`staffcast.forecasting.core.Fallback`; stage "fallback") and per failed item (`used_model` empty:
     nothing was used; for a whatif scenario `unique_id` holds the scenario's name)."""
     rows = [(f.unique_id, "fallback", f.requested_model, f.used_model, f.reason)
             for f in fallbacks]
@@ -293,7 +293,7 @@ def report_problems(problems: pd.DataFrame, path: str | Path | None = None) -> N
     """Print fallbacks and failures (`PROBLEM_COLUMNS` rows) on stderr, a count line then
     one line each, and write them to the CSV `path` when there are any (an older file
     there is removed when there are none, so it never describes another run)."""
-    from scheduler.export import atomic_write_csv
+    from staffcast.scheduler.export import atomic_write_csv
 
     if path is not None and not len(problems):
         Path(path).unlink(missing_ok=True)

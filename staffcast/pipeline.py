@@ -19,21 +19,21 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from scheduler.agents import Agent, assign_agents, placeholder_assignment
-from scheduler.export import write_schedule_outputs
-from scheduler.labour import cap_agents, preset, roster_compliance
-from scheduler.model import build_model
-from scheduler.requirements import (
+from staffcast.scheduler.agents import Agent, assign_agents, placeholder_assignment
+from staffcast.scheduler.export import write_schedule_outputs
+from staffcast.scheduler.labour import cap_agents, preset, roster_compliance
+from staffcast.scheduler.model import build_model
+from staffcast.scheduler.requirements import (
     REQUIREMENT_COLUMNS,
     TARGET_COLUMNS,
     QueueStaffing,
     compute_requirements,
 )
-from scheduler.plan import gap_to_bound, written_plan
-from scheduler.pooling import agent_skill_set, skill_label
-from scheduler.roster import activities_frame, roster_frame
-from scheduler.rules import ScheduleRules
-from scheduler.solve import judge_written, solve
+from staffcast.scheduler.plan import gap_to_bound, written_plan
+from staffcast.scheduler.pooling import agent_skill_set, skill_label
+from staffcast.scheduler.roster import activities_frame, roster_frame
+from staffcast.scheduler.rules import ScheduleRules
+from staffcast.scheduler.solve import judge_written, solve
 from staffcast.config import Config, ConfigError, WeeklyHours
 from staffcast.errors import StaffcastError
 from staffcast.parallel import Engine, TaskFailure, problems_frame
@@ -158,7 +158,7 @@ class ScheduleRun:
 @dataclass(frozen=True)
 class ScheduleResult:
     """What `solve_schedule` found, in memory: the summary (as summary.json holds it), the
-    named roster (`scheduler.roster` roster frame: times as naive local timestamps, hours
+    named roster (`staffcast.scheduler.roster` roster frame: times as naive local timestamps, hours
     in `paid_hours`), its activities, the written roster's coverage (agents per interval,
     service level as a share), and the tours no agent could take. Without a plan (status
     infeasible or error) `roster` and `activities` are None and `coverage` has no rows.
@@ -198,7 +198,7 @@ def solve_schedule(requirement: pd.DataFrame, rules: ScheduleRules, *,
 
     The summary's objective, mip_gap, paid_hours, labour_cost, shortfall_agent_hours and
     service_level_by_day describe the named roster: a tour no agent takes is short, not
-    worked (see `scheduler.plan.written_plan`). The shift plan's own figures stay as
+    worked (see `staffcast.scheduler.plan.written_plan`). The shift plan's own figures stay as
     `plan_objective` and `plan_shortfall_agent_hours`. `time_limit_s` is in seconds, `gap`
     a relative MIP gap (0.005 = 0.5%).
     """
@@ -335,7 +335,7 @@ def plan_week(history_end: pd.Timestamp, week: dt.date | None,
 class WeekForecast:
     """The forecast stage of a plan: the inputs it read and the forecast of the week.
 
-    `history` is the loaded history, `calendar` the merged calendar (forecast.calendar
+    `history` is the loaded history, `calendar` the merged calendar (staffcast.forecasting.calendar
     Calendar), `start` the first hour of the planned week, `predicted` the forecast rows of
     that week (STYLE.md forecast frame), `model` the forecast model requested, and
     `problems` the queues that fell back to another model or failed (`PROBLEM_COLUMNS`).
@@ -416,7 +416,7 @@ def check_some_done(done: int, failures: Sequence[TaskFailure], what: str = "que
 class ManyForecast:
     """`forecast_many`'s result: the forecast rows of the queues that succeeded (the
     `model` column holds the model each queue actually used), the fallbacks
-    (`forecast.core.Fallback`) and the failed queues (`TaskFailure`)."""
+    (`staffcast.forecasting.core.Fallback`) and the failed queues (`TaskFailure`)."""
 
     predicted: pd.DataFrame
     fallbacks: tuple[Any, ...]
@@ -431,7 +431,7 @@ class ManyForecast:
 
 def _forecast_task(item: tuple, *, horizon: int, models: tuple[str, ...], calendar: Any,
                    params: Any):
-    from forecast.core import FALLBACK_MODEL, forecast_queue
+    from staffcast.forecasting.core import FALLBACK_MODEL, forecast_queue
 
     uid, ds, y, settings = item
     return forecast_queue(uid, ds, y, horizon=horizon, models=models, calendar=calendar,
@@ -443,16 +443,16 @@ def forecast_many(history: pd.DataFrame, *, horizon: int, models: Sequence[str],
                   engine: Engine | None = None,
                   on_done: Callable[[str], None] | None = None,
                   timezone: str | None = None, params: Any = None) -> ManyForecast:
-    """Forecast every queue of `history` as `forecast.core.forecast` does, one task per
+    """Forecast every queue of `history` as `staffcast.forecasting.core.forecast` does, one task per
     queue on `engine` (inline by default), with the handle-time forecast `aht_s` when the
-    history has handle times (`forecast.aht`). With the queues' `timezone`, the wall-clock
+    history has handle times (`staffcast.forecasting.aht`). With the queues' `timezone`, the wall-clock
     intervals a spring-forward day skips are zero (a 23-hour day: no contact arrives in
     them, and nobody is staffed for them). A model that fails for a queue falls back to
-    `forecast.core.FALLBACK_MODEL` (recorded); a queue whose fallback fails too is a
+    `staffcast.forecasting.core.FALLBACK_MODEL` (recorded); a queue whose fallback fails too is a
     failure and the other queues complete. `AllQueuesFailed` when no queue succeeds.
-    `params`: the models' hyperparameters (`forecast.models.params.ModelParams`, the
+    `params`: the models' hyperparameters (`staffcast.forecasting.models.params.ModelParams`, the
     config's `forecast.models`; None: defaults)."""
-    from forecast.core import check_horizon, check_models, settings_for, split_queues
+    from staffcast.forecasting.core import check_horizon, check_models, settings_for, split_queues
 
     horizon, names = check_horizon(horizon), check_models(models)
     items = [(uid, ds, y, settings_for(queue_settings, uid))
@@ -463,7 +463,7 @@ def forecast_many(history: pd.DataFrame, *, horizon: int, models: Sequence[str],
         on_done=on_done)
     check_some_done(len(mapped.done), mapped.failures)
     results = mapped.values
-    from forecast.aht import add_aht_forecast
+    from staffcast.forecasting.aht import add_aht_forecast
 
     predicted = add_aht_forecast(history, pd.concat([r.frame for r in results],
                                                     ignore_index=True),
@@ -476,7 +476,7 @@ def forecast_many(history: pd.DataFrame, *, horizon: int, models: Sequence[str],
 def skipped_hours_zero(predicted: pd.DataFrame, timezone: str | None) -> pd.DataFrame:
     """The forecast with every volume column zero in wall-clock intervals `timezone` skips
     when its clocks spring forward (a copy; unchanged without a zone)."""
-    from forecast.data import check_timezone, nonexistent_local
+    from staffcast.forecasting.data import check_timezone, nonexistent_local
 
     zone = check_timezone(timezone)
     skipped = nonexistent_local(pd.to_datetime(predicted["ds"]), zone)
@@ -489,7 +489,7 @@ def skipped_hours_zero(predicted: pd.DataFrame, timezone: str | None) -> pd.Data
 
 
 def _backtest_task(item: tuple, *, calendar: Any, **arguments: Any):
-    from forecast.backtest import backtest_queue
+    from staffcast.forecasting.backtest import backtest_queue
 
     uid, ds, y, settings = item
     return backtest_queue(uid, ds, y, calendar=calendar, settings=settings, **arguments)
@@ -500,12 +500,12 @@ def backtest_many(history: pd.DataFrame, *, models: Sequence[str], horizon: int,
                   engine: Engine | None = None,
                   on_done: Callable[[str], None] | None = None, params: Any = None
                   ) -> tuple[pd.DataFrame, pd.DataFrame, tuple[TaskFailure, ...]]:
-    """`forecast.backtest.backtest` with one task per queue on `engine`: (forecasts,
+    """`staffcast.forecasting.backtest.backtest` with one task per queue on `engine`: (forecasts,
     metrics, failed queues). A model failing in a window fails its queue (a backtest
     scores the models asked for, so there is no fallback); the other queues complete.
     `params` as in `forecast_many`."""
-    from forecast.backtest import check_windows
-    from forecast.core import check_models, settings_for, split_queues
+    from staffcast.forecasting.backtest import check_windows
+    from staffcast.forecasting.core import check_models, settings_for, split_queues
 
     names = check_models(models)
     step = check_windows(horizon, windows, step)
@@ -529,7 +529,7 @@ def requirements_many(volume: pd.DataFrame, queues: Mapping[str, QueueStaffing],
                       opening_hours: Mapping[str, WeeklyHours | None] | None = None,
                       engine: Engine | None = None
                       ) -> tuple[pd.DataFrame, tuple[TaskFailure, ...]]:
-    """`scheduler.requirements.compute_requirements` with one task per queue on `engine`:
+    """`staffcast.scheduler.requirements.compute_requirements` with one task per queue on `engine`:
     (the requirement frame of the queues that succeeded, failed queues). A forecast finer
     than `interval_minutes` is summed onto that grid first (`volume_on_grid`)."""
     volume = volume_on_grid(volume, interval_minutes)

@@ -29,7 +29,7 @@ from staffcast.store import (
     default_store_path,
     fingerprint,
 )
-from tableio.reader import read_table
+from staffcast.tableio.reader import read_table
 
 STORE_HELP = ("Run store (DuckDB) to record this run in [default: $STAFFCAST_STORE, else "
               ".staffcast/runs.duckdb].")

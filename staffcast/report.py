@@ -31,9 +31,9 @@ import plotly.io as pio
 from plotly.offline import get_plotlyjs
 from plotly.subplots import make_subplots
 
-from scheduler.export import atomic_write_text
+from staffcast.scheduler.export import atomic_write_text
 from staffcast.errors import StaffcastError
-from tableio.reader import read_table
+from staffcast.tableio.reader import read_table
 
 PLAN_INPUTS: dict[str, tuple[str, ...]] = {
     "forecast.csv": ("unique_id", "ds", "yhat", "yhat_lo_80", "yhat_hi_80", "yhat_lo_95",

@@ -29,11 +29,11 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from scheduler.agents import Agent
-from scheduler.measures import plan_measures
-from scheduler.requirements import QueueStaffing
-from scheduler.rules import ShiftFamily
-from scheduler.solve import DEFAULT_SOLVER, SOLVERS
+from staffcast.scheduler.agents import Agent
+from staffcast.scheduler.measures import plan_measures
+from staffcast.scheduler.requirements import QueueStaffing
+from staffcast.scheduler.rules import ShiftFamily
+from staffcast.scheduler.solve import DEFAULT_SOLVER, SOLVERS
 from staffcast.config import (
     Config,
     ConfigError,
@@ -357,7 +357,7 @@ def apply_scenario(config: Config, scenario: Scenario, where: str) -> Config:
 def uplift_forecast(predicted: pd.DataFrame, uplift: VolumeUplift | None, calendar: Any,
                     where: str) -> pd.DataFrame:
     """A copy of the forecast with yhat and its interval bounds multiplied by the uplift's
-    factors; `calendar` (forecast.calendar.Calendar) supplies the event windows."""
+    factors; `calendar` (staffcast.forecasting.calendar.Calendar) supplies the event windows."""
     if uplift is None:
         return predicted
     queue = predicted["unique_id"].astype(str).to_numpy()

@@ -126,7 +126,7 @@ def _json_value(value: Any) -> Any:
 
 
 def _queue_schema(builder: _Builder) -> dict:
-    from scheduler.requirements import QueueStaffing
+    from staffcast.scheduler.requirements import QueueStaffing
 
     staffing = builder.dataclass(QueueStaffing)
     ranges = {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]}

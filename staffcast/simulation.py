@@ -1,6 +1,6 @@
 """A plan checked by simulation, in memory: the result, its files and its day table.
 
-`simulate(plan_or_folder, ...)` runs `scheduler.simulate` on a `staffcast.api.Plan` held in
+`simulate(plan_or_folder, ...)` runs `staffcast.scheduler.simulate` on a `staffcast.api.Plan` held in
 memory or on a plan folder; `Simulation.files()` gives simulation_intervals.csv,
 simulation_days.csv and simulation.json as text, `Simulation.write(folder)` writes them
 atomically and `Simulation.table(folder)` is the day table the CLI prints.
@@ -25,7 +25,7 @@ _DATE_FORMAT = "%Y-%m-%d %H:%M:%S"
 
 @dataclass(frozen=True)
 class Simulation:
-    """A simulated plan: `intervals` and `days` (as `scheduler.simulate.PlanSimulation`:
+    """A simulated plan: `intervals` and `days` (as `staffcast.scheduler.simulate.PlanSimulation`:
     service level and abandonment as shares, ASA in seconds, 95% confidence bounds, the
     Erlang figure beside each), the `settings` it ran with (as simulation.json holds them,
     with `contacts_simulated`, `seconds` of wall time and `skipped_queues`)."""
@@ -83,12 +83,12 @@ def simulate(plan: Any, *, replications: int = 20, seed: int = 0,
              sl_seconds: float | None = None, patience_s: float | None = None,
              forecast: pd.DataFrame | None = None, forecast_path: Path | None = None,
              model: str | None = None, volume_shock: str = "day") -> Simulation:
-    """Simulate a plan contact by contact (`scheduler.simulate.simulate_plan`): `plan` is
+    """Simulate a plan contact by contact (`staffcast.scheduler.simulate.simulate_plan`): `plan` is
     a `staffcast.api.Plan` in memory or the path of a plan folder. `sl_seconds` and
     `patience_s` (seconds) override the requirement's; `forecast` (yhat and its 80% band)
     makes each replication draw its volumes from the band; `forecast_path` and `model`
     are only recorded in the settings."""
-    from scheduler.simulate import PlanError, simulate_frames, simulate_plan
+    from staffcast.scheduler.simulate import PlanError, simulate_frames, simulate_plan
 
     arguments = dict(replications=replications, seed=seed, handle_dist=handle_dist,
                      handle_cv=handle_cv, sl_seconds=sl_seconds, patience_s=patience_s,

@@ -1,6 +1,6 @@
 """Checking the long CSV tables the step commands exchange (forecast, requirement).
 
-Files are read by the one table reader (`tableio.read_table`); this module checks what
+Files are read by the one table reader (`staffcast.tableio.read_table`); this module checks what
 every `unique_id, ds, ...` table shares, so a bad file gets the same kind of error
 whichever command reads it: the file, the data row (1 = first row under the header, with
 its line number), the column, the rule and the value.
@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from staffcast.errors import StaffcastError
-from tableio.reader import read_table
+from staffcast.tableio.reader import read_table
 
 
 class TableError(StaffcastError):

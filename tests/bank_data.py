@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from forecast.calendar import Calendar, load_calendar
-from forecast.core import QueueSettings
-from forecast.data import validate_history
+from staffcast.forecasting.calendar import Calendar, load_calendar
+from staffcast.forecasting.core import QueueSettings
+from staffcast.forecasting.data import validate_history
 
 HOURLY = "bank_calls_hourly_2003.csv"
 CLOSED_DAYS = ("2003-04-04", "2003-04-07", "2003-05-26", "2003-07-04", "2003-09-01",

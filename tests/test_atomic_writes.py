@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from scheduler import export
+from staffcast.scheduler import export
 from staffcast import outputs
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from forecast.models.base import KEYS, LEVELS, Model, Prediction, Window
-from forecast.models.params import (
+from .base import KEYS, LEVELS, Model, Prediction, Window
+from .params import (
     ArimaParams,
     AutoParams,
     HistavgParams,
@@ -17,37 +17,37 @@ from forecast.models.params import (
 )
 
 # Factories, not classes, so heavy imports (statsmodels, Prophet) happen only when used.
-# Each takes the model's hyperparameters (`forecast.models.params`) and the whole set
+# Each takes the model's hyperparameters (`staffcast.forecasting.models.params`) and the whole set
 # (auto fits its candidates with theirs).
 
 
 def _snaive(params: SnaiveParams, _: ModelParams) -> Model:
-    from forecast.models.baseline import SeasonalNaive
+    from .baseline import SeasonalNaive
     return SeasonalNaive(**params.kwargs())
 
 
 def _histavg(params: HistavgParams, _: ModelParams) -> Model:
-    from forecast.models.baseline import SameDayTypeMean
+    from .baseline import SameDayTypeMean
     return SameDayTypeMean(**params.kwargs())
 
 
 def _trimavg(params: TrimavgParams, _: ModelParams) -> Model:
-    from forecast.models.baseline import TrimmedDayTypeMean
+    from .baseline import TrimmedDayTypeMean
     return TrimmedDayTypeMean(**params.kwargs())
 
 
 def _arima(params: ArimaParams, _: ModelParams) -> Model:
-    from forecast.models.arima import DynamicHarmonicRegression
+    from .arima import DynamicHarmonicRegression
     return DynamicHarmonicRegression(**params.kwargs())
 
 
 def _prophet(params: ProphetParams, _: ModelParams) -> Model:
-    from forecast.models.prophet_model import ProphetModel
+    from .prophet_model import ProphetModel
     return ProphetModel(**params.kwargs())
 
 
 def _auto(params: AutoParams, every: ModelParams) -> Model:
-    from forecast.models.auto import AutoModel
+    from .auto import AutoModel
     return AutoModel(**params.kwargs(), member_params=every)
 
 
@@ -64,9 +64,9 @@ MODELS: dict[str, Callable[[Any, ModelParams], Model]] = {
 def make_model(name: str, *, calibrated: bool = True, params: ModelParams | None = None) -> Model:
     """A fresh, unfitted model by registry name.
 
-    `params` gives the hyperparameters of every model (`forecast.models.params`; None:
+    `params` gives the hyperparameters of every model (`staffcast.forecasting.models.params`; None:
     each model's defaults). `calibrated` (the default) gives the model conformal bands
-    from its own rolling-origin residuals (`forecast.conformal.Conformal`; `auto`
+    from its own rolling-origin residuals (`staffcast.forecasting.conformal.Conformal`; `auto`
     calibrates its combination itself); False gives the bare model with its own bands
     (what `auto` uses for its members, whose bands it does not need).
     """
@@ -77,7 +77,7 @@ def make_model(name: str, *, calibrated: bool = True, params: ModelParams | None
     params = params or ModelParams()
     model = factory(params.of(name), params)
     if calibrated and name != "auto":
-        from forecast.conformal import Conformal
+        from ..conformal import Conformal
         # Prophet's fits cost seconds each: four calibration weeks instead of six.
         return Conformal(model, windows=4 if name == "prophet" else 6)
     return model

@@ -39,8 +39,8 @@ import warnings
 import numpy as np
 from scipy.stats import norm
 
-from forecast.features import DAYS_PER_WEEK, HOLIDAY_EVE, Features
-from forecast.models.base import LEVELS, Model, Prediction, recent_open_window
+from ..features import DAYS_PER_WEEK, HOLIDAY_EVE, Features
+from .base import LEVELS, Model, Prediction, recent_open_window
 
 MIN_RAMP_DAYS = 3  # a window must have lasted this long in history to estimate its ramp
 

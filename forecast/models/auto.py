@@ -13,7 +13,7 @@ weights were no better), while the tolerance keeps a clearly worse model out. Wi
 little history for one backtest window the combination is the equal-weight mean of the
 candidates.
 
-Bands: conformal (`forecast.conformal`), from the combination's own errors at the same
+Bands: conformal (`staffcast.forecasting.conformal`), from the combination's own errors at the same
 `calibration` origins (the members' point forecasts there combined with the final
 weights), per horizon band on the square-root scale. Without a backtest window, the
 weighted means of the members' own bounds.
@@ -34,11 +34,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from forecast.conformal import ConformalBands, bands_from_windows, calibration_windows, \
+from ..conformal import ConformalBands, bands_from_windows, calibration_windows, \
     steps_per_day
-from forecast.features import DAYS_PER_WEEK, Features
-from forecast.models.base import KEYS, Model, Prediction
-from forecast.models.params import ModelParams
+from ..features import DAYS_PER_WEEK, Features
+from .base import KEYS, Model, Prediction
+from .params import ModelParams
 
 MIN_TRAIN_WEEKS = 2
 
@@ -49,7 +49,7 @@ class AutoModel(Model):
 
     `windows` weekly origins rank the candidates (the most recent ones); `calibration`
     weekly origins (at least `windows`) give the bands. `weighting` "equal" or "inverse"
-    (inverse-WAPE weights). `member_params` (`forecast.models.params.ModelParams`) holds
+    (inverse-WAPE weights). `member_params` (`staffcast.forecasting.models.params.ModelParams`) holds
     the candidates' hyperparameters (None: their defaults).
     """
 
@@ -73,7 +73,7 @@ class AutoModel(Model):
         self.member_params = member_params
 
     def _fit(self, y: np.ndarray, X: Features) -> None:
-        from forecast.models import make_model
+        from . import make_model
 
         per_day = steps_per_day(X)
         week = per_day * DAYS_PER_WEEK

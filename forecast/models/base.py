@@ -15,7 +15,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from forecast.features import Features, mark_silent_days
+from ..features import Features, mark_silent_days
 
 LEVELS = (80, 95)
 KEYS = ("mean", "lo-80", "hi-80", "lo-95", "hi-95")
@@ -42,7 +42,7 @@ class Model(ABC):
         """Learn from hourly history `y` (contacts per hour) with its features `X`.
 
         Open days without any contact are left out as unrecorded closures (see
-        `forecast.features.mark_silent_days`).
+        `staffcast.forecasting.features.mark_silent_days`).
         """
         y = np.asarray(y, dtype=float)
         if y.ndim != 1 or len(y) != len(X):

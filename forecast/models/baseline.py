@@ -1,7 +1,7 @@
 """Seasonal baselines on day types: `snaive`, `histavg` and `trimavg`.
 
 All forecast an hour by the same hour of recent days *of the same day type* (the weekday
-the date behaves like, see `forecast.features`): `histavg` averages the last `k` such days,
+the date behaves like, see `staffcast.forecasting.features`): `histavg` averages the last `k` such days,
 `snaive` copies the last one, `trimavg` averages the last 6 after dropping the highest and
 the lowest value of each hour (a trimmed mean: one unusual day, a storm or an outage,
 moves it far less than the plain mean, and it still follows a level shift within days). So a first-ever holiday copies the last rest day, and a
@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from forecast.features import DAYS_PER_WEEK, Features
-from forecast.models.base import Model, Prediction, apply_log_ratio, log_ratio_quantiles
+from ..features import DAYS_PER_WEEK, Features
+from .base import Model, Prediction, apply_log_ratio, log_ratio_quantiles
 
 
 def _day_matrix(y: np.ndarray, X: Features) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

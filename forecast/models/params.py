@@ -14,7 +14,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any, Literal
 
-# The registry's names in its order (`forecast.models.MODELS`; a test checks they agree).
+# The registry's names in its order (`staffcast.forecasting.models.MODELS`; a test checks they agree).
 MODEL_NAMES = ("snaive", "histavg", "trimavg", "arima", "prophet", "auto")
 
 

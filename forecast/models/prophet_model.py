@@ -29,8 +29,8 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from forecast.features import DAYS_PER_WEEK, Features
-from forecast.models.base import (
+from ..features import DAYS_PER_WEEK, Features
+from .base import (
     Model,
     Prediction,
     apply_log_ratio,

@@ -14,7 +14,7 @@ import click
 import numpy as np
 import pandas as pd
 
-from scheduler.export import atomic_write_csv, atomic_write_text
+from staffcast.scheduler.export import atomic_write_csv, atomic_write_text
 from staffcast import console
 from staffcast.config import Config, load_config
 from staffcast.errors import StaffcastError
@@ -28,7 +28,7 @@ from staffcast.store import (
     RunStore,
     default_store_path,
 )
-from tableio.reader import read_table
+from staffcast.tableio.reader import read_table
 
 _PATH = click.Path(dir_okay=False, path_type=Path)
 _EXISTING = click.Path(exists=True, dir_okay=False, path_type=Path)
@@ -252,8 +252,8 @@ def morning_from_store(store_path: Path, day: pd.Timestamp, queues: list[str],
 def morning_fitted(config: Config, history: pd.DataFrame, calendar, day: pd.Timestamp,
                    model: str) -> pd.DataFrame:
     """The day forecast now with `model` from the history strictly before the day."""
-    from forecast.core import forecast
-    from forecast.data import MIN_HOURS
+    from staffcast.forecasting.core import forecast
+    from staffcast.forecasting.data import MIN_HOURS
 
     before = history[history["ds"] < day]
     ds = pd.DatetimeIndex(history["ds"].drop_duplicates().sort_values())
@@ -304,8 +304,8 @@ def reforecast_command(history_path, as_of_text, forecast_path, store, config_pa
                        calendar_path, country, fill_missing, model, out_path):
     """Re-forecast the rest of today: the morning forecast rescaled by the ratio of actual
     to forecast volume so far, shrunk towards 1 while little of the day has been seen."""
-    from forecast.core import check_models
-    from forecast.intraday import BAND_COLUMNS, reforecast_day
+    from staffcast.forecasting.core import check_models
+    from staffcast.forecasting.intraday import BAND_COLUMNS, reforecast_day
     from staffcast.commands.forecasting import _resolved, forecast_settings, load_inputs
 
     as_of = parse_as_of(as_of_text)

@@ -110,8 +110,8 @@ def _load(config, history_path: Path, calendar_path: Path | None, weeks: int | N
     """History and calendar, each read once; calendar coverage gaps are warned about."""
     import pandas as pd
 
-    from forecast.calendar import load_calendar
-    from forecast.data import load_history
+    from staffcast.forecasting.calendar import load_calendar
+    from staffcast.forecasting.data import load_history
 
     calendar = load_calendar(calendar_path, country=config.plan.country)
     opening = {n: q.opening_hours for n, q in config.queues.items()
@@ -133,13 +133,13 @@ def _load(config, history_path: Path, calendar_path: Path | None, weeks: int | N
 
 def _with_handle_time(history, path: Path):
     """History plus the file's `aht_s` column when it has one (seconds per contact; blank
-    allowed in hours without contacts). `forecast.data.load_history` keeps and checks
+    allowed in hours without contacts). `staffcast.forecasting.data.load_history` keeps and checks
     `aht_s` itself now; this reads it only for a loader that dropped it."""
     import pandas as pd
 
     if "aht_s" in history.columns or path.suffix.lower() != ".csv":
         return history
-    from tableio.reader import read_table
+    from staffcast.tableio.reader import read_table
 
     raw = read_table(path, "history file", error=StaffcastError, text=False).frame
     if "aht_s" not in raw.columns:

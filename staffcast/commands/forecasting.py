@@ -1,7 +1,7 @@
 """`staffcast` commands: forecasting (`forecast`, `backtest`).
 
 A thin shell over `staffcast.pipeline.forecast_many` and `backtest_many` (the per-queue
-functions of `forecast.core` and `forecast.backtest` on the engine of
+functions of `staffcast.forecasting.core` and `staffcast.forecasting.backtest` on the engine of
 `staffcast.parallel`): resolve the options against the config file, load history and
 calendar, call the library, write the outputs atomically with the resolved config next to
 them.
@@ -18,7 +18,7 @@ from pathlib import Path
 import click
 import pandas as pd
 
-from scheduler.export import atomic_write_csv, atomic_write_text
+from staffcast.scheduler.export import atomic_write_csv, atomic_write_text
 from staffcast import console
 from staffcast.config import Config, dump_resolved, load_config, with_forecast
 from staffcast.parallel import (
@@ -100,9 +100,9 @@ def load_inputs(config: Config, history_path: Path, events: bool, timestamp_col:
     stage and the other queues go on; reforecast needs only today. A value 1000x its
     queue's 99th percentile is refused unless `allow_outliers`. `interval_minutes` and
     `timezone` default to the config's `forecast.interval_minutes` and `timezone`."""
-    from forecast.calendar import load_calendar
-    from forecast.data import load_events, load_history
-    from forecast.sanity import check_outliers
+    from staffcast.forecasting.calendar import load_calendar
+    from staffcast.forecasting.data import load_events, load_history
+    from staffcast.forecasting.sanity import check_outliers
 
     interval_minutes = interval_minutes or config.forecast.interval_minutes
     timezone = timezone or config.timezone
@@ -179,7 +179,7 @@ def forecast_command(history_path, events, timestamp_col, queue_col, fill_missin
     Queues run in parallel on Dask when there are several; a queue whose model fails falls
     back to snaive (its rows say so in `model`), a queue that cannot be forecast at all is
     listed and the others complete."""
-    from forecast.core import check_models
+    from staffcast.forecasting.core import check_models
 
     config = load_config(config_path)
     settings = forecast_settings(config, model=model, country=country, horizon=horizon,
@@ -263,7 +263,7 @@ def backtest_command(history_path, events, timestamp_col, queue_col, fill_missin
                      timezone, horizon, windows, step, models_text, out_path, workers,
                      scheduler):
     """Rolling-origin backtest: MASE, WAPE, bias, 80% coverage and fit time per model."""
-    from forecast.core import check_models
+    from staffcast.forecasting.core import check_models
 
     config = load_config(config_path)
     requested = [m.strip() for m in models_text.split(",") if m.strip()]

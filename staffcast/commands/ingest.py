@@ -1,6 +1,6 @@
 """`staffcast ingest`: raw contact logs -> history.csv (and the queues' patience).
 
-A thin shell over `forecast.ingest.ingest`: resolve the interval and time zone against the
+A thin shell over `staffcast.forecasting.ingest.ingest`: resolve the interval and time zone against the
 config, stream the logs with a progress line on stderr, write the history and the patience
 table atomically, print what was read, dropped and estimated.
 """
@@ -49,8 +49,8 @@ def patience_path(out_path: Path) -> Path:
 def ingest_command(contacts, interval_minutes, timezone, columns, on_bad, config_path,
                    out_path):
     """Turn raw contact logs into an interval history with handle and wait times."""
-    from forecast.ingest import ingest, ingest_summary, parse_column_map
-    from scheduler.export import atomic_write_csv
+    from staffcast.forecasting.ingest import ingest, ingest_summary, parse_column_map
+    from staffcast.scheduler.export import atomic_write_csv
     from staffcast.config import load_config
 
     config = load_config(config_path)

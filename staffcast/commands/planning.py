@@ -76,7 +76,7 @@ def plan_command(history_path, events, timestamp_col, queue_col, fill_missing, c
     The folder is written as one generation: staged beside --out-dir, described by
     manifest.json (run id, SHA-256 of every file) and swapped in whole, so it never mixes
     two runs; a failed run leaves the previous folder as it was."""
-    from forecast.core import check_models
+    from staffcast.forecasting.core import check_models
     from staffcast import api
 
     if config_path is None:

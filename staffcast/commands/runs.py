@@ -51,8 +51,8 @@ def _open(store_path: Path | None) -> RunStore:
                    "[default: the config's forecast.fill_missing, else error].")
 def actuals_command(history_path, store_path, config_path, calendar_path, fill_missing):
     """Load actual hourly contacts into the run store; an hour loaded before is replaced."""
-    from forecast.calendar import load_calendar
-    from forecast.data import load_history
+    from staffcast.forecasting.calendar import load_calendar
+    from staffcast.forecasting.data import load_history
 
     config = load_config(config_path)
     opening_hours = {name: q.opening_hours for name, q in config.queues.items()

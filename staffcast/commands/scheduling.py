@@ -8,8 +8,8 @@ import click
 import numpy as np
 import pandas as pd
 
-from scheduler.roster import read_roster
-from scheduler.solve import DEFAULT_SOLVER, SOLVERS
+from staffcast.scheduler.roster import read_roster
+from staffcast.scheduler.solve import DEFAULT_SOLVER, SOLVERS
 from staffcast import console
 from staffcast.config import load_config
 from staffcast.exports import WFM_IMPORT, WORKBOOK

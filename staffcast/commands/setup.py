@@ -14,7 +14,7 @@ STARTER_CONFIG = """\
 # Every key is listed by `staffcast config schema` (JSON Schema); unknown keys are errors.
 queues:
   # One block per queue (the unique_id of your history). Staffing keys are the fields of
-  # scheduler.requirements.QueueStaffing; a queue named `default` serves unlisted queues.
+  # staffcast.scheduler.requirements.QueueStaffing; a queue named `default` serves unlisted queues.
   default:
     opening_hours: {mon-fri: "08:00-20:00", sat: "09:00-18:00", sun: closed}
     rest_day: auto          # the quiet weekday, learnt from history (or 'sun', 0-6)

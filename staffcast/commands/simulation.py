@@ -8,9 +8,9 @@ import click
 import pandas as pd
 
 from staffcast.simulation import OUTPUT_FILES
-from tableio.reader import read_table
+from staffcast.tableio.reader import read_table
 HANDLE_DISTS = ("exponential", "lognormal")
-"""scheduler.simulate.HANDLE_DISTS, repeated so that `--help` need not import the simulator
+"""staffcast.scheduler.simulate.HANDLE_DISTS, repeated so that `--help` need not import the simulator
 (and scipy.stats); tests/staffcast/test_cli_simulation.py checks they agree."""
 PLAN_INPUTS = ("requirements.csv", "roster.csv", "activities.csv")
 """The plan folder files a simulation reads: each must belong to the folder's run."""
@@ -18,7 +18,7 @@ PLAN_INPUTS = ("requirements.csv", "roster.csv", "activities.csv")
 
 def read_forecast_band(path: Path, model: str | None) -> pd.DataFrame:
     """``unique_id, ds, yhat, yhat_lo_80, yhat_hi_80`` of one model from a forecast CSV."""
-    from scheduler.simulate import FORECAST_BAND, PlanError
+    from staffcast.scheduler.simulate import FORECAST_BAND, PlanError
 
     raw = read_table(path, "forecast file", error=PlanError, text=False,
                      required=("unique_id", "ds", *FORECAST_BAND)).frame

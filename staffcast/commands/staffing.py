@@ -9,8 +9,8 @@ from pathlib import Path
 import click
 import pandas as pd
 
-from scheduler.export import atomic_write_csv, atomic_write_text
-from scheduler.requirements import QueueStaffing, staff_interval
+from staffcast.scheduler.export import atomic_write_csv, atomic_write_text
+from staffcast.scheduler.requirements import QueueStaffing, staff_interval
 from staffcast.config import dump_resolved, load_config
 from staffcast.errors import StaffcastError
 from staffcast.parallel import (

@@ -9,8 +9,8 @@ from pathlib import Path
 import click
 import pandas as pd
 
-from scheduler.agents import load_agents
-from scheduler.export import atomic_write_csv
+from staffcast.scheduler.agents import load_agents
+from staffcast.scheduler.export import atomic_write_csv
 from staffcast import console
 from staffcast.commands.forecasting import forecast_settings, load_inputs, queue_count
 from staffcast.commands.scheduling import multi_skill_option
@@ -61,7 +61,7 @@ def whatif_command(scenarios_path: Path, out_dir: Path, multi_skill: bool | None
     The forecast runs per queue and the scenarios one per task, in parallel on Dask when
     there are several; a failing scenario or queue is listed on stderr and in
     failures.csv, and the others complete."""
-    from forecast.core import check_models
+    from staffcast.forecasting.core import check_models
 
     spec = load_scenarios(scenarios_path)
     base = spec.base

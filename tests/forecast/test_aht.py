@@ -9,10 +9,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from forecast.aht import HandleTimeModel, add_aht_forecast
-from forecast.calendar import load_calendar
-from forecast.core import forecast
-from forecast.features import span_features
+from staffcast.forecasting.aht import HandleTimeModel, add_aht_forecast
+from staffcast.forecasting.calendar import load_calendar
+from staffcast.forecasting.core import forecast
+from staffcast.forecasting.features import span_features
 
 START = pd.Timestamp("2025-09-01")  # a Monday
 

@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from forecast.calendar import load_calendar
-from forecast.core import forecast
-from forecast.data import load_history
+from staffcast.forecasting.calendar import load_calendar
+from staffcast.forecasting.core import forecast
+from staffcast.forecasting.data import load_history
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "examples" / "data"

@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from forecast.backtest import backtest
-from forecast.core import FORECAST_COLUMNS
+from staffcast.forecasting.backtest import backtest
+from staffcast.forecasting.core import FORECAST_COLUMNS
 from tests.forecast.test_models import synthetic_history
 
 

@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from forecast.calendar import Calendar, covered_years, load_calendar
-from forecast.errors import CalendarCoverageWarning, InputError
+from staffcast.forecasting.calendar import Calendar, covered_years, load_calendar
+from staffcast.forecasting.errors import CalendarCoverageWarning, InputError
 
 FIXTURES = Path(__file__).parent / "fixtures"
 ROOT = Path(__file__).resolve().parents[2]

@@ -9,8 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.stats import norm, poisson
 
-from forecast.conformal import Conformal, fit_bands, steps_per_day
-from forecast.models import make_model
+from staffcast.forecasting.conformal import Conformal, fit_bands, steps_per_day
+from staffcast.forecasting.models import make_model
 from tests.forecast.test_models import START, features_for, true_mean
 
 

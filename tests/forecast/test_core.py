@@ -4,8 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from forecast.calendar import load_calendar
-from forecast.core import (
+from staffcast.forecasting.calendar import load_calendar
+from staffcast.forecasting.core import (
     FALLBACK_MODEL,
     FORECAST_COLUMNS,
     Fallback,

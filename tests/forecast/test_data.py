@@ -6,10 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from forecast.calendar import load_calendar
-from forecast.data import (MIN_HOURS, load_events, load_history, open_hours_mask,
+from staffcast.forecasting.calendar import load_calendar
+from staffcast.forecasting.data import (MIN_HOURS, load_events, load_history, open_hours_mask,
                            validate_history)
-from forecast.errors import InputError
+from staffcast.forecasting.errors import InputError
 
 FIXTURES = Path(__file__).parent / "fixtures"
 START = pd.Timestamp("2025-03-03 00:00")  # a Monday

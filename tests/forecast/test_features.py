@@ -4,8 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from forecast.calendar import load_calendar
-from forecast.features import (DayTypeRule, build_features, day_types, learn_day_type_rule,
+from staffcast.forecasting.calendar import load_calendar
+from staffcast.forecasting.features import (DayTypeRule, build_features, day_types, learn_day_type_rule,
                                mark_silent_days, window_age,
                                open_hours_mask, plain_day_table, span_features)
 

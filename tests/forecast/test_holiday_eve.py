@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from forecast.calendar import load_calendar
-from forecast.core import QueueSettings, forecast
-from forecast.features import HOLIDAY_EVE, span_features
+from staffcast.forecasting.calendar import load_calendar
+from staffcast.forecasting.core import QueueSettings, forecast
+from staffcast.forecasting.features import HOLIDAY_EVE, span_features
 
 HOLIDAYS = [pd.Timestamp("2025-01-09") + pd.Timedelta(weeks=2 * k) for k in range(6)]  # Thursdays
 

@@ -1,4 +1,4 @@
-"""forecast.ingest: contact logs to the history contract, checked against hand counts and an
+"""staffcast.forecasting.ingest: contact logs to the history contract, checked against hand counts and an
 independent pandas aggregation."""
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from forecast.errors import InputError
-from forecast.ingest import ingest, parse_column_map
+from staffcast.forecasting.errors import InputError
+from staffcast.forecasting.ingest import ingest, parse_column_map
 
 HEADER = "queue,arrived_at,answered_at,ended_at\n"
 

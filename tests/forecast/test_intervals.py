@@ -9,12 +9,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from forecast.backtest import backtest
-from forecast.calendar import load_calendar
-from forecast.core import forecast
-from forecast.data import load_history, open_hours_mask, validate_history
-from forecast.errors import InputError, InputNote
-from forecast.features import span_features
+from staffcast.forecasting.backtest import backtest
+from staffcast.forecasting.calendar import load_calendar
+from staffcast.forecasting.core import forecast
+from staffcast.forecasting.data import load_history, open_hours_mask, validate_history
+from staffcast.forecasting.errors import InputError, InputNote
+from staffcast.forecasting.features import span_features
 
 START = pd.Timestamp("2025-03-03")  # a Monday
 

@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from forecast.core import forecast
-from forecast.errors import InputError
-from forecast.intraday import (
+from staffcast.forecasting.core import forecast
+from staffcast.forecasting.errors import InputError
+from staffcast.forecasting.intraday import (
     REFORECAST_COLUMNS,
     IntradayParams,
     reforecast_day,

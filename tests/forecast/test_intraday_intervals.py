@@ -4,8 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from forecast.errors import InputError
-from forecast.intraday import reforecast_day, scale_factor
+from staffcast.forecasting.errors import InputError
+from staffcast.forecasting.intraday import reforecast_day, scale_factor
 
 DAY = pd.Timestamp("2026-11-11")
 

@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from forecast.metrics import METRICS, get_metric, seasonal_naive_scale
+from staffcast.forecasting.metrics import METRICS, get_metric, seasonal_naive_scale
 
 Y = np.array([10.0, 20.0, 30.0, 40.0])
 YHAT = np.array([12.0, 18.0, 30.0, 36.0])

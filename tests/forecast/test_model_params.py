@@ -7,9 +7,9 @@ import inspect
 import numpy as np
 import pytest
 
-from forecast.core import forecast
-from forecast.models import MODELS, make_model
-from forecast.models.params import (
+from staffcast.forecasting.core import forecast
+from staffcast.forecasting.models import MODELS, make_model
+from staffcast.forecasting.models.params import (
     MODEL_NAMES,
     ArimaParams,
     AutoParams,
@@ -20,12 +20,12 @@ from forecast.models.params import (
 )
 from tests.forecast.test_models import split, synthetic_history
 
-CLASSES = {"snaive": "forecast.models.baseline:SeasonalNaive",
-           "histavg": "forecast.models.baseline:SameDayTypeMean",
-           "trimavg": "forecast.models.baseline:TrimmedDayTypeMean",
-           "arima": "forecast.models.arima:DynamicHarmonicRegression",
-           "prophet": "forecast.models.prophet_model:ProphetModel",
-           "auto": "forecast.models.auto:AutoModel"}
+CLASSES = {"snaive": "staffcast.forecasting.models.baseline:SeasonalNaive",
+           "histavg": "staffcast.forecasting.models.baseline:SameDayTypeMean",
+           "trimavg": "staffcast.forecasting.models.baseline:TrimmedDayTypeMean",
+           "arima": "staffcast.forecasting.models.arima:DynamicHarmonicRegression",
+           "prophet": "staffcast.forecasting.models.prophet_model:ProphetModel",
+           "auto": "staffcast.forecasting.models.auto:AutoModel"}
 
 
 def _constructor_defaults(name: str) -> dict:

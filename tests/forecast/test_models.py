@@ -5,9 +5,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from forecast.features import DayTypeRule, build_features, plain_day_table
-from forecast.models import KEYS, MODELS, make_model
-from forecast.models.auto import AutoModel
+from staffcast.forecasting.features import DayTypeRule, build_features, plain_day_table
+from staffcast.forecasting.models import KEYS, MODELS, make_model
+from staffcast.forecasting.models.auto import AutoModel
 
 START = pd.Timestamp("2026-03-02")  # a Monday
 # Mean contacts per hour: a daytime hump, weekdays busy, Saturday lower, Sunday quietest
@@ -269,7 +269,7 @@ def test_arima_learns_a_ramp_inside_a_long_promotion_window():
 def test_arima_recent_level_correction_follows_a_step_in_volume():
     # Volume steps up 30% for the last week of ten: a profile fitted on all weeks lags it,
     # the correction carries half of the last week's mean residual into the forecast.
-    from forecast.models.arima import DynamicHarmonicRegression
+    from staffcast.forecasting.models.arima import DynamicHarmonicRegression
 
     weeks = 10
     ds = pd.date_range(START, periods=(weeks + 1) * 168, freq="h")

@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from forecast.errors import InputError
-from forecast.sanity import check_day_first, check_outliers
+from staffcast.forecasting.errors import InputError
+from staffcast.forecasting.sanity import check_day_first, check_outliers
 
 days = st.dates(min_value=pd.Timestamp("2020-01-01").date(),
                 max_value=pd.Timestamp("2030-12-31").date())

@@ -5,8 +5,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from forecast.calendar import load_calendar
-from forecast.weekly import LongRangeModel, day_kinds
+from staffcast.forecasting.calendar import load_calendar
+from staffcast.forecasting.weekly import LongRangeModel, day_kinds
 
 START = pd.Timestamp("2023-01-02")  # a Monday
 WEEKDAY = np.array([1.0, 1.05, 1.1, 1.0, 0.95, 0.7, 0.6])
@@ -103,7 +103,7 @@ def test_china_day_kinds():
 
 
 def test_handle_time_profile_is_contact_weighted_by_hour():
-    from forecast.weekly import handle_time_profile
+    from staffcast.forecasting.weekly import handle_time_profile
 
     ds = pd.date_range("2026-06-01", periods=24 * 14, freq="h")
     hour = ds.hour.to_numpy()

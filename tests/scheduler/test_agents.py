@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.optimize import linear_sum_assignment
 
-from scheduler.agents import (Agent, AgentsError, assign_agents, load_agents,
+from staffcast.scheduler.agents import (Agent, AgentsError, assign_agents, load_agents,
                               placeholder_assignment)
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -368,7 +368,7 @@ def test_single_shifts_are_pooled_onto_agents_within_their_hours():
 def test_matching_by_contract_blocks_equals_the_whole_matching(n_rows, n_cols, n_keys, seed):
     # Pairs are only allowed within a key (a contract), so matching block by block must give
     # as many pairs at the same soft cost as one matching of the whole matrix.
-    from scheduler.agents import _pairs
+    from staffcast.scheduler.agents import _pairs
 
     rng = np.random.default_rng(seed)
     row_key, col_key = rng.integers(0, n_keys, n_rows), rng.integers(0, n_keys, n_cols)

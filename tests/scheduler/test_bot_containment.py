@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scheduler.requirements import QueueStaffing, compute_requirements
+from staffcast.scheduler.requirements import QueueStaffing, compute_requirements
 
 
 def chat(**kw):

@@ -6,11 +6,11 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scheduler.breaks import stagger_breaks
-from scheduler.model import build_model
-from scheduler.plan import pause_columns
-from scheduler.rules import BreakRule, ScheduleRules, ShiftFamily
-from scheduler.solve import solve
+from staffcast.scheduler.breaks import stagger_breaks
+from staffcast.scheduler.model import build_model
+from staffcast.scheduler.plan import pause_columns
+from staffcast.scheduler.rules import BreakRule, ScheduleRules, ShiftFamily
+from staffcast.scheduler.solve import solve
 
 DAY = pd.Timestamp("2026-11-09")
 

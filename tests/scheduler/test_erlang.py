@@ -15,7 +15,7 @@ import scipy.linalg
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scheduler.erlang import (
+from staffcast.scheduler.erlang import (
     agents_for_targets,
     asa_s,
     erlang_a_agents,

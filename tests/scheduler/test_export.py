@@ -10,9 +10,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from scheduler.agents import Agent, assign_agents
-from scheduler.export import SUMMARY_KEYS, write_schedule_outputs
-from scheduler.roster import activities_frame, roster_frame
+from staffcast.scheduler.agents import Agent, assign_agents
+from staffcast.scheduler.export import SUMMARY_KEYS, write_schedule_outputs
+from staffcast.scheduler.roster import activities_frame, roster_frame
 
 GOLDEN = Path(__file__).parent / "golden"
 T = pd.Timestamp
@@ -151,7 +151,7 @@ def test_plan_run_removes_an_earlier_runs_unassigned_tours(tmp_path):
 
 
 def test_text_cells_needing_quotes_are_written_as_pandas_quotes_them():
-    from scheduler.export import _text_csv
+    from staffcast.scheduler.export import _text_csv
 
     plain = pd.DataFrame({"a": ["x", "y"], "b": ["1", ""]})
     quoted = pd.DataFrame({"a": ['x,1', 'say "hi"'], "b": ["1", ""]})

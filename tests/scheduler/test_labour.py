@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from scheduler.labour import PRESETS, preset, roster_compliance
+from staffcast.scheduler.labour import PRESETS, preset, roster_compliance
 from staffcast.config import ConfigError, parse_config
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -102,8 +102,8 @@ def test_comprehensive_averages_over_four_weeks():
 def test_agents_weekly_limits_are_capped():
     import dataclasses
 
-    from scheduler.agents import load_agents
-    from scheduler.labour import cap_agents
+    from staffcast.scheduler.agents import load_agents
+    from staffcast.scheduler.labour import cap_agents
 
     agents = load_agents(ROOT / "examples" / "data" / "agents.csv")
     long_week = dataclasses.replace(agents[0], max_weekly_hours=60)

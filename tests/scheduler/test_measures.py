@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scheduler.erlang import erlang_a_metrics
-from scheduler.measures import plan_measures, queue_measures
+from staffcast.scheduler.erlang import erlang_a_metrics
+from staffcast.scheduler.measures import plan_measures, queue_measures
 
 
 def erlang_c_by_hand(n: int, a: float, aht: float, t: float) -> tuple[float, float]:

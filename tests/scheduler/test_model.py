@@ -7,8 +7,8 @@ import pandas as pd
 import pulp
 import pytest
 
-from scheduler.model import build_model
-from scheduler.rules import BreakRule, ScheduleRules, ShiftFamily
+from staffcast.scheduler.model import build_model
+from staffcast.scheduler.rules import BreakRule, ScheduleRules, ShiftFamily
 
 MONDAY = pd.Timestamp("2026-11-09")
 

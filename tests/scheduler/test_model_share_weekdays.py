@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from scheduler.model import build_model
-from scheduler.rules import ScheduleRules, ShiftFamily
-from scheduler.solve import solve
+from staffcast.scheduler.model import build_model
+from staffcast.scheduler.rules import ScheduleRules, ShiftFamily
+from staffcast.scheduler.solve import solve
 
 MONDAY = pd.Timestamp("2026-11-09")
 

@@ -8,11 +8,11 @@ import pandas as pd
 import pulp
 import pytest
 
-from scheduler.model import build_model
-from scheduler.plan import gap_to_bound, written_plan
-from scheduler.roster import activities_frame, roster_frame
-from scheduler.rules import BreakRule, ScheduleRules, ShiftFamily
-from scheduler.solve import solve
+from staffcast.scheduler.model import build_model
+from staffcast.scheduler.plan import gap_to_bound, written_plan
+from staffcast.scheduler.roster import activities_frame, roster_frame
+from staffcast.scheduler.rules import BreakRule, ScheduleRules, ShiftFamily
+from staffcast.scheduler.solve import solve
 
 T = pd.Timestamp
 MONDAY = T("2026-11-09")

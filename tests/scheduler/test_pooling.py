@@ -13,12 +13,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.optimize import linprog
 
-from scheduler.agents import Agent
-from scheduler.errors import SchedulerError
-from scheduler.model import build_model
-from scheduler.pooling import allocate, label_queues, skill_label, skill_sets
-from scheduler.rules import ScheduleRules, ShiftFamily
-from scheduler.solve import solve
+from staffcast.scheduler.agents import Agent
+from staffcast.scheduler.errors import SchedulerError
+from staffcast.scheduler.model import build_model
+from staffcast.scheduler.pooling import allocate, label_queues, skill_label, skill_sets
+from staffcast.scheduler.rules import ScheduleRules, ShiftFamily
+from staffcast.scheduler.solve import solve
 
 MONDAY = pd.Timestamp("2026-11-09")
 RULES = ScheduleRules(families=(ShiftFamily("day", 8, "08:00", "08:00"),), interval_minutes=30)

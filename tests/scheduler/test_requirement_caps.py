@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scheduler.requirements import QueueStaffing, compute_requirements, staff_interval
+from staffcast.scheduler.requirements import QueueStaffing, compute_requirements, staff_interval
 
 INTERVAL_S = 1800.0
 

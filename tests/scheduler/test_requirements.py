@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scheduler.backlog import spread_workload
-from scheduler.erlang import agents_for_targets, erlang_a_agents
-from scheduler.requirements import (
+from staffcast.scheduler.backlog import spread_workload
+from staffcast.scheduler.erlang import agents_for_targets, erlang_a_agents
+from staffcast.scheduler.requirements import (
     REQUIREMENT_COLUMNS,
     QueueStaffing,
     compute_requirements,

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scheduler.roster import (ACTIVITY_COLUMNS, ROSTER_COLUMNS, RosterError, activities_frame,
+from staffcast.scheduler.roster import (ACTIVITY_COLUMNS, ROSTER_COLUMNS, RosterError, activities_frame,
                               format_roster, read_roster, roster_coverage,
                               roster_frame)
 

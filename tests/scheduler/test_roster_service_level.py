@@ -8,14 +8,14 @@ the simulated daily service level must reach at least 78%.
 import numpy as np
 import pandas as pd
 
-from scheduler.agents import placeholder_assignment
-from scheduler.export import atomic_write_csv, write_schedule_outputs
-from scheduler.model import build_model
-from scheduler.requirements import QueueStaffing, compute_requirements
-from scheduler.roster import activities_frame, roster_frame
-from scheduler.rules import BreakRule, ScheduleRules, ShiftFamily
-from scheduler.simulate import simulate_plan
-from scheduler.solve import solve
+from staffcast.scheduler.agents import placeholder_assignment
+from staffcast.scheduler.export import atomic_write_csv, write_schedule_outputs
+from staffcast.scheduler.model import build_model
+from staffcast.scheduler.requirements import QueueStaffing, compute_requirements
+from staffcast.scheduler.roster import activities_frame, roster_frame
+from staffcast.scheduler.rules import BreakRule, ScheduleRules, ShiftFamily
+from staffcast.scheduler.simulate import simulate_plan
+from staffcast.scheduler.solve import solve
 
 OPEN = tuple(((8 * 60, 20 * 60),) for _ in range(7))
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from scheduler.rules import BreakRule, ScheduleRules, ShiftFamily
+from staffcast.scheduler.rules import BreakRule, ScheduleRules, ShiftFamily
 from staffcast.config import ConfigError, build, parse_config
 
 SECTION = """

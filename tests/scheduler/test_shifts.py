@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scheduler.rules import BreakRule, ScheduleRules, ShiftFamily
-from scheduler.shifts import Grid, shift_cost, span_weights, start_bands, tour_patterns
+from staffcast.scheduler.rules import BreakRule, ScheduleRules, ShiftFamily
+from staffcast.scheduler.shifts import Grid, shift_cost, span_weights, start_bands, tour_patterns
 
 WEEK_30 = Grid(interval_minutes=30, n_intervals=7 * 48, first_weekday=0)
 
@@ -141,8 +141,8 @@ def test_long_horizons_keep_stable_days_off_without_the_pattern_explosion(consec
 
 
 def test_four_week_plan_builds_and_solves_with_stable_days_off():
-    from scheduler.model import build_model
-    from scheduler.solve import solve
+    from staffcast.scheduler.model import build_model
+    from staffcast.scheduler.solve import solve
 
     ds = pd.date_range("2026-11-02", periods=28 * 24, freq="60min")
     hour = ds.hour.to_numpy()

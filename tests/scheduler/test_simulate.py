@@ -12,8 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scheduler.erlang import agents_for_targets, erlang_a_metrics
-from scheduler.simulate import (PlanError, StaffingSteps, VolumeDraw, _draw_volume, _run,
+from staffcast.scheduler.erlang import agents_for_targets, erlang_a_metrics
+from staffcast.scheduler.simulate import (PlanError, StaffingSteps, VolumeDraw, _draw_volume, _run,
                                 simulate_plan, simulate_queue)
 
 
@@ -75,7 +75,7 @@ def test_abandonment_agrees_with_an_erlang_a_birth_death_chain():
     sim_queue_time = (rows["queue_time_s"] * (rows["answered"] + rows["abandoned"])).sum() / \
         (rows["answered"] + rows["abandoned"]).sum()
     assert sim_queue_time == pytest.approx(queue_time, rel=0.1)
-    # SL with abandoned calls counted as misses: cross-checked with scheduler.erlang's
+    # SL with abandoned calls counted as misses: cross-checked with staffcast.scheduler.erlang's
     # Erlang A (Kummer-function formulas, tested on their own in test_erlang.py).
     assert got["sl"] == pytest.approx(
         erlang_a_metrics(n, a, aht, patience, 20.0)["service_level"], abs=0.02)

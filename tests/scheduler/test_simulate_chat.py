@@ -7,7 +7,7 @@ import math
 import pandas as pd
 import pytest
 
-from scheduler.simulate import simulate_plan
+from staffcast.scheduler.simulate import simulate_plan
 
 
 def erlang_c_sl(n: int, a: float, aht: float, t: float) -> float:

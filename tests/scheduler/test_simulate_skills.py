@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from scheduler.simulate import StaffingSteps, simulate_plan, simulate_queue
-from scheduler.simulate_skills import simulate_skills
+from staffcast.scheduler.simulate import StaffingSteps, simulate_plan, simulate_queue
+from staffcast.scheduler.simulate_skills import simulate_skills
 
 N = 8
 VOLUME = np.full(N, 100.0)

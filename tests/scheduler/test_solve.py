@@ -10,9 +10,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from scheduler.model import build_model
-from scheduler.rules import BreakRule, ScheduleRules, ShiftFamily
-from scheduler.solve import COVERAGE_COLUMNS, TOUR_COLUMNS, ScheduleResult, solve
+from staffcast.scheduler.model import build_model
+from staffcast.scheduler.rules import BreakRule, ScheduleRules, ShiftFamily
+from staffcast.scheduler.solve import COVERAGE_COLUMNS, TOUR_COLUMNS, ScheduleResult, solve
 
 MONDAY = pd.Timestamp("2026-11-09")
 

@@ -14,10 +14,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from scheduler.mip import Columns, run_mip, solve_lp
-from scheduler.model import build_model
-from scheduler.rules import BreakRule, ScheduleRules, ShareLimit, ShiftFamily
-from scheduler.solve import _complete, _round_within_caps, solve
+from staffcast.scheduler.mip import Columns, run_mip, solve_lp
+from staffcast.scheduler.model import build_model
+from staffcast.scheduler.rules import BreakRule, ScheduleRules, ShareLimit, ShiftFamily
+from staffcast.scheduler.solve import _complete, _round_within_caps, solve
 from tests.scheduler.test_solve import MONDAY, erlang_c_sl, frame, week_requirement, week_rules
 
 
@@ -218,7 +218,7 @@ def test_the_bound_branch_and_bound_proves_replaces_the_loose_lp_bound():
 def test_independent_queues_add_up_their_proven_bounds():
     # Three queues, each an odd cycle, no shared cap: solved one by one, each proven at 18,
     # so the whole is proven at 54 although its LP says 40.5.
-    from scheduler import solve as solve_module
+    from staffcast.scheduler import solve as solve_module
 
     one = _odd_cycle().requirement
     req = pd.concat([one.assign(unique_id=f"q{i}") for i in range(3)], ignore_index=True)
@@ -291,7 +291,7 @@ def test_same_inputs_same_plan():
 def test_many_queues_are_solved_queue_by_queue_with_the_cap_split():
     # Above DECOMPOSE_ABOVE variables the queues are solved one by one; the shared cap must
     # still hold for the plan as a whole.
-    from scheduler import solve as solve_module
+    from staffcast.scheduler import solve as solve_module
 
     req = pd.concat([week_requirement(peak=p).assign(unique_id=f"q{i}")
                      for i, p in enumerate((30, 20, 12))], ignore_index=True)
@@ -326,7 +326,7 @@ def test_many_queues_are_solved_queue_by_queue_with_the_cap_split():
     ("error", None, False, ("error", "good")),
 ])
 def test_written_plans_are_judged_on_their_own_gap(status, written_gap, proven, expected):
-    from scheduler.solve import judge_written
+    from staffcast.scheduler.solve import judge_written
 
     got_status, quality, message = judge_written(status, "m", written_gap, 0.005, proven)
     assert (got_status, quality) == expected
@@ -344,6 +344,6 @@ def test_written_plans_are_judged_on_their_own_gap(status, written_gap, proven, 
 ])
 def test_the_worker_reports_the_bound_in_the_models_own_objective(objective, primal, dual,
                                                                   expected):
-    from scheduler._mip_worker import _bound
+    from staffcast.scheduler._mip_worker import _bound
 
     assert _bound(objective, primal, dual) == expected

@@ -9,8 +9,8 @@ from click.testing import CliRunner
 from hypothesis import given
 from hypothesis import strategies as st
 
-from forecast import metrics as forecast_metrics
-from scheduler.requirements import QueueStaffing, compute_requirements
+from staffcast.forecasting import metrics as forecast_metrics
+from staffcast.scheduler.requirements import QueueStaffing, compute_requirements
 from staffcast.accuracy import (
     METRICS,
     AccuracyError,
@@ -211,7 +211,7 @@ REPLAY_ORIGINS = ("2003-08-29 21:00", "2003-09-05 21:00", "2003-09-12 21:00",
 @pytest.mark.shared_data
 def test_bank_data_replayed_week_by_week_matches_an_independent_computation(shared_data,
                                                                               tmp_path):
-    from forecast.core import forecast
+    from staffcast.forecasting.core import forecast
     from staffcast.cli import main
     from tests.bank_data import (
         CALENDAR_CSV,
@@ -303,8 +303,8 @@ def test_bank_data_replayed_week_by_week_matches_an_independent_computation(shar
 def test_a_recorded_small_shop_plan_against_busier_actuals(tmp_path):
     """A real plan (histavg forecast, Erlang C requirement, CBC shift plan) recorded as
     `plan` records it; the week then runs 30% above the forecast."""
-    from forecast.calendar import load_calendar
-    from forecast.data import load_history
+    from staffcast.forecasting.calendar import load_calendar
+    from staffcast.forecasting.data import load_history
     from staffcast.config import dump_resolved, load_config
     from staffcast.pipeline import (
         forecast_volume,

@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 import staffcast
-from scheduler.roster import read_roster
+from staffcast.scheduler.roster import read_roster
 from staffcast.cli import main
 from staffcast.exports import roster_workbook
 from tests.staffcast.shop import SMALL_SHOP_CONFIG, write_small_shop
@@ -150,7 +150,7 @@ def test_requirements_and_forecast_steps_give_the_plans_requirement(planned, sho
 
 def test_coverage_service_level_is_erlang_a_where_patience_is_set(tmp_path):
     """The issue's case: a queue staffed with Erlang A reported Erlang C in coverage.csv."""
-    from scheduler.measures import plan_measures
+    from staffcast.scheduler.measures import plan_measures
 
     config_text = SMALL_SHOP_CONFIG.replace("    min_agents: 1\n",
                                             "    patience_s: 60\n    min_agents: 1\n")

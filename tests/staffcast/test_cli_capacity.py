@@ -158,7 +158,7 @@ def test_bad_handle_time_is_one_line(tmp_path):
                                        str(CONFIG), "--out-dir", str(tmp_path / "o"),
                                        "--no-store"])
     assert result.exit_code == 1
-    # The history loader checks aht_s (forecast.data, issue 12): file, line, column, rule
+    # The history loader checks aht_s (staffcast.forecasting.data, issue 12): file, line, column, rule
     # and value in one line.
     assert result.output.strip() == (f"Error: {path}: CSV line 7, column 'aht_s': handle "
                                      "time in seconds must be > 0, got '-3.0'")

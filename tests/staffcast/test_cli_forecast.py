@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from forecast.core import FORECAST_COLUMNS
+from staffcast.forecasting.core import FORECAST_COLUMNS
 from staffcast.cli import main
 from staffcast.config import load_config
 from tests.forecast.test_models import synthetic_history

@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from scheduler.roster import ROSTER_COLUMNS, roster_coverage
-from scheduler.solve import ScheduleResult
+from staffcast.scheduler.roster import ROSTER_COLUMNS, roster_coverage
+from staffcast.scheduler.solve import ScheduleResult
 from staffcast.cli import main
 
 CONFIG = """\

@@ -67,7 +67,7 @@ def test_simulate_with_a_forecast_band(tmp_path):
 
 
 def test_the_commands_handle_distributions_are_the_simulators():
-    from scheduler.simulate import HANDLE_DISTS
+    from staffcast.scheduler.simulate import HANDLE_DISTS
     from staffcast.commands import simulation
 
     assert simulation.HANDLE_DISTS == tuple(HANDLE_DISTS)

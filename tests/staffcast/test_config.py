@@ -263,7 +263,7 @@ def test_any_config_round_trips_through_its_resolved_yaml(document):
 # ------------------------------------------------------------ forecast.models
 
 def test_model_hyperparameters_parse_into_typed_settings():
-    from forecast.models.params import ArimaParams, ProphetParams, TrimavgParams
+    from staffcast.forecasting.models.params import ArimaParams, ProphetParams, TrimavgParams
 
     config = parse_config(yaml.safe_load("""
 forecast:
@@ -326,7 +326,7 @@ def test_configured_hyperparameters_reach_the_forecast():
 
 
 def test_documented_model_settings_are_the_defaults():
-    from forecast.models.params import ModelParams
+    from staffcast.forecasting.models.params import ModelParams
     from tests.conftest import ROOT
 
     text = (ROOT / "docs" / "forecasting.md").read_text(encoding="utf-8")

@@ -26,7 +26,7 @@ def test_interval_that_does_not_divide_the_day_is_a_config_error(minutes):
 
 
 def test_holiday_eve_queue_option():
-    from forecast.core import settings_for
+    from staffcast.forecasting.core import settings_for
 
     config = parse_config({"queues": {"chat": {"holiday_eve": True, "aht_s": 300,
                                                "sl_target": 0.8, "sl_seconds": 20}}})

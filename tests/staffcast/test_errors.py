@@ -9,13 +9,13 @@ import click
 import pytest
 from click.testing import CliRunner
 
-import forecast
-import scheduler
+import staffcast.forecasting as forecast
+import staffcast.scheduler as scheduler
 import staffcast
-from forecast.errors import ForecastError, InputError
-from scheduler.agents import AgentsError
-from scheduler.errors import SchedulerError
-from scheduler.roster import RosterError
+from staffcast.forecasting.errors import ForecastError, InputError
+from staffcast.scheduler.agents import AgentsError
+from staffcast.scheduler.errors import SchedulerError
+from staffcast.scheduler.roster import RosterError
 from staffcast.cli import main
 from staffcast.config import ConfigError
 from staffcast.errors import USER_ERRORS, StaffcastError, is_user_error, one_line

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from icalendar import Calendar
 
-from scheduler.roster import roster_frame
+from staffcast.scheduler.roster import roster_frame
 from staffcast.exports import (
     WFM_COLUMNS,
     ExportError,

@@ -89,7 +89,7 @@ def test_files_and_folders_honour_the_umask(tmp_path, umask, mode):
     old = os.umask(umask)
     try:
         write_generation(tmp_path / "plan", OLD_RUN, {"roster.csv": "x\n"})
-        from scheduler.export import atomic_write_text as scheduler_write
+        from staffcast.scheduler.export import atomic_write_text as scheduler_write
 
         scheduler_write(tmp_path / "forecast.csv", "y\n")
     finally:

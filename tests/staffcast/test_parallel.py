@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from scheduler.requirements import QueueStaffing, compute_requirements
+from staffcast.scheduler.requirements import QueueStaffing, compute_requirements
 from staffcast.cli import main
 from staffcast.parallel import EngineError, TaskFailure, batch_size, open_engine
 from staffcast.pipeline import forecast_many, forecast_volume, requirements_many

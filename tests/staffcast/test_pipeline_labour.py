@@ -7,8 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from scheduler.agents import Agent
-from scheduler.rules import ScheduleRules, ShiftFamily
+from staffcast.scheduler.agents import Agent
+from staffcast.scheduler.rules import ScheduleRules, ShiftFamily
 from staffcast.pipeline import solve_schedule
 
 MONDAY = pd.Timestamp("2026-11-09")

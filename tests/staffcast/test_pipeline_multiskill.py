@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 from scipy.optimize import linprog
 
-from scheduler.agents import Agent
-from scheduler.rules import BreakRule, ScheduleRules, ShiftFamily
+from staffcast.scheduler.agents import Agent
+from staffcast.scheduler.rules import BreakRule, ScheduleRules, ShiftFamily
 from staffcast.config import ConfigError, load_config
 from staffcast.pipeline import run_schedule
 
@@ -99,7 +99,7 @@ def test_multi_skill_is_a_typed_config_key(tmp_path):
 
 
 def test_rules_without_agents_refuse_multi_skill(tmp_path):
-    from scheduler.errors import SchedulerError
+    from staffcast.scheduler.errors import SchedulerError
     with pytest.raises(SchedulerError, match="multi_skill needs the agents file"):
         run_schedule(requirement(), dataclasses.replace(RULES), tmp_path / "o", agents=None,
                      solver="highs", time_limit_s=5, gap=0.0)

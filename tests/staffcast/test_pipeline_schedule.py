@@ -8,8 +8,8 @@ import json
 import pandas as pd
 import pytest
 
-from scheduler.agents import Agent
-from scheduler.rules import BreakRule, ScheduleRules, ShiftFamily
+from staffcast.scheduler.agents import Agent
+from staffcast.scheduler.rules import BreakRule, ScheduleRules, ShiftFamily
 from staffcast.pipeline import run_schedule
 
 RATE = {"day8": 10.0, "eve4": 12.0}

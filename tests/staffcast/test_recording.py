@@ -14,10 +14,10 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from forecast.calendar import load_calendar
-from forecast.core import Fallback
-from forecast.data import load_history
-from scheduler.requirements import compute_requirements
+from staffcast.forecasting.calendar import load_calendar
+from staffcast.forecasting.core import Fallback
+from staffcast.forecasting.data import load_history
+from staffcast.scheduler.requirements import compute_requirements
 from staffcast.config import load_config
 from staffcast.parallel import TaskFailure, problems_frame
 from staffcast.pipeline import (

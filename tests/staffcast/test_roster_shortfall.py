@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from scheduler.roster import read_roster, roster_coverage
+from staffcast.scheduler.roster import read_roster, roster_coverage
 from staffcast.cli import main
 from tests.staffcast.test_cli_schedule import CONFIG, requirement
 

@@ -9,7 +9,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from forecast.calendar import load_calendar
+from staffcast.forecasting.calendar import load_calendar
 from staffcast import pipeline
 from staffcast.cli import main
 from staffcast.config import load_config

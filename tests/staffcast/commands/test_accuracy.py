@@ -10,14 +10,14 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from forecast.intraday import REFORECAST_COLUMNS
+from staffcast.forecasting.intraday import REFORECAST_COLUMNS
 from staffcast.cli import main
 from staffcast.store import RunRecord, RunStore
 
 CONFIG = ("queues:\n  chat:\n    opening_hours: '08:00-20:00'\n"
           "forecast:\n  model: histavg\n  country: none\n")
 DAY = pd.Timestamp("2026-11-11")  # a Wednesday
-HALF_SHARE = 0.4  # the documented default of forecast.intraday.IntradayParams
+HALF_SHARE = 0.4  # the documented default of staffcast.forecasting.intraday.IntradayParams
 
 
 def shape(hours: np.ndarray) -> np.ndarray:

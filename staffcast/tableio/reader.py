@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from tableio.errors import TableError
+from .errors import TableError
 
 PARQUET_SUFFIXES = (".parquet", ".pq")
 # A UTC offset at the end of a timestamp: "...08:00Z", "...08:00+08:00", "...08:00 +0800".

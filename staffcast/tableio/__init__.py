@@ -1,9 +1,10 @@
 """The one table reader: every CSV or Parquet input file of staffcast is opened here
-(`tableio.reader`; its error class is `tableio.errors.TableError`).
+(`staffcast.tableio.reader`; its error class is `staffcast.tableio.errors.TableError`).
 
-`forecast/` and `scheduler/` may not import each other nor `staffcast/`, so this small
-package sits beside them, imports nothing of the project (tests/test_architecture.py
-checks it) and is imported by all three. It owns what every table shares:
+`forecast/` and `scheduler/` (installed as `staffcast.forecasting` and
+`staffcast.scheduler`) may not import each other nor the library layer, so this small
+package imports nothing of the project (tests/test_architecture.py checks it) and is the
+one thing outside themselves both may import (`from ..tableio import ...`). It owns what every table shares:
 
 - reading (`read_table`): the file must exist; CSV is UTF-8 (a byte-order mark is
   skipped), read with every cell as text and blanks as "" (so a loader sees exactly what

@@ -1,14 +1,14 @@
-"""The one table reader (tableio/reader.py): reading, vendor column names, where a row is, and the
+"""The one table reader (staffcast/tableio/reader.py): reading, vendor column names, where a row is, and the
 one-line errors every loader shares."""
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from forecast.data import load_history
-from forecast.errors import InputError
-from tableio.errors import TableError
-from tableio.reader import bad_values, check_timezone, parse_column_map, read_table
+from staffcast.forecasting.data import load_history
+from staffcast.forecasting.errors import InputError
+from staffcast.tableio.errors import TableError
+from staffcast.tableio.reader import bad_values, check_timezone, parse_column_map, read_table
 
 
 def test_csv_cells_are_text_exactly_as_written(tmp_path):
@@ -114,7 +114,7 @@ def _stamps(*values):
 
 
 def test_timestamps_with_a_zone_become_its_wall_clock_across_daylight_saving():
-    from tableio.reader import parse_timestamps
+    from staffcast.tableio.reader import parse_timestamps
 
     berlin = check_timezone("Europe/Berlin")
     got = parse_timestamps(_stamps("2026-03-29T00:30:00Z", "2026-03-29T01:30:00Z",
@@ -140,7 +140,7 @@ def test_timestamps_with_a_zone_become_its_wall_clock_across_daylight_saving():
                             "'13/03/2026 08:00' (day 13)"),
 ])
 def test_unreadable_timestamps_name_the_row_and_value(values, message):
-    from tableio.reader import parse_timestamps
+    from staffcast.tableio.reader import parse_timestamps
 
     with pytest.raises(InputError) as info:
         parse_timestamps(_stamps(*values), "h.csv", "ds", True, error=InputError)
