@@ -409,7 +409,7 @@ def _a_metrics(n, a, aht, patience, t, with_asa=True):
     log_ratio = (_log_kummer(x_safe + 1.0, y * np.exp(-theta_t)) - _log_kummer(x_safe + 1.0, y)
                  - (x_safe + 1.0) * theta_t - y * np.expm1(-theta_t))
     within = np.clip((1.0 - ab_wait) * -np.expm1(np.minimum(log_ratio, 0.0)), 0.0, 1.0)
-    sl = p_no_wait + p_wait * within
+    sl = np.minimum(p_no_wait + p_wait * within, 1.0)  # a share; the sum rounds past 1
     no_agents = n == 0
     p_wait = np.where(no_agents, np.where(a > 0, 1.0, 0.0), p_wait)
     abandon = np.where(no_agents, np.where(a > 0, 1.0, 0.0), abandon)

@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from staffcast.scheduler.erlang import erlang_a_metrics
@@ -58,6 +58,7 @@ def test_plan_measures_net_shrinkage_and_count_chat_slots():
 @settings(max_examples=200, deadline=None)
 @given(n=st.integers(0, 60), traffic=st.floats(0.1, 40.0), aht=st.floats(10.0, 900.0),
        t=st.floats(0.0, 120.0), patience=st.one_of(st.none(), st.floats(5.0, 900.0)))
+@example(n=60, traffic=17.2265625, aht=10.0, t=2.0, patience=8.0)  # Erlang A summed to 1 + 2e-16
 def test_service_level_never_falls_with_one_more_server(n, traffic, aht, t, patience):
     pat = np.nan if patience is None else patience
     got = queue_measures([n, n + 1], traffic, aht, t, pat)["service_level"]
