@@ -101,7 +101,8 @@ def test_wheel_holds_staffcast_only_with_every_module_inside(wheel):
 
 def _venv_with_our_dependencies(folder: Path) -> Path:
     """A fresh virtual environment without pip or staffcast that sees this interpreter's
-    installed dependencies (a .pth of its site directories, the repository excluded)."""
+    installed dependencies: a .pth of its site directories (their own .pth files, such as
+    an editable staffcast's, are not run from there; the repository root is not one)."""
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(folder)], check=True,
                    timeout=120)
     python = folder / "bin" / "python"
@@ -109,7 +110,7 @@ def _venv_with_our_dependencies(folder: Path) -> Path:
         [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
         capture_output=True, text=True, check=True).stdout.strip()
     ours = [p for p in sys.path if p.endswith(("site-packages", "dist-packages"))
-            and Path(p).is_dir() and not Path(p).resolve().is_relative_to(ROOT)]
+            and Path(p).is_dir()]
     Path(site_dir, "_staffcast_test_deps.pth").write_text("\n".join(ours) + "\n")
     return python
 
