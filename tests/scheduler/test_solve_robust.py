@@ -215,7 +215,7 @@ def test_the_bound_branch_and_bound_proves_replaces_the_loose_lp_bound():
     assert summary["mip_gap"] == pytest.approx(0, abs=1e-9)
 
 
-def test_independent_queues_add_up_their_proven_bounds():
+def test_independent_queues_add_up_their_proven_bounds(monkeypatch):
     # Three queues, each an odd cycle, no shared cap: solved one by one, each proven at 18,
     # so the whole is proven at 54 although its LP says 40.5.
     from staffcast.scheduler import solve as solve_module
@@ -223,13 +223,9 @@ def test_independent_queues_add_up_their_proven_bounds():
     one = _odd_cycle().requirement
     req = pd.concat([one.assign(unique_id=f"q{i}") for i in range(3)], ignore_index=True)
     req["unique_id"] = req["unique_id"].astype("string")
-    model = build_model(req, _odd_cycle().rules)
-    saved = solve_module.DECOMPOSE_ABOVE
-    solve_module.DECOMPOSE_ABOVE = 0
-    try:
-        result = solve(model, solver="highs", time_limit_s=30, gap=0.005)
-    finally:
-        solve_module.DECOMPOSE_ABOVE = saved
+    monkeypatch.setattr(solve_module, "DECOMPOSE_ABOVE", 0)
+    result = solve(build_model(req, _odd_cycle().rules), solver="highs", time_limit_s=30,
+                   gap=0.005)
     assert "queues solved one by one" in result.message
     assert result.objective == pytest.approx(54) and result.lp_bound == pytest.approx(40.5)
     assert result.best_bound == pytest.approx(54)
@@ -288,7 +284,7 @@ def test_same_inputs_same_plan():
                                   second.tours[cols].reset_index(drop=True))
 
 
-def test_many_queues_are_solved_queue_by_queue_with_the_cap_split():
+def test_many_queues_are_solved_queue_by_queue_with_the_cap_split(monkeypatch):
     # Above DECOMPOSE_ABOVE variables the queues are solved one by one; the shared cap must
     # still hold for the plan as a whole.
     from staffcast.scheduler import solve as solve_module
@@ -297,13 +293,8 @@ def test_many_queues_are_solved_queue_by_queue_with_the_cap_split():
                      for i, p in enumerate((30, 20, 12))], ignore_index=True)
     req["unique_id"] = req["unique_id"].astype("string")
     rules = week_rules(headcount={"full_time": 7, "part_time": 4})
-    model = build_model(req, rules)
-    saved = solve_module.DECOMPOSE_ABOVE
-    solve_module.DECOMPOSE_ABOVE = 0
-    try:
-        result = solve(model, solver="highs", time_limit_s=40, gap=0.01)
-    finally:
-        solve_module.DECOMPOSE_ABOVE = saved
+    monkeypatch.setattr(solve_module, "DECOMPOSE_ABOVE", 0)
+    result = solve(build_model(req, rules), solver="highs", time_limit_s=40, gap=0.01)
     assert result.has_plan
     assert "queues solved one by one" in result.message
     agents = result.tours.groupby("contract")["tour_id"].nunique()
