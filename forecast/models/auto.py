@@ -98,6 +98,13 @@ class AutoModel(Model):
                                         else 1.0 / max(w, 1e-9) for n, w in keep.items()})
         else:
             self.weights_ = _normalise({n: 1.0 for n in self.candidates})
+        self.members_ = {n: make_model(n, calibrated=False).fit(y, X) for n in self.candidates}
+        # A level shift overrides the ranking: averages of recent days that straddle the
+        # step are stale, and backtest weeks from before it rank nothing after it.
+        shifted = [n for n, m in self.members_.items()
+                   if getattr(m, "level_shift_", None) is not None]
+        if shifted:
+            self.weights_ = _normalise({n: 1.0 for n in shifted})
         self.bands_: ConformalBands | None = None
         if all(n in cvs for n in self.weights_):
             # The combination's own out-of-sample errors at the calibration origins.
@@ -106,7 +113,6 @@ class AutoModel(Model):
                      for i in range(len(cvs[first]))]
             self.bands_ = bands_from_windows(cvs[first], X.open, steps_per_day=per_day,
                                              means=means)
-        self.members_ = {n: make_model(n, calibrated=False).fit(y, X) for n in self.candidates}
         seen = X.events[X.open].any(axis=0) if X.events.shape[1] else np.zeros(0, bool)
         self.events_seen_ = tuple(n for n, s in zip(X.event_names, seen) if s)
 

@@ -266,19 +266,45 @@ def test_arima_learns_a_ramp_inside_a_long_promotion_window():
     assert daily[-1] > daily[0] + 0.2
 
 
-def test_arima_recent_level_correction_follows_a_step_in_volume():
-    # Volume steps up 30% for the last week of ten: a profile fitted on all weeks lags it,
-    # the correction carries half of the last week's mean residual into the forecast.
+def _stepped(lift: float, seed: int, weeks: int = 10, scale: float = 1.0):
+    """`weeks` of Poisson history whose mean is `lift` times higher in the last week, and
+    the week after it (the forecast week)."""
+    ds = pd.date_range(START, periods=(weeks + 1) * 168, freq="h")
+    mean = scale * true_mean(ds) * np.where(np.arange(len(ds)) >= (weeks - 1) * 168, lift, 1.0)
+    n = weeks * 168
+    y = np.random.default_rng(seed).poisson(mean[:n]).astype(float)
+    return y, features_for(ds), mean, n
+
+
+@pytest.mark.parametrize("lift", [1.3, 0.7])
+def test_arima_detects_a_step_in_volume_and_forecasts_the_new_level(lift):
+    # Volume steps by 30% for the last week of ten: a profile fitted on all weeks lags it
+    # (it forecasts about 1 + (lift - 1) / 10); after the detected step the forecast is
+    # at the new level.
     from forecast.models.arima import DynamicHarmonicRegression
 
-    weeks = 10
-    ds = pd.date_range(START, periods=(weeks + 1) * 168, freq="h")
-    mean = true_mean(ds) * np.where(np.arange(len(ds)) >= (weeks - 1) * 168, 1.3, 1.0)
-    n = weeks * 168
-    y = np.random.default_rng(5).poisson(mean[:n]).astype(float)
-    X = features_for(ds)
+    y, X, mean, n = _stepped(lift, seed=5)
     truth = mean[n:].sum()
-    plain = DynamicHarmonicRegression(level_days=0).forecast(y, X[:n], X[n:])["mean"].sum()
-    corrected = DynamicHarmonicRegression(level_days=7).forecast(y, X[:n], X[n:])["mean"].sum()
-    assert plain < corrected < truth
-    assert abs(corrected - truth) < 0.75 * abs(plain - truth)
+    plain_model = DynamicHarmonicRegression(shift_days=0)
+    plain = plain_model.forecast(y, X[:n], X[n:])["mean"].sum()
+    model = DynamicHarmonicRegression()
+    stepped = model.forecast(y, X[:n], X[n:])["mean"].sum()
+    # The step's first day: day 63 of the series (Monday of week 10).
+    assert model.level_shift_ == int(X.day[0]) + 63
+    assert plain_model.level_shift_ is None
+    assert abs(stepped / truth - 1) < 0.04
+    assert abs(plain / truth - 1) > 0.15
+
+
+def test_arima_moves_no_level_without_a_step():
+    # Ten steady weeks, and a 5% step (below the 10% a shift must reach): no correction,
+    # the same forecast as with the detection off.
+    from forecast.models.arima import DynamicHarmonicRegression
+
+    for lift, seed in ((1.0, 6), (1.05, 7)):
+        y, X, _, n = _stepped(lift, seed=seed)
+        model = DynamicHarmonicRegression()
+        got = model.forecast(y, X[:n], X[n:])["mean"]
+        off = DynamicHarmonicRegression(shift_days=0).forecast(y, X[:n], X[n:])["mean"]
+        assert model.level_shift_ is None
+        assert np.allclose(got, off)
