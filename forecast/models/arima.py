@@ -87,6 +87,7 @@ class DynamicHarmonicRegression(Model):
         self.shift_t = shift_t
         self.shift_min = shift_min
         self.pulse_hours = pulse_hours
+        self._fixed_arma: np.ndarray | None = None  # set only inside forecasts_at
 
     def _to_model_scale(self, y: np.ndarray) -> np.ndarray:
         if self.transform == "log1p":
@@ -258,7 +259,25 @@ class DynamicHarmonicRegression(Model):
             # a poor ARMA fit only shortens the residual memory, the regression carries the level.
             warnings.simplefilter("ignore")
             model = SARIMAX(residual, order=(p, 0, q), trend="n")
+            if self._fixed_arma is not None:
+                return model.filter(self._fixed_arma)
             return model.fit(disp=False, maxiter=50)
+
+    def forecasts_at(self, y: np.ndarray, X: Features, cutoffs, *, h: int):
+        """As `Model.forecasts_at`, but the ARMA parameters are estimated at the first
+        origin only and the later origins re-filter their residuals with them (the
+        regression is refitted at every origin). The parameters of an AR(1) on a thousand
+        residuals barely move in a few weeks, and the optimiser was most of a refit's cost;
+        every origin still uses only history before it."""
+        cutoffs = list(cutoffs)
+        if not cutoffs:
+            return []
+        first = super().forecasts_at(y, X, cutoffs[:1], h=h)
+        self._fixed_arma = np.asarray(self.arma_.params)
+        try:
+            return first + super().forecasts_at(y, X, cutoffs[1:], h=h)
+        finally:
+            self._fixed_arma = None
 
     def _predict(self, X_future: Features) -> Prediction:
         z = self._design(X_future) @ self.beta_ + self.level_

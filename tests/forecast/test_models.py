@@ -4,6 +4,8 @@
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from forecast.features import DayTypeRule, build_features, plain_day_table
 from forecast.models import KEYS, MODELS, make_model
@@ -308,3 +310,15 @@ def test_arima_moves_no_level_without_a_step():
         off = DynamicHarmonicRegression(shift_days=0).forecast(y, X[:n], X[n:])["mean"]
         assert model.level_shift_ is None
         assert np.allclose(got, off)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(2, 20), st.integers(1, 8), st.integers(0, 2), st.integers(0, 10_000))
+def test_replay_of_the_day_type_means_equals_one_trimmed_mean_per_day(n, k, trim, seed):
+    # The in-sample replay behind the baselines' bands: each day against the trimmed mean
+    # of the up to k days before it, computed in one sort instead of one call per day.
+    from forecast.models.baseline import _replay, _trimmed_mean
+
+    days = np.random.default_rng(seed).poisson(20, (n, 5)).astype(float)
+    expected = np.array([_trimmed_mean(days[max(0, i - k):i], trim) for i in range(1, n)])
+    assert np.allclose(_replay(days, k, trim), expected)
