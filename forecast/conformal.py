@@ -20,6 +20,13 @@ Scores are kept apart by horizon band (lead time in days from the origin, `BAND_
 since errors grow with lead time for models with short memory; a band with fewer than
 `MIN_SCORES` open-step scores is merged into its neighbour. Leads beyond the calibrated week
 use the last band. All lengths come from the data spacing (steps per day), not hours.
+
+Promotion steps are calibrated apart: the weeks just before a festival are calm, and a model
+misses a promotion by more. The model is also refitted at up to `SPECIAL_WINDOWS` weekly
+origins through past promotion windows (`promotion_origins`); the scores of promotion steps
+(from those origins and the recent weeks) get their own quantiles when there are at least
+`MIN_SCORES` of them, and a promotion step's band is the wider of its horizon band and the
+promotion band.
 """
 
 from __future__ import annotations

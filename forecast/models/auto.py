@@ -14,9 +14,10 @@ little history for one backtest window the combination is the equal-weight mean 
 candidates.
 
 Bands: conformal (`forecast.conformal`), from the combination's own errors at the same
-`calibration` origins (the members' point forecasts there combined with the final
-weights), per horizon band on the square-root scale. Without a backtest window, the
-weighted means of the members' own bounds.
+`calibration` origins and at up to `special_windows` origins through past promotions (the
+members' point forecasts there combined as the forecast of that week would be), per
+horizon band on the square-root scale, promotion steps apart. Without a backtest window,
+the weighted means of the members' own bounds.
 
 Promotions override the ranking: when the forecast hours contain a promotion that also
 occurred in the training history, only models that use the calendar's promotions
@@ -24,6 +25,11 @@ occurred in the training history, only models that use the calendar's promotions
 how a model that ignores the promotion will fare in it (a seasonal naive that wins the
 pre-sale weeks would copy an ordinary day onto Double 11). If no such model made the cut,
 the best-ranked one that uses promotions is taken alone.
+
+A level shift overrides the ranking too: when a member detected one (arima's
+`level_shift_`), only the members that did keep the weight, because a trimmed mean of
+recent same-type days straddles the step and backtest weeks from before it rank nothing
+after it.
 
 Candidates by default are `trimavg` and `arima` (chosen on tuning windows of the bank and
 example data, confirmed on later windows: docs/forecasting.md); `snaive`, `histavg` and
