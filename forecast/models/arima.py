@@ -59,8 +59,8 @@ class DynamicHarmonicRegression(Model):
     `shift_days` days, at least `shift_t` standard errors of the daily mean residual,
     moves the whole forecast to the level after the step (`_recent_level`;
     `shift_days=0` turns it off). A correction by the recent mean residual whatever its
-    size (last session's 7 days at half weight) won the tuning windows and lost the bank's
-    held-out ones, so only a clear step moves the level (docs/forecasting.md).
+    size (issue 13's first version: 7 days at half weight) won the tuning windows and lost
+    the bank's held-out ones, so only a clear step moves the level (docs/forecasting.md).
     """
 
     name = "arima"
