@@ -43,6 +43,7 @@ BAND_DAYS = (1, 3)  # horizon bands: lead < 1 day, 1-3 days, 3 days and more
 MIN_SCORES = 60  # fewer open-step scores than this in a band: merge it with its neighbour
 TRANSFORMS = ("sqrt", "log1p")
 SPECIAL_WINDOWS = 8  # weekly origins through past promotions, besides the recent weeks
+MIN_WEEKS = 3  # calibration weeks needed to split their scores into level error and noise
 
 
 def steps_per_day(X: Features) -> int:
@@ -108,17 +109,35 @@ def _quantile_pair(scores: np.ndarray, level: int) -> tuple[float, float]:
     return -_upper_order_statistic(-scores, 1 - tail), _upper_order_statistic(scores, 1 - tail)
 
 
+def _week_effects(scores: np.ndarray, week: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(each score minus its week's mean score, the weeks' mean scores).
+
+    A week-ahead forecast misses a whole week by one level error (the week was busier or
+    calmer than the model thought) plus the step-by-step noise around it, and the two
+    come from different causes. With six calibration weeks the pooled scores hold six level
+    errors, each tied to its own week's noise; a new week draws a new level error. Every
+    level error added to every within-week deviation is the distribution of a new week
+    under that independence, which is what the quantiles are taken of."""
+    ids, group = np.unique(week, return_inverse=True)
+    means = np.bincount(group, scores) / np.bincount(group)
+    return scores - means[group], means
+
+
 def fit_bands(lead: np.ndarray, y: np.ndarray, yhat: np.ndarray, *, steps_per_day: int,
               transform: str = "sqrt", levels: tuple[int, ...] = LEVELS,
               band_days: tuple[int, ...] = BAND_DAYS,
               min_scores: int = MIN_SCORES,
-              special: np.ndarray | None = None) -> ConformalBands:
+              special: np.ndarray | None = None,
+              week: np.ndarray | None = None) -> ConformalBands:
     """Conformal bands from out-of-sample forecasts: `lead` (steps after each forecast's
     origin), actual `y` and forecast `yhat` (contacts per step) of open steps only.
 
     `special` marks promotion steps: with at least `min_scores` of them they get their own
     quantiles (pooled over leads) and the horizon bands are fitted on the other steps;
-    with fewer they are scored with the others."""
+    with fewer they are scored with the others. `week` names the calibration week (any
+    id) of each score: with at least `MIN_WEEKS` weeks the other steps' scores are split
+    into each week's mean (its level error) and the rest, and every level error is
+    combined with every rest (`_week_effects`)."""
     if transform not in TRANSFORMS:
         raise ValueError(f"transform must be one of {', '.join(TRANSFORMS)}, got {transform!r}")
     lead, y, yhat = (np.asarray(a) for a in (lead, y, yhat))
@@ -135,8 +154,12 @@ def fit_bands(lead: np.ndarray, y: np.ndarray, yhat: np.ndarray, *, steps_per_da
             special_q = {level: np.array(_quantile_pair(scores[special], level))
                          for level in levels}
             lead, scores = lead[~special], scores[~special]
+            week = None if week is None else np.asarray(week)[~special]
         else:
             n_special = 0
+    levels_of_weeks = None
+    if week is not None and len(np.unique(week)) >= MIN_WEEKS:
+        scores, levels_of_weeks = _week_effects(scores, np.asarray(week))
     edges = [d * steps_per_day for d in band_days]
     band = np.searchsorted(np.asarray(edges), lead, side="right")
     counts = np.bincount(band, minlength=len(edges) + 1)
@@ -158,6 +181,8 @@ def fit_bands(lead: np.ndarray, y: np.ndarray, yhat: np.ndarray, *, steps_per_da
         chosen = scores[np.isin(band, group)]
         if len(chosen) < 2:  # a group of empty bands: borrow every score
             chosen = scores
+        if levels_of_weeks is not None:
+            chosen = (chosen[:, None] + levels_of_weeks[None, :]).ravel()
         for level in levels:
             quantiles[level][group] = _quantile_pair(chosen, level)
         for b in group:
@@ -201,7 +226,7 @@ def bands_from_windows(windows, X: Features, *, steps_per_day: int, transform: s
     `special_means` replace the windows' point forecasts (e.g. a combination of several
     models' windows)."""
     promo = promotion_steps(X)
-    leads, ys, yhats, specials = [], [], [], []
+    leads, ys, yhats, specials, weeks = [], [], [], [], []
     for group, group_means, promo_only in ((windows, means, False),
                                            (special_windows, special_means, True)):
         for i, window in enumerate(group):
@@ -213,9 +238,10 @@ def bands_from_windows(windows, X: Features, *, steps_per_day: int, transform: s
             ys.append(window.y_true[mask])
             yhats.append(np.asarray(mean)[mask])
             specials.append(promo[span][mask])
+            weeks.append(np.full(int(mask.sum()), window.cutoff))
     return fit_bands(np.concatenate(leads), np.concatenate(ys), np.concatenate(yhats),
                      steps_per_day=steps_per_day, transform=transform,
-                     special=np.concatenate(specials))
+                     special=np.concatenate(specials), week=np.concatenate(weeks))
 
 
 def calibration_windows(n_steps: int, week: int, wanted: int, min_train_weeks: int) -> int:

@@ -259,3 +259,38 @@ def test_promotion_bands_cover_a_sale_whose_lift_varies():
                                              & (actual <= got[f"hi-{level}"][sale])))
     assert 0.75 <= np.mean(inside[80]) <= 0.95, inside[80]
     assert 0.90 <= np.mean(inside[95]) <= 0.995, inside[95]
+
+
+def test_a_new_week_draws_any_calibration_week_level_error_with_any_week_noise():
+    # Six calibration weeks, each missed by its own level error plus noise around it (the
+    # busy weeks here also the calm ones: the two are unrelated). The bands are the
+    # quantiles of every week's mean score added to every within-week deviation, computed
+    # here independently by brute force.
+    rng = np.random.default_rng(31)
+    per_week = 120
+    level_error = np.array([-1.5, -0.5, 0.0, 0.3, 0.8, 2.0])
+    noise_sd = np.array([0.2, 1.0, 0.5, 0.3, 0.8, 0.1])
+    week = np.repeat(np.arange(6), per_week)
+    scores = level_error[week] + noise_sd[week] * rng.standard_normal(len(week))
+    lam = 900.0
+    y = (np.sqrt(lam) + scores) ** 2
+    bands = fit_bands(np.full(len(y), 48), y, np.full(len(y), lam), steps_per_day=24,
+                      week=week)
+    means = np.array([scores[week == w].mean() for w in range(6)])
+    combined = np.sort(((scores - means[week])[:, None] + means[None, :]).ravel())
+    n = len(combined)
+    for level in (80, 95):
+        tail = (1 - level / 100) / 2
+        k = int(np.ceil((n + 1) * (1 - tail)))
+        expected_hi = combined[k - 1]
+        expected_lo = combined[n - k]
+        got = bands.apply(np.array([lam]), np.array([48]))
+        assert np.sqrt(got[f"hi-{level}"][0]) - np.sqrt(lam) == pytest.approx(expected_hi)
+        assert np.sqrt(got[f"lo-{level}"][0]) - np.sqrt(lam) == pytest.approx(expected_lo)
+    # Fewer than three weeks: the scores as they are.
+    two = week < 2
+    plain = fit_bands(np.full(two.sum(), 48), y[two], np.full(two.sum(), lam),
+                      steps_per_day=24, week=week[two])
+    pooled = fit_bands(np.full(two.sum(), 48), y[two], np.full(two.sum(), lam),
+                       steps_per_day=24)
+    assert plain.quantiles[80] == pytest.approx(pooled.quantiles[80])
