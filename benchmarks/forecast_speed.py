@@ -4,10 +4,11 @@ The queue is the example shop's `presales` (open around the clock, the larger on
 52 weeks (8,736 hours) and its whole two years (104 weeks, 17,520 hours), with the example
 calendar (built-in China holidays plus the festival windows); each model forecasts 168 hours
 through `staffcast.forecasting.core.forecast`, calendar features included, conformal calibration
-included (the calibrated models refit at 4 weekly origins). Median of 5 runs per model (3
+included (the calibrated models refit at the 6 most recent weekly origins and up to 8
+through past promotions; Prophet 4 and 2). Median of 5 runs per model (3
 for prophet); targets on the 2-core development machine: arima <= 5 s, auto <= 2 s per
 queue-origin (issue 13), one bare Prophet fit (no calibration) <= 10 s on two years
-("fits in seconds"); calibrated Prophet refits 4 more times and has no target.
+("fits in seconds"); calibrated Prophet refits 6 more times and has no target.
 
 Run: OPENBLAS_NUM_THREADS=1 .venv/bin/python benchmarks/forecast_speed.py
 """

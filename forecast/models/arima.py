@@ -37,12 +37,14 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
+from scipy import sparse
 from scipy.stats import norm
 
 from ..features import DAYS_PER_WEEK, HOLIDAY_EVE, Features
 from .base import LEVELS, Model, Prediction, recent_open_window
 
 MIN_RAMP_DAYS = 3  # a window must have lasted this long in history to estimate its ramp
+MIN_SIDE_DAYS = 3  # open days needed on each side of a level shift to detect it
 
 
 class DynamicHarmonicRegression(Model):
@@ -53,11 +55,12 @@ class DynamicHarmonicRegression(Model):
     most recent history are used; `halflife_weeks` (None = equal weights) down-weights old
     weeks; `arma_hours` most recent open-hour residuals fit the ARMA; `ridge` shrinks the
     day-type deviations and event effects (in units of hours of data); `trend` adds the
-    linear trend; `level_days` (0 = off) corrects the level by the mean residual of the
-    open hours of the last `level_days` days, times `level_weight` (see `_fit`; 7 days at
-    half weight, tuned on the benchmark's window A: it wins there and on the example
-    shop's held-out window and after generated level shifts, and loses on the bank's
-    held-out window, docs/forecasting.md).
+    linear trend; a step in volume of at least `shift_min` (relative) within the last
+    `shift_days` days, at least `shift_t` standard errors of the daily mean residual,
+    moves the whole forecast to the level after the step (`_recent_level`;
+    `shift_days=0` turns it off). A correction by the recent mean residual whatever its
+    size (issue 13's first version: 7 days at half weight) won the tuning windows and lost
+    the bank's held-out ones, so only a clear step moves the level (docs/forecasting.md).
     """
 
     name = "arima"
@@ -66,7 +69,7 @@ class DynamicHarmonicRegression(Model):
     def __init__(self, order: tuple[int, int] = (1, 0), transform: str = "sqrt",
                  max_weeks: int = 104, halflife_weeks: float | None = None,
                  arma_hours: int = 1008, ridge: float = 0.5, trend: bool = True,
-                 level_days: int = 7, level_weight: float = 0.5,
+                 shift_days: int = 28, shift_t: float = 8.0, shift_min: float = 0.1,
                  pulse_hours: float = 2.0):
         if transform not in ("log1p", "sqrt", "none"):
             raise ValueError(f"transform must be 'log1p', 'sqrt' or 'none', got {transform!r}")
@@ -80,9 +83,11 @@ class DynamicHarmonicRegression(Model):
         self.arma_hours = arma_hours
         self.ridge = ridge
         self.trend = trend
-        self.level_days = level_days
-        self.level_weight = level_weight
+        self.shift_days = shift_days
+        self.shift_t = shift_t
+        self.shift_min = shift_min
         self.pulse_hours = pulse_hours
+        self._fixed_arma: np.ndarray | None = None  # set only inside forecasts_at
 
     def _to_model_scale(self, y: np.ndarray) -> np.ndarray:
         if self.transform == "log1p":
@@ -94,19 +99,24 @@ class DynamicHarmonicRegression(Model):
             return np.expm1(z)
         return np.clip(z, 0.0, None) ** 2 if self.transform == "sqrt" else z
 
-    def _profile(self, X: Features) -> np.ndarray:
+    def _profile(self, X: Features) -> sparse.csr_matrix:
         """Shared hour-of-day dummies, day-type x hour-of-day dummies and a linear trend
-        (in years, 0 at the end of the training history)."""
+        (in years, 0 at the end of the training history), as a sparse matrix: two or three
+        non-zeros per row, so the normal equations cost milliseconds on two years."""
         per_day = X.steps_per_day
-        design = np.zeros((len(X), per_day + X.steps_per_week + 1))
-        rows = np.arange(len(X))
-        design[rows, X.slot] = 1.0
-        design[rows, per_day + X.day_type * per_day + X.slot] = 1.0
+        n = len(X)
+        width = per_day + X.steps_per_week + 1
+        rows = np.arange(n)
+        cols = [X.slot, per_day + X.day_type * per_day + X.slot]
+        values = [np.ones(n), np.ones(n)]
         if self.trend:
-            design[:, -1] = (X.day - self.last_day_) / 365.25
-        return design
+            cols.append(np.full(n, width - 1))
+            values.append((X.day - self.last_day_) / 365.25)
+        return sparse.csr_matrix((np.concatenate(values), (np.tile(rows, len(cols)),
+                                                           np.concatenate(cols))),
+                                 shape=(n, width))
 
-    def _design(self, X: Features) -> np.ndarray:
+    def _design(self, X: Features) -> sparse.csr_matrix:
         """Profile columns plus event dummies scaled by the event-free profile, so an event
         multiplies the hour's usual level instead of adding one amount to every hour; and
         for events with windows of several days, the same times the window's age in weeks,
@@ -114,30 +124,41 @@ class DynamicHarmonicRegression(Model):
         profile = self._profile(X)
         base = profile @ self.base_beta_
         ramps = X.event_age[:, self.ramps_] / DAYS_PER_WEEK
-        hours = (X.hour[:, None] == np.arange(24)).astype(float)
-        shaped = [X.events[:, i:i + 1] * base[:, None] * hours for i in self.shaped_]
-        return np.hstack([profile, X.events[:, self.events_] * base[:, None],
-                          X.events[:, self.ramps_] * ramps * base[:, None],
-                          self._pulses(X), *shaped])
+        shaped = [self._shaped(X, i, base) for i in self.shaped_]
+        return sparse.hstack([profile,
+                              sparse.csr_matrix(X.events[:, self.events_] * base[:, None]),
+                              sparse.csr_matrix(X.events[:, self.ramps_] * ramps
+                                                * base[:, None]),
+                              self._pulses(X), *shaped], format="csr")
 
-    def _pulses(self, X: Features) -> np.ndarray:
+    @staticmethod
+    def _shaped(X: Features, event: int, base: np.ndarray) -> sparse.csr_matrix:
+        """The event's 0/1 dummy times the event-free profile, one column per clock hour."""
+        rows = np.flatnonzero(X.events[:, event])
+        return sparse.csr_matrix((X.events[rows, event] * base[rows], (rows, X.hour[rows])),
+                                 shape=(len(X), 24))
+
+    def _pulses(self, X: Features) -> sparse.csr_matrix:
         """One 0/1 column per event and interval since its window opened, for the first
         `pulse_hours` of each window."""
         steps = self.pulse_steps_
         if not steps or not self.events_:
-            return np.zeros((len(X), 0))
+            return sparse.csr_matrix((len(X), 0))
         offset = np.rint(X.event_age[:, self.events_] * X.steps_per_day).astype(np.int64)
         inside = (X.events[:, self.events_] > 0) & (offset < steps)
-        cols = inside[:, :, None] & (offset[:, :, None] == np.arange(steps))
-        return cols.reshape(len(X), -1).astype(float)
+        rows, event = np.nonzero(inside)
+        return sparse.csr_matrix((np.ones(len(rows)), (rows, event * steps + offset[rows, event])),
+                                 shape=(len(X), len(self.events_) * steps))
 
-    def _solve(self, design: np.ndarray, z: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    def _solve(self, design: sparse.csr_matrix, z: np.ndarray,
+               weight: np.ndarray) -> np.ndarray:
         """Weighted ridge least squares; the shared hour profile is not shrunk."""
         penalty = np.full(design.shape[1], self.ridge)
         penalty[:self.steps_per_day_] = 1e-8
         penalty[self.steps_per_day_ * (1 + DAYS_PER_WEEK)] = 1e-8  # trend
-        gram = design.T @ (design * weight[:, None]) + np.diag(penalty)
-        return np.linalg.solve(gram, design.T @ (weight * z))
+        weighted = design.multiply(weight[:, None]).tocsr()
+        gram = (design.T @ weighted).toarray() + np.diag(penalty)
+        return np.linalg.solve(gram, weighted.T @ z)
 
     def _fit(self, y: np.ndarray, X: Features) -> None:
         y, X = recent_open_window(self.name, y, X, self.max_weeks)
@@ -170,18 +191,64 @@ class DynamicHarmonicRegression(Model):
         # Pass 2: profile and proportional event effects together.
         design = self._design(X)[open_]
         self.beta_ = self._solve(design, z, weight)
-        residual = z - design @ self.beta_
-        # Recent-level correction: a year of profiles lags a seasonal rise or a step in
-        # volume, and ARMA(1, 0) errors forget it within hours. The mean residual of the
-        # last days is carried over the whole horizon; the ARMA models what is left.
-        self.level_ = 0.0
-        if self.level_days:
-            recent = X.day[open_] > X.day[-1] - self.level_days
-            if recent.any():
-                self.level_ = self.level_weight * float(residual[recent].mean())
+        fitted = design @ self.beta_
+        residual = z - fitted
+        # A clear step in volume: profiles fitted on up to two years lag it for months, and
+        # ARMA(1, 0) errors forget it within hours. The mean residual after the step is
+        # carried over the whole horizon; the ARMA models what is left.
+        # Measured on ordinary days only: promotion and holiday days have effects of their
+        # own, and a misfit there is not a new level for the days after.
+        ordinary = ~X.holiday[open_]
+        if self.events_:
+            ordinary &= ~X.events[open_][:, self.events_].any(axis=1)
+        self.level_ = self._recent_level(residual[ordinary], fitted[ordinary],
+                                         X.day[open_][ordinary], int(X.day[-1]))
+        if self.level_shift_ is not None:
+            residual = residual - np.where(X.day[open_] >= self.level_shift_, self.level_, 0.0)
         recent_steps = self.arma_hours * 60 // X.step_minutes
-        self.arma_ = self._fit_arma(residual[-recent_steps:] - self.level_)
+        self.arma_ = self._fit_arma(residual[-recent_steps:])
         self.residual_sd_ = float(residual.std())
+
+    def _recent_level(self, residual: np.ndarray, fitted: np.ndarray, day: np.ndarray,
+                      last_day: int) -> float:
+        """The level correction (model scale) after a detected step in volume, else 0.
+
+        `residual`, `fitted` (model scale) and `day` of the open steps of ordinary days.
+        The daily mean residuals of the days within the last `shift_days`
+        are split in two at every day with at least `MIN_SIDE_DAYS` on each side; the
+        split with the largest two-sample t statistic is a level shift when that t is at
+        least `shift_t` and the volume after it differs from the volume before by at least
+        `shift_min` (relative). Then the mean residual after the step is added to the
+        whole forecast and `level_shift_` is the step's first day (days since 1970-01-01).
+        """
+        self.level_shift_ = None
+        if not self.shift_days:
+            return 0.0
+        recent = day > last_day - self.shift_days
+        days, group = np.unique(day[recent], return_inverse=True)
+        counts = np.bincount(group)
+        means = np.bincount(group, residual[recent]) / counts
+        levels = np.bincount(group, fitted[recent]) / counts
+        best_t, best = 0.0, None
+        for k in range(MIN_SIDE_DAYS, len(days) - MIN_SIDE_DAYS + 1):
+            before, after = means[:k], means[k:]
+            pooled = (((before - before.mean()) ** 2).sum()
+                      + ((after - after.mean()) ** 2).sum()) / (len(days) - 2)
+            if pooled <= 0:
+                continue
+            t = abs(after.mean() - before.mean()) / np.sqrt(
+                pooled * (1 / len(before) + 1 / len(after)))
+            if t > best_t:
+                best_t, best = t, k
+        if best is None or best_t < self.shift_t:
+            return 0.0
+        base = levels[best:].mean()
+        old = self._from_model_scale(np.array([base + means[:best].mean()]))[0]
+        new = self._from_model_scale(np.array([base + means[best:].mean()]))[0]
+        if old <= 0 or abs(new / old - 1) < self.shift_min:
+            return 0.0
+        self.level_shift_ = int(days[best])
+        return float(means[best:].mean())
 
     def _fit_arma(self, residual: np.ndarray):
         from statsmodels.tsa.statespace.sarimax import SARIMAX
@@ -192,7 +259,25 @@ class DynamicHarmonicRegression(Model):
             # a poor ARMA fit only shortens the residual memory, the regression carries the level.
             warnings.simplefilter("ignore")
             model = SARIMAX(residual, order=(p, 0, q), trend="n")
+            if self._fixed_arma is not None:
+                return model.filter(self._fixed_arma)
             return model.fit(disp=False, maxiter=50)
+
+    def forecasts_at(self, y: np.ndarray, X: Features, cutoffs, *, h: int):
+        """As `Model.forecasts_at`, but the ARMA parameters are estimated at the first
+        origin only and the later origins re-filter their residuals with them (the
+        regression is refitted at every origin). The parameters of an AR(1) on a thousand
+        residuals barely move in a few weeks, and the optimiser was most of a refit's cost;
+        every origin still uses only history before it."""
+        cutoffs = list(cutoffs)
+        if not cutoffs:
+            return []
+        first = super().forecasts_at(y, X, cutoffs[:1], h=h)
+        self._fixed_arma = np.asarray(self.arma_.params)
+        try:
+            return first + super().forecasts_at(y, X, cutoffs[1:], h=h)
+        finally:
+            self._fixed_arma = None
 
     def _predict(self, X_future: Features) -> Prediction:
         z = self._design(X_future) @ self.beta_ + self.level_

@@ -14,9 +14,10 @@ little history for one backtest window the combination is the equal-weight mean 
 candidates.
 
 Bands: conformal (`staffcast.forecasting.conformal`), from the combination's own errors at the same
-`calibration` origins (the members' point forecasts there combined with the final
-weights), per horizon band on the square-root scale. Without a backtest window, the
-weighted means of the members' own bounds.
+`calibration` origins and at up to `special_windows` origins through past promotions (the
+members' point forecasts there combined as the forecast of that week would be), per
+horizon band on the square-root scale, promotion steps apart. Without a backtest window,
+the weighted means of the members' own bounds.
 
 Promotions override the ranking: when the forecast hours contain a promotion that also
 occurred in the training history, only models that use the calendar's promotions
@@ -24,6 +25,11 @@ occurred in the training history, only models that use the calendar's promotions
 how a model that ignores the promotion will fare in it (a seasonal naive that wins the
 pre-sale weeks would copy an ordinary day onto Double 11). If no such model made the cut,
 the best-ranked one that uses promotions is taken alone.
+
+A level shift overrides the ranking too: when a member detected one (arima's
+`level_shift_`), only the members that did keep the weight, because a trimmed mean of
+recent same-type days straddles the step and backtest weeks from before it rank nothing
+after it.
 
 Candidates by default are `trimavg` and `arima` (chosen on tuning windows of the bank and
 example data, confirmed on later windows: docs/forecasting.md); `snaive`, `histavg` and
@@ -34,8 +40,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..conformal import ConformalBands, bands_from_windows, calibration_windows, \
-    steps_per_day
+from ..conformal import SPECIAL_WINDOWS, ConformalBands, bands_from_windows, \
+    calibration_windows, promotion_origins, promotion_steps, steps_per_day
 from ..features import DAYS_PER_WEEK, Features
 from .base import KEYS, Model, Prediction
 from .params import ModelParams
@@ -57,7 +63,8 @@ class AutoModel(Model):
 
     def __init__(self, candidates: tuple[str, ...] = ("trimavg", "arima"),
                  windows: int = 3, tolerance: float = 0.20, weighting: str = "equal",
-                 calibration: int = 6, member_params: ModelParams | None = None):
+                 calibration: int = 6, special_windows: int = SPECIAL_WINDOWS,
+                 member_params: ModelParams | None = None):
         if windows < 1 or tolerance < 0 or calibration < 1:
             raise ValueError(f"windows, calibration must be >= 1 and tolerance >= 0, got "
                              f"{windows}, {calibration}, {tolerance}")
@@ -70,6 +77,7 @@ class AutoModel(Model):
         self.tolerance = tolerance
         self.weighting = weighting
         self.calibration = max(calibration, windows)
+        self.special_windows = special_windows
         self.member_params = member_params
 
     def _fit(self, y: np.ndarray, X: Features) -> None:
@@ -102,18 +110,45 @@ class AutoModel(Model):
                                         else 1.0 / max(w, 1e-9) for n, w in keep.items()})
         else:
             self.weights_ = _normalise({n: 1.0 for n in self.candidates})
-        self.bands_: ConformalBands | None = None
-        if all(n in cvs for n in self.weights_):
-            # The combination's own out-of-sample errors at the calibration origins.
-            first = next(iter(self.weights_))
-            means = [sum(w * cvs[n][i].prediction["mean"] for n, w in self.weights_.items())
-                     for i in range(len(cvs[first]))]
-            self.bands_ = bands_from_windows(cvs[first], X.open, steps_per_day=per_day,
-                                             means=means)
         self.members_ = {n: make_model(n, calibrated=False, params=self.member_params).fit(y, X)
                          for n in self.candidates}
+        # A level shift overrides the ranking: averages of recent days that straddle the
+        # step are stale, and backtest weeks from before it rank nothing after it.
+        shifted = [n for n, m in self.members_.items()
+                   if getattr(m, "level_shift_", None) is not None]
+        if shifted:
+            self.weights_ = _normalise({n: 1.0 for n in shifted})
         seen = X.events[X.open].any(axis=0) if X.events.shape[1] else np.zeros(0, bool)
         self.events_seen_ = tuple(n for n, s in zip(X.event_names, seen) if s)
+        self.bands_: ConformalBands | None = None
+        if all(n in cvs for n in self.weights_):
+            # The combination's own out-of-sample errors at the calibration origins, and at
+            # origins through past promotions for the promotion steps, each window combined
+            # as the forecast would be (the promotion rule included).
+            ranked = [n for n in self.candidates if n in cvs]
+            origins = promotion_origins(X, week, cvs[ranked[0]][0].cutoff, MIN_TRAIN_WEEKS,
+                                        self.special_windows)
+            try:
+                special = {n: make_model(n, calibrated=False, params=self.member_params)
+                           .forecasts_at(y, X, origins, h=week)
+                           for n in ranked}
+            except ValueError:  # a past promotion too early to fit at: recent weeks only
+                special = {n: [] for n in ranked}
+            self.bands_ = bands_from_windows(
+                cvs[ranked[0]], X, steps_per_day=per_day, means=self._combined(cvs, X, week),
+                special_windows=special[ranked[0]],
+                special_means=self._combined(special, X, week))
+
+    def _combined(self, windows: dict[str, list], X: Features, week: int) -> list[np.ndarray]:
+        """The members' backtest windows combined window by window with the weights the
+        forecast of that week would get."""
+        out = []
+        for i, window in enumerate(next(iter(windows.values()))):
+            weights = self.weights_for(X[window.cutoff:window.cutoff + week])
+            if not all(n in windows for n in weights):
+                weights = self.weights_
+            out.append(sum(w * windows[n][i].prediction["mean"] for n, w in weights.items()))
+        return out
 
     def weights_for(self, X_future: Features) -> dict[str, float]:
         """The member weights used for the hours `X_future` (see the promotion rule)."""
@@ -139,7 +174,8 @@ class AutoModel(Model):
                 out[key] += weight * prediction[key]
         if self.bands_ is None:
             return out
-        return self.bands_.apply(out["mean"], np.arange(len(X_future)))
+        return self.bands_.apply(out["mean"], np.arange(len(X_future)),
+                                 special=promotion_steps(X_future))
 
 
 def _normalise(raw: dict[str, float]) -> dict[str, float]:

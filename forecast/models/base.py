@@ -74,8 +74,17 @@ class Model(ABC):
         if first <= 0:
             raise ValueError(f"{self.name}: {windows} windows of {h} hours {step} hours apart "
                              f"need more than {len(y)} hours of history")
+        return self.forecasts_at(y, X, range(first, len(y) - h + 1, step), h=h)
+
+    def forecasts_at(self, y: np.ndarray, X: Features, cutoffs, *, h: int) -> list[Window]:
+        """One window of `h` steps from each origin in `cutoffs` (history `y[:cutoff]`,
+        refitted each time); every window must end within `y`."""
+        y = np.asarray(y, dtype=float)
         out = []
-        for cutoff in range(first, len(y) - h + 1, step):
+        for cutoff in cutoffs:
+            if not 0 < cutoff <= len(y) - h:
+                raise ValueError(f"{self.name}: a window of {h} steps from step {cutoff} does "
+                                 f"not fit in {len(y)} steps of history")
             start = time.perf_counter()
             prediction = self.forecast(y[:cutoff], X[:cutoff], X[cutoff:cutoff + h])
             out.append(Window(cutoff, prediction, y[cutoff:cutoff + h],

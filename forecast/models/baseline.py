@@ -47,6 +47,21 @@ def _trimmed_mean(rows: np.ndarray, trim: int) -> np.ndarray:
     return rows.mean(axis=0)
 
 
+def _replay(days: np.ndarray, k: int, trim: int) -> np.ndarray:
+    """For every day of `days` (days x steps) after the first, the trimmed mean of the up
+    to `k` days before it (as `_trimmed_mean`), all full windows in one sort."""
+    out = np.empty((len(days) - 1, days.shape[1]))
+    head = min(k, len(days)) - 1  # days 1..k-1 see fewer than k days before them
+    for i in range(1, head + 1):
+        out[i - 1] = _trimmed_mean(days[:i], trim)
+    if len(days) > k:
+        windows = np.lib.stride_tricks.sliding_window_view(days[:-1], k, axis=0)
+        if trim and k > 2 * trim:
+            windows = np.sort(windows, axis=2)[:, :, trim:k - trim]
+        out[head:] = windows.mean(axis=2)
+    return out
+
+
 class SameDayTypeMean(Model):
     """Mean of the same hour over the last `k` reference days of the same day type, after
     dropping the `trim` highest and lowest of them hour by hour."""
@@ -70,11 +85,12 @@ class SameDayTypeMean(Model):
         open_matrix[X.day - X.day[0], X.slot] = X.open
         for t in range(DAYS_PER_WEEK):
             rows = ref_rows[types[ref_rows] == t]
-            for i in range(1, len(rows)):
-                fitted = _trimmed_mean(matrix[rows[max(0, i - self.k):i]], self.trim)
-                mask = open_matrix[rows[i]]
-                errors_y.append(matrix[rows[i]][mask])
-                errors_fit.append(fitted[mask])
+            if len(rows) < 2:
+                continue
+            fitted = _replay(matrix[rows], self.k, self.trim)
+            mask = open_matrix[rows[1:]]
+            errors_y.append(matrix[rows[1:]][mask])
+            errors_fit.append(fitted[mask])
         if not errors_y:
             raise ValueError(f"{self.name}: needs at least two days of the same type in "
                              "history to estimate its intervals")

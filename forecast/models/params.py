@@ -80,8 +80,9 @@ class ArimaParams:
     arma_hours: most recent open hours of residuals the ARMA is fitted on (>= 1).
     ridge: shrinkage of day-type deviations and event effects, in hours of data (>= 0).
     trend: fit a linear trend.
-    level_days: days of recent residuals that correct the level (0: off).
-    level_weight: share of that recent mean residual applied, in [0, 1].
+    shift_days: days of recent ordinary days searched for a level shift (0: off).
+    shift_t: standard errors of the daily mean residual a shift must reach (> 0).
+    shift_min: relative change in volume a shift must reach (>= 0).
     pulse_hours: length of the opening pulse of a promotion, in hours (>= 0).
     """
 
@@ -92,8 +93,9 @@ class ArimaParams:
     arma_hours: int = 1008
     ridge: float = 0.5
     trend: bool = True
-    level_days: int = 7
-    level_weight: float = 0.5
+    shift_days: int = 28
+    shift_t: float = 8.0
+    shift_min: float = 0.1
     pulse_hours: float = 2.0
 
     def __post_init__(self) -> None:
@@ -102,12 +104,12 @@ class ArimaParams:
             _whole(name, value, 0)
         _whole("history_weeks", self.history_weeks, 1)
         _whole("arma_hours", self.arma_hours, 1)
-        _whole("level_days", self.level_days, 0)
+        _whole("shift_days", self.shift_days, 0)
         _require(self.halflife_weeks is None or self.halflife_weeks > 0,
                  f"halflife_weeks must be > 0 (or null), got {self.halflife_weeks!r}")
         _require(self.ridge >= 0, f"ridge must be >= 0, got {self.ridge!r}")
-        _require(0 <= self.level_weight <= 1,
-                 f"level_weight must be in [0, 1], got {self.level_weight!r}")
+        _require(self.shift_t > 0, f"shift_t must be > 0, got {self.shift_t!r}")
+        _require(self.shift_min >= 0, f"shift_min must be >= 0, got {self.shift_min!r}")
         _require(self.pulse_hours >= 0, f"pulse_hours must be >= 0, got {self.pulse_hours!r}")
 
     def kwargs(self) -> dict[str, Any]:
@@ -153,6 +155,8 @@ class AutoParams:
     tolerance: relative WAPE margin within which a candidate joins the mean (>= 0).
     weighting: equal weights or inverse-WAPE weights.
     calibration: weekly origins whose errors give the bands (>= 1; at least `windows`).
+    special_windows: weekly origins through past promotions whose errors give the bands
+        of promotion hours (>= 0).
     """
 
     candidates: tuple[str, ...] = ("trimavg", "arima")
@@ -160,6 +164,7 @@ class AutoParams:
     tolerance: float = 0.20
     weighting: Literal["equal", "inverse"] = "equal"
     calibration: int = 6
+    special_windows: int = 8
 
     def __post_init__(self) -> None:
         valid = [n for n in MODEL_NAMES if n != "auto"]
@@ -169,6 +174,7 @@ class AutoParams:
                  f"{list(self.candidates)!r}")
         _whole("windows", self.windows, 1)
         _whole("calibration", self.calibration, 1)
+        _whole("special_windows", self.special_windows, 0)
         _require(self.tolerance >= 0, f"tolerance must be >= 0, got {self.tolerance!r}")
 
     def kwargs(self) -> dict[str, Any]:

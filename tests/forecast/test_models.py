@@ -4,6 +4,8 @@
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from staffcast.forecasting.features import DayTypeRule, build_features, plain_day_table
 from staffcast.forecasting.models import KEYS, MODELS, make_model
@@ -266,19 +268,57 @@ def test_arima_learns_a_ramp_inside_a_long_promotion_window():
     assert daily[-1] > daily[0] + 0.2
 
 
-def test_arima_recent_level_correction_follows_a_step_in_volume():
-    # Volume steps up 30% for the last week of ten: a profile fitted on all weeks lags it,
-    # the correction carries half of the last week's mean residual into the forecast.
+def _stepped(lift: float, seed: int, weeks: int = 10, scale: float = 1.0):
+    """`weeks` of Poisson history whose mean is `lift` times higher in the last week, and
+    the week after it (the forecast week)."""
+    ds = pd.date_range(START, periods=(weeks + 1) * 168, freq="h")
+    mean = scale * true_mean(ds) * np.where(np.arange(len(ds)) >= (weeks - 1) * 168, lift, 1.0)
+    n = weeks * 168
+    y = np.random.default_rng(seed).poisson(mean[:n]).astype(float)
+    return y, features_for(ds), mean, n
+
+
+@pytest.mark.parametrize("lift", [1.3, 0.7])
+def test_arima_detects_a_step_in_volume_and_forecasts_the_new_level(lift):
+    # Volume steps by 30% for the last week of ten: a profile fitted on all weeks lags it
+    # (it forecasts about 1 + (lift - 1) / 10); after the detected step the forecast is
+    # at the new level.
     from staffcast.forecasting.models.arima import DynamicHarmonicRegression
 
-    weeks = 10
-    ds = pd.date_range(START, periods=(weeks + 1) * 168, freq="h")
-    mean = true_mean(ds) * np.where(np.arange(len(ds)) >= (weeks - 1) * 168, 1.3, 1.0)
-    n = weeks * 168
-    y = np.random.default_rng(5).poisson(mean[:n]).astype(float)
-    X = features_for(ds)
+    y, X, mean, n = _stepped(lift, seed=5)
     truth = mean[n:].sum()
-    plain = DynamicHarmonicRegression(level_days=0).forecast(y, X[:n], X[n:])["mean"].sum()
-    corrected = DynamicHarmonicRegression(level_days=7).forecast(y, X[:n], X[n:])["mean"].sum()
-    assert plain < corrected < truth
-    assert abs(corrected - truth) < 0.75 * abs(plain - truth)
+    plain_model = DynamicHarmonicRegression(shift_days=0)
+    plain = plain_model.forecast(y, X[:n], X[n:])["mean"].sum()
+    model = DynamicHarmonicRegression()
+    stepped = model.forecast(y, X[:n], X[n:])["mean"].sum()
+    # The step's first day: day 63 of the series (Monday of week 10).
+    assert model.level_shift_ == int(X.day[0]) + 63
+    assert plain_model.level_shift_ is None
+    assert abs(stepped / truth - 1) < 0.04
+    assert abs(plain / truth - 1) > 0.15
+
+
+def test_arima_moves_no_level_without_a_step():
+    # Ten steady weeks, and a 5% step (below the 10% a shift must reach): no correction,
+    # the same forecast as with the detection off.
+    from staffcast.forecasting.models.arima import DynamicHarmonicRegression
+
+    for lift, seed in ((1.0, 6), (1.05, 7)):
+        y, X, _, n = _stepped(lift, seed=seed)
+        model = DynamicHarmonicRegression()
+        got = model.forecast(y, X[:n], X[n:])["mean"]
+        off = DynamicHarmonicRegression(shift_days=0).forecast(y, X[:n], X[n:])["mean"]
+        assert model.level_shift_ is None
+        assert np.allclose(got, off)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(2, 20), st.integers(1, 8), st.integers(0, 2), st.integers(0, 10_000))
+def test_replay_of_the_day_type_means_equals_one_trimmed_mean_per_day(n, k, trim, seed):
+    # The in-sample replay behind the baselines' bands: each day against the trimmed mean
+    # of the up to k days before it, computed in one sort instead of one call per day.
+    from staffcast.forecasting.models.baseline import _replay, _trimmed_mean
+
+    days = np.random.default_rng(seed).poisson(20, (n, 5)).astype(float)
+    expected = np.array([_trimmed_mean(days[max(0, i - k):i], trim) for i in range(1, n)])
+    assert np.allclose(_replay(days, k, trim), expected)
