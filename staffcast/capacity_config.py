@@ -24,6 +24,7 @@ from staffcast.config import (
     QueueConfig,
     build,
     parse_config,
+    parse_history_columns,
     plain,
     queue_document,
     read_yaml,
@@ -305,6 +306,8 @@ class CapacityConfig:
     queues: Mapping[str, QueueConfig]
     cohorts: Cohorts
     scenarios: Mapping[str, CapacityScenario]
+    history_columns: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    """The history file's own column names, by ours (as the plan config's key)."""
 
     def queue(self, name: str) -> QueueConfig:
         """Settings of queue `name`, or the `default` queue's."""
@@ -317,7 +320,7 @@ class CapacityConfig:
                           f"{', '.join(sorted(self.queues)) or '(none)'}")
 
 
-_TOP_KEYS = ("plan", "queues", "cohorts", "scenarios")
+_TOP_KEYS = ("plan", "queues", "cohorts", "scenarios", "history_columns")
 
 
 def _date(value: Any, where: str) -> dt.date:
@@ -364,7 +367,9 @@ def parse_capacity_config(data: Any, source: str = "capacity config") -> Capacit
                 raise ConfigError(f"{source}: cohorts.{name}.queues: {queue!r} is not a "
                                   f"configured queue ({', '.join(sorted(queues))})")
     return CapacityConfig(path=None, plan=plan, queues=queues, cohorts=cohorts,
-                          scenarios=scenarios)
+                          scenarios=scenarios,
+                          history_columns=parse_history_columns(
+                              data.get("history_columns"), f"{source}: history_columns"))
 
 
 def load_capacity_config(path: str | Path) -> CapacityConfig:
@@ -382,6 +387,8 @@ def dump_capacity_config(config: CapacityConfig, **overrides: Any) -> str:
                 "queues": {name: queue_document(q) for name, q in config.queues.items()},
                 "cohorts": plain(config.cohorts),
                 "scenarios": {name: plain(s) for name, s in config.scenarios.items()}}
+    if config.history_columns:
+        document["history_columns"] = dict(config.history_columns)
     return yaml.safe_dump(document, sort_keys=False, allow_unicode=True,
                           default_flow_style=None)
 

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import click
 
-from staffcast.errors import StaffcastError
 from staffcast.recording import command_line, recorded_message, store_option
 
 _EXISTING = click.Path(exists=True, dir_okay=False, path_type=Path)
@@ -117,8 +116,7 @@ def _load(config, history_path: Path, calendar_path: Path | None, weeks: int | N
     opening = {n: q.opening_hours for n, q in config.queues.items()
                if q.opening_hours is not None}
     history = load_history(history_path, opening_hours=opening,
-                           closed_dates=calendar.closed_hours)
-    history = _with_handle_time(history, history_path)
+                           closed_dates=calendar.closed_hours, columns=config.history_columns)
     from staffcast.capacity import plan_start
 
     first = plan_start(history, config.plan.start)
@@ -129,34 +127,6 @@ def _load(config, history_path: Path, calendar_path: Path | None, weeks: int | N
     for warning in caught:
         click.echo(f"Warning: {warning.message}", err=True)
     return history, calendar
-
-
-def _with_handle_time(history, path: Path):
-    """History plus the file's `aht_s` column when it has one (seconds per contact; blank
-    allowed in hours without contacts). `staffcast.forecasting.data.load_history` keeps and checks
-    `aht_s` itself now; this reads it only for a loader that dropped it."""
-    import pandas as pd
-
-    if "aht_s" in history.columns or path.suffix.lower() != ".csv":
-        return history
-    from staffcast.tableio.reader import read_table
-
-    raw = read_table(path, "history file", error=StaffcastError, text=False).frame
-    if "aht_s" not in raw.columns:
-        return history
-    raw = raw[[c for c in ("unique_id", "ds", "aht_s") if c in raw.columns]]
-    aht = pd.to_numeric(raw["aht_s"], errors="coerce")
-    bad = (aht.isna() & raw["aht_s"].notna()) | (aht <= 0)
-    if bad.any():
-        row = int(bad.to_numpy().nonzero()[0][0])
-        raise StaffcastError(f"{path}: line {row + 2}, column 'aht_s': handle time must be a "
-                         f"number > 0 (seconds), got {raw['aht_s'].tolist()[row]!r}")
-    raw["aht_s"] = aht
-    raw["ds"] = pd.to_datetime(raw["ds"])
-    if "unique_id" not in raw.columns:
-        raw["unique_id"] = "default"
-    raw["unique_id"] = raw["unique_id"].astype("string")
-    return history.merge(raw, on=["unique_id", "ds"], how="left")
 
 
 def _money(value: float | None) -> str:

@@ -129,3 +129,14 @@ def test_written_capacity_config_round_trips_with_the_run_settings():
                                weeks=config.plan.weeks) == config.plan
     with pytest.raises(ConfigError, match="--start: start must be a Monday"):
         with_plan(config, "--start", start=dt.date(2026, 10, 20))
+
+
+def test_history_columns_are_parsed_strictly_and_written_back():
+    data = {**example(), "history_columns": {"ds": "Interval Start", "y": "Offered"}}
+    config = parse_capacity_config(data, "c.yaml")
+    assert dict(config.history_columns) == {"ds": "Interval Start", "y": "Offered"}
+    back = parse_capacity_config(yaml.safe_load(dump_capacity_config(config)), "written")
+    assert back.history_columns == config.history_columns
+    with pytest.raises(ConfigError, match="c.yaml: history_columns"):
+        parse_capacity_config({**example(), "history_columns": {"when": "Interval Start"}},
+                              "c.yaml")

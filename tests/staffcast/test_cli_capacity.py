@@ -162,3 +162,36 @@ def test_bad_handle_time_is_one_line(tmp_path):
     # and value in one line.
     assert result.output.strip() == (f"Error: {path}: CSV line 7, column 'aht_s': handle "
                                      "time in seconds must be > 0, got '-3.0'")
+
+
+@pytest.mark.slow
+def test_vendor_column_names_are_read_through_history_columns(tmp_path):
+    config = _edit(tmp_path, "festivals: [double11_presale, double11_day, double11_aftersales, "
+                   "1212_day]", "festivals: [double11_presale]")
+    vendor_config = tmp_path / "vendor.yaml"
+    vendor_config.write_text(config.read_text() + "\nhistory_columns: {unique_id: Queue, "
+                             "ds: Interval Start, y: Offered}\n")
+    history = pd.read_csv(HISTORY, parse_dates=["ds"])
+    history = history[history["ds"] >= "2026-07-01"]
+    plain, vendor = tmp_path / "plain.csv", tmp_path / "vendor.csv"
+    history.to_csv(plain, index=False)
+    history.rename(columns={"unique_id": "Queue", "ds": "Interval Start", "y": "Offered"}
+                   ).to_csv(vendor, index=False)
+    weekly = {}
+    for name, path, cfg in (("plain", plain, config), ("vendor", vendor, vendor_config)):
+        out = tmp_path / name
+        result = CliRunner().invoke(main, [
+            "capacity", "--history", str(path), "--calendar", str(CALENDAR), "--config",
+            str(cfg), "--start", "2026-10-19", "--weeks", "2", "--no-scenarios",
+            "--out-dir", str(out), "--no-store"])
+        assert result.exit_code == 0, result.output
+        weekly[name] = pd.read_csv(out / "requirement_weekly.csv")
+    pd.testing.assert_frame_equal(weekly["vendor"], weekly["plain"])
+    # Without the mapping the vendor file is refused, naming what it lacks.
+    result = CliRunner().invoke(main, [
+        "capacity", "--history", str(vendor), "--calendar", str(CALENDAR), "--config",
+        str(config), "--start", "2026-10-19", "--weeks", "2", "--no-scenarios",
+        "--out-dir", str(tmp_path / "refused"), "--no-store"])
+    assert result.exit_code == 1
+    assert result.output.startswith(f"Error: {vendor}: missing column(s) 'ds', 'y'; found "
+                                    "'Queue', 'Interval Start', 'Offered'")
