@@ -27,6 +27,7 @@ import pandas as pd
 import pulp
 
 from .breaks import stagger_breaks
+from .implicit import BreakTwin, break_twin, explicit_plan, twin_plan
 from .mip import Columns, LpOutcome, MipOutcome, quiet_stdout, run_mip, solve_lp
 from .model import ShiftModel, build_model
 from .plan import (COVERAGE_COLUMNS, COVERAGE_EXTRA, TOUR_COLUMNS, gap_to_bound,
@@ -362,7 +363,18 @@ def _solve_whole(model: ShiftModel, solver: str, clock: _Clock, gap: float,
     best = _complete(cols, _round_within_caps(model, cols, relaxed.x), clock.left())
     if best is not None:
         steps.append(f"rounded LP {gap_of(best):.2%} ({clock.elapsed():.1f} s)")
-    if best is None or gap_of(best) > gap:
+    twin = (break_twin(model) if solver == "highs" and best is not None and gap_of(best) > gap
+            else None)
+    if twin is not None:
+        began = time.perf_counter()
+        found, out = _twin_neighbourhood(twin, model, cols, best, clock, gap)
+        watchdog |= out is not None and out.status == "killed"
+        if found is not None and cols.objective(found) < cols.objective(best) - 1e-9:
+            best = found
+        steps.append(f"LP neighbourhood, breaks by start time {gap_of(best):.2%} "
+                     f"({time.perf_counter() - began:.1f} s, "
+                     f"{'no plan' if out is None else out.status})")
+    elif best is None or gap_of(best) > gap:
         lower, upper = _neighbourhood(cols, relaxed.x, best)
         out = run(model, cols, lower=lower, upper=upper, start=best,
                   time_limit_s=clock.left(0.5), gap=gap, max_nodes=RENS_NODES)
@@ -392,6 +404,29 @@ def _solve_whole(model: ShiftModel, solver: str, clock: _Clock, gap: float,
     best = exact if exact is not None else best
     return _Outcome(dict(zip(cols.names, best)), lp_bound, steps, proven, watchdog,
                     bound=bound)
+
+
+def _twin_neighbourhood(twin: BreakTwin, model: ShiftModel, cols: Columns, best: np.ndarray,
+                        clock: _Clock, gap: float
+                        ) -> tuple[np.ndarray | None, MipOutcome | None]:
+    """Step 3 on the model's twin with breaks counted per start time
+    (`scheduler.implicit`): the same plans, far fewer integer columns, and HiGHS gets past
+    the root of 24x7 queues with quarter-hour breaks (one such queue: 7.75% -> 2.67% from
+    the bound in 8 s, where the model itself stays at 7.75% for minutes). Returns the best
+    plan as the model's (breaks dealt earliest deadline first), or None, and the step's
+    outcome."""
+    relaxed = solve_lp(twin.cols, clock.left())
+    start = _complete(twin.cols, twin_plan(twin, model, cols, best), clock.left())
+    if relaxed.status != "optimal" or start is None:
+        return None, None
+    lower, upper = _neighbourhood(twin.cols, relaxed.x, start)
+    # Most of the time: on the hardest queues the model's own full MIP after it rarely
+    # gets past its root.
+    out = run_mip(twin.cols, lower=lower, upper=upper, start=start,
+                  time_limit_s=clock.left(0.75), gap=gap, max_nodes=RENS_NODES)
+    if out.x is None:
+        return None, out
+    return _complete(cols, explicit_plan(twin, model, cols, out.x), clock.left()), out
 
 
 def _headcount_use(model: ShiftModel, values: Callable[[pulp.LpVariable], float]
