@@ -124,6 +124,14 @@ def test_bad_input_is_one_clear_line(tmp_path, old, new, expected):
     assert not out.exists()  # nothing half-written
 
 
+def _weeks_from(history, config, out, weeks):
+    """`staffcast capacity` from 2026-10-19 for `weeks` weeks, no scenarios, no store."""
+    return CliRunner().invoke(main, [
+        "capacity", "--history", str(history), "--calendar", str(CALENDAR), "--config",
+        str(config), "--start", "2026-10-19", "--weeks", str(weeks), "--no-scenarios",
+        "--out-dir", str(out), "--no-store"])
+
+
 @pytest.mark.slow
 def test_history_handle_time_is_forecast_and_staffed(tmp_path):
     config = _edit(tmp_path, "festivals: [double11_presale, double11_day, double11_aftersales, "
@@ -138,10 +146,7 @@ def test_history_handle_time_is_forecast_and_staffed(tmp_path):
     required = {}
     for name, path in (("plain", plain), ("timed", timed)):
         out = tmp_path / name
-        result = CliRunner().invoke(main, [
-            "capacity", "--history", str(path), "--calendar", str(CALENDAR), "--config",
-            str(config), "--start", "2026-10-19", "--weeks", "3", "--no-scenarios",
-            "--out-dir", str(out), "--no-store"])
+        result = _weeks_from(path, config, out, 3)
         assert result.exit_code == 0, result.output
         req = pd.read_csv(out / "requirement_weekly.csv")
         required[name] = req.groupby("queue")["required_hours"].sum()
@@ -180,18 +185,12 @@ def test_vendor_column_names_are_read_through_history_columns(tmp_path):
     weekly = {}
     for name, path, cfg in (("plain", plain, config), ("vendor", vendor, vendor_config)):
         out = tmp_path / name
-        result = CliRunner().invoke(main, [
-            "capacity", "--history", str(path), "--calendar", str(CALENDAR), "--config",
-            str(cfg), "--start", "2026-10-19", "--weeks", "2", "--no-scenarios",
-            "--out-dir", str(out), "--no-store"])
+        result = _weeks_from(path, cfg, out, 2)
         assert result.exit_code == 0, result.output
         weekly[name] = pd.read_csv(out / "requirement_weekly.csv")
     pd.testing.assert_frame_equal(weekly["vendor"], weekly["plain"])
     # Without the mapping the vendor file is refused, naming what it lacks.
-    result = CliRunner().invoke(main, [
-        "capacity", "--history", str(vendor), "--calendar", str(CALENDAR), "--config",
-        str(config), "--start", "2026-10-19", "--weeks", "2", "--no-scenarios",
-        "--out-dir", str(tmp_path / "refused"), "--no-store"])
+    result = _weeks_from(vendor, config, tmp_path / "refused", 2)
     assert result.exit_code == 1
     assert result.output.startswith(f"Error: {vendor}: missing column(s) 'ds', 'y'; found "
                                     "'Queue', 'Interval Start', 'Offered'")
