@@ -85,6 +85,7 @@ def break_twin(model: ShiftModel) -> BreakTwin | None:
         {v: c for v, c in model.problem.objective.items() if not v.name.startswith("b_")}))
     off_cover: dict[tuple[str, int], list[tuple[pulp.LpVariable, float]]] = defaultdict(list)
     windows: dict[tuple[str, str, str], list[_Window]] = {}
+    timeline = horizon
     for fam in model.families.values():
         for rule in fam.breaks:
             offsets_by_pool: dict[str, list[tuple[ShiftKey, int, int]]] = defaultdict(list)
@@ -94,7 +95,7 @@ def break_twin(model: ShiftModel) -> BreakTwin | None:
                     offsets_by_pool[key[0]].append((key, offsets[0], offsets[-1]))
             for pool, shifts in offsets_by_pool.items():
                 label = f"{_safe(pool)}_{_safe(fam.name)}_{_safe(rule.name)}"
-                found, opened = [], defaultdict(list)
+                found, counts = [], []
                 for key, first, last in shifts:
                     start = key[2] * 24 * 60 + key[3]
                     x = model.shifts[key]
@@ -111,26 +112,33 @@ def break_twin(model: ShiftModel) -> BreakTwin | None:
                                  (0, hi - horizon, "head", y, horizon)]
                     for opens, closes, part, count, wrap in parts:
                         found.append(_Window(key, start, opens, closes, part, wrap))
-                        opened[opens].append((count, closes))
-                end = max([horizon] + [w.closes + step for w in found])
+                        counts.append(count)
                 windows[pool, fam.name, rule.name] = found
+                # Per minute, in one pass over each window's own minutes: the shifts whose
+                # window opens then, and those waiting (window open, not closing then).
+                arriving, waiting, open_at = defaultdict(list), defaultdict(list), set()
+                for window, count in zip(found, counts):
+                    arriving[window.opens].append(count)
+                    for minute in range(window.opens, window.closes + step, step):
+                        open_at.add(minute)
+                        if minute < window.closes:
+                            waiting[minute].append(count)
+                end = max([horizon] + [w.closes + step for w in found])
+                timeline = max(timeline, end)
                 owed = None
                 for minute in range(0, end, step):
-                    waiting = [(c, closes) for o, items in opened.items() if o <= minute
-                               for c, closes in items if closes > minute]
-                    can = any(w.opens <= minute <= w.closes for w in found)
                     taken = 0
-                    if can:
+                    if minute in open_at:
                         taken = twin.add_variable(f"B_{label}_{minute}", lowBound=0,
                                                   cat=pulp.LpInteger)
                         for idx, share in span_weights(grid, minute,
                                                        rule.length_minutes).items():
                             off_cover[pool, idx].append((taken, -share))
                     now = twin.add_variable(f"P_{label}_{minute}", lowBound=0)
-                    arriving = pulp.lpSum(c for c, _ in opened.get(minute, []))
-                    twin.addConstraint(now - (owed if owed is not None else 0) - arriving
-                                       + taken == 0, f"owed_{label}_{minute}")
-                    twin.addConstraint(now - pulp.lpSum(c for c, _ in waiting) <= 0,
+                    twin.addConstraint(now - (owed if owed is not None else 0)
+                                       - pulp.lpSum(arriving.get(minute, ())) + taken == 0,
+                                       f"owed_{label}_{minute}")
+                    twin.addConstraint(now - pulp.lpSum(waiting.get(minute, ())) <= 0,
                                        f"due_{label}_{minute}")
                     owed = now
     for (queue, idx), short in model.shortfall.items():
@@ -140,8 +148,7 @@ def break_twin(model: ShiftModel) -> BreakTwin | None:
             v * c for v, c in off_cover.get((queue, idx), ())) + short
         twin.addConstraint(cover >= float(model.required[queue][idx]),
                            f"cover_{_safe(queue)}_{idx}")
-    end = max([horizon] + [w.closes + step for found in windows.values() for w in found])
-    return BreakTwin(Columns.of(twin), windows, end if not grid.cyclic else horizon, step)
+    return BreakTwin(Columns.of(twin), windows, timeline, step)
 
 
 def twin_plan(twin: BreakTwin, model: ShiftModel, cols: Columns, x: np.ndarray) -> np.ndarray:
