@@ -98,6 +98,8 @@ def main(folder: Path) -> None:
         bound = _bound(float(cost @ x), info.objective_function_value, info.mip_dual_bound)
         if float(cost @ x) < best["objective"] - 1e-9:
             _save_best(folder, x)
+    if name == "optimal" and bound is None:
+        name = "stopped"  # "optimal" without a bound it can trust proves nothing
     # Atomic, like best.npy: the watchdog may kill this process at any instruction.
     _write_atomic(folder, "result.json", json.dumps({
         "status": name, "bound": bound, "message": highs.modelStatusToString(status)}))

@@ -254,8 +254,6 @@ def run_mip(cols: Columns, *, lower: np.ndarray, upper: np.ndarray,
         status = result.get("status", "error")
         if status in ("optimal", "stopped") and x is None:
             status = "noplan"
-        if status == "optimal" and bound is None:
-            status = "stopped"  # "optimal" without a trusted bound proves nothing
         return MipOutcome(status, x, None if x is None else cols.objective(x), bound, seconds,
                           result.get("message", ""))
 

@@ -364,7 +364,7 @@ def _solve_whole(model: ShiftModel, solver: str, clock: _Clock, gap: float,
     if best is not None:
         steps.append(f"rounded LP {gap_of(best):.2%} ({clock.elapsed():.1f} s)")
     twin = (break_twin(model) if solver == "highs" and best is not None and gap_of(best) > gap
-            else None)
+            and clock.left() > 1.0 else None)
     if twin is not None:
         began = time.perf_counter()
         found, out = _twin_neighbourhood(twin, model, cols, best, clock, gap)
