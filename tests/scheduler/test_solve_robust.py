@@ -339,3 +339,46 @@ def test_the_worker_reports_only_a_bound_it_can_trust(objective, primal, dual, e
     from staffcast.scheduler._mip_worker import _bound
 
     assert _bound(objective, primal, dual) == expected
+
+
+def test_a_queues_full_model_after_the_twin_keeps_to_its_seconds(monkeypatch):
+    # Queue by queue, the full MIP after the twin's neighbourhood gets AFTER_TWIN_S at most
+    # (it would otherwise take the rest of the queue's time, which later queues need); a
+    # model solved whole keeps the rest of its clock for it.
+    from staffcast.scheduler import solve as solve_module
+
+    limits: list[float] = []
+    real_run = solve_module._run_highs
+
+    def recording(model, cols, **kwargs):
+        if np.array_equal(kwargs["lower"], cols.lower):  # the full model, not a neighbourhood
+            limits.append(kwargs["time_limit_s"])
+        return real_run(model, cols, **kwargs)
+
+    monkeypatch.setattr(solve_module, "_run_highs", recording)
+    model = build_model(week_requirement(peak=40), week_rules())
+    began = time.perf_counter()
+    out = solve_module._solve_whole(model, "highs", solve_module._Clock(began, began + 15),
+                                    0.0, after_twin_s=1.5)
+    assert any("breaks by start time" in step for step in out.steps)
+    assert len(limits) == 1 and limits[0] <= 1.5
+    limits.clear()
+    began = time.perf_counter()
+    solve_module._solve_whole(model, "highs", solve_module._Clock(began, began + 15), 0.0)
+    assert len(limits) == 1 and limits[0] > 1.5
+
+    passed: list[float | None] = []
+    real_whole = solve_module._solve_whole
+
+    def whole(*args, **kwargs):
+        passed.append(kwargs.get("after_twin_s"))
+        return real_whole(*args, **kwargs)
+
+    monkeypatch.setattr(solve_module, "_solve_whole", whole)
+    monkeypatch.setattr(solve_module, "DECOMPOSE_ABOVE", 0)
+    req = week_requirement(peak=12)
+    two = pd.concat([req, req.assign(unique_id="other")], ignore_index=True)
+    two["unique_id"] = two["unique_id"].astype("string")
+    result = solve(build_model(two, week_rules()), solver="highs", time_limit_s=20, gap=0.1)
+    assert "queues solved one by one" in result.message
+    assert passed == [solve_module.AFTER_TWIN_S] * 2
