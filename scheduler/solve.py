@@ -346,6 +346,8 @@ class _Outcome:
     status: str = ""
     message: str = ""
     bound: float | None = None
+    objective: float | None = None
+    """The plan's cost as the solver's columns value it (before breaks are staggered)."""
 
 
 def _solve_whole(model: ShiftModel, solver: str, clock: _Clock, gap: float,
@@ -415,7 +417,7 @@ def _solve_whole(model: ShiftModel, solver: str, clock: _Clock, gap: float,
     exact = _complete(cols, best, clock.left()) if clock.left() > 0.5 else None
     best = exact if exact is not None else best
     return _Outcome(dict(zip(cols.names, best)), lp_bound, steps, proven, watchdog,
-                    bound=bound)
+                    bound=bound, objective=cols.objective(best))
 
 
 def _twin_neighbourhood(twin: BreakTwin, model: ShiftModel, cols: Columns, best: np.ndarray,
@@ -559,6 +561,7 @@ def _solve_by_queue(model: ShiftModel, solver: str, clock: _Clock, gap: float) -
     watchdog = False
     order = sorted(model.queues, key=lambda q: -weight[q])
     proven_sum = 0.0
+    far: list[tuple[float, str]] = []
     with ThreadPoolExecutor(max_workers=workers) as pool:
         for q, outcome in zip(order, pool.map(one, order)):
             if outcome.plan is None:
@@ -566,7 +569,15 @@ def _solve_by_queue(model: ShiftModel, solver: str, clock: _Clock, gap: float) -
                                 message=f"queue {q!r}: {outcome.message or 'no integer plan'}")
             plan.update(outcome.plan)
             watchdog |= outcome.watchdog
-            proven_sum += max(outcome.lp_bound, outcome.bound or -math.inf)
+            own = max(outcome.lp_bound, outcome.bound or -math.inf)
+            proven_sum += own
+            queue_gap = (outcome.objective - own) / max(abs(outcome.objective), 1e-9)
+            if queue_gap > POOR_GAP:
+                far.append((queue_gap, q))
+    if far:
+        # A whole plan close to its bound can hide a small queue far from its own.
+        steps.append(f"queues more than {POOR_GAP:.0%} from their own bound: " + ", ".join(
+            f"{q} {g:.2%}" for g, q in sorted(far, key=lambda item: (-item[0], item[1]))))
     # Without a headcount cap the queues are independent models, so the sum of their own
     # proven bounds is a bound on the whole; with one, only the Lagrangian bound holds.
     bound = proven_sum if not capped and proven_sum > best_bound else None

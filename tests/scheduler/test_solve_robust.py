@@ -382,3 +382,22 @@ def test_a_queues_full_model_after_the_twin_keeps_to_its_seconds(monkeypatch):
     result = solve(build_model(two, week_rules()), solver="highs", time_limit_s=20, gap=0.1)
     assert "queues solved one by one" in result.message
     assert passed == [solve_module.AFTER_TWIN_S] * 2
+
+
+@pytest.mark.parametrize("limit, listed", [(0.5, True), (20, False)])
+def test_queues_far_from_their_own_bound_are_named(monkeypatch, limit, listed):
+    # Two odd cycles solved one by one: each plan costs 18 over an LP bound of 13.5, 25%
+    # above it until branch and bound proves 18 (which half a second does not leave room
+    # for). A whole plan near its bound could otherwise hide such a queue.
+    from staffcast.scheduler import solve as solve_module
+
+    one = _odd_cycle().requirement
+    req = pd.concat([one.assign(unique_id=f"q{i}") for i in range(2)], ignore_index=True)
+    req["unique_id"] = req["unique_id"].astype("string")
+    monkeypatch.setattr(solve_module, "DECOMPOSE_ABOVE", 0)
+    result = solve(build_model(req, _odd_cycle().rules), solver="highs", time_limit_s=limit,
+                   gap=0.005)
+    assert result.objective == pytest.approx(36)
+    named = "queues more than 5% from their own bound: q0 25.00%, q1 25.00%"
+    assert (named in result.message) is listed
+    assert ("from their own bound" in result.message) is listed
