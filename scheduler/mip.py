@@ -165,9 +165,11 @@ class LpOutcome:
 
 
 def solve_lp(cols: Columns, time_limit_s: float, lower: np.ndarray | None = None,
-             upper: np.ndarray | None = None) -> LpOutcome:
+             upper: np.ndarray | None = None, interior: bool = False) -> LpOutcome:
     """Solve the continuous relaxation of `cols` (with `lower`/`upper` replacing the column
-    bounds, e.g. integers fixed to complete a plan) in process."""
+    bounds, e.g. integers fixed to complete a plan) in process. `interior`: by the
+    interior-point method without crossover, so `x` lies inside the optimal face rather
+    than at one of its vertices (more columns fractional)."""
     import highspy
 
     with quiet_stdout():
@@ -175,6 +177,9 @@ def solve_lp(cols: Columns, time_limit_s: float, lower: np.ndarray | None = None
         highs.setOptionValue("output_flag", False)
         highs.setOptionValue("threads", 1)
         highs.setOptionValue("time_limit", float(max(time_limit_s, 0.5)))
+        if interior:
+            highs.setOptionValue("solver", "ipm")
+            highs.setOptionValue("run_crossover", "off")
         highs.passModel(_highs_lp(cols, cols.lower if lower is None else lower,
                                   cols.upper if upper is None else upper))
         highs.run()

@@ -429,7 +429,10 @@ def _twin_neighbourhood(twin: BreakTwin, model: ShiftModel, cols: Columns, best:
     the bound in 8 s, where the model itself stays at 7.75% for minutes). Returns the best
     plan as the model's (breaks dealt earliest deadline first), or None, and the step's
     outcome."""
-    relaxed = solve_lp(twin.cols, clock.left())
+    # Centred in the LP's optimal face, not at a vertex: the neighbourhood frees more
+    # columns (q09 1,286 against 873) and holds better plans (q00 5.29% -> 4.51%, q09
+    # 2.67% -> 2.54% in 14 s; 20 queues 2.16% -> 2.01-2.09%).
+    relaxed = solve_lp(twin.cols, clock.left(), interior=True)
     start = _complete(twin.cols, twin_plan(twin, model, cols, best), clock.left())
     if relaxed.status != "optimal" or start is None:
         return None, None
