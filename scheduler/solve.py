@@ -537,7 +537,7 @@ def _solve_by_queue(model: ShiftModel, solver: str, clock: _Clock, gap: float) -
     # not need goes to those after it. Not a share by cost: the large queues are close to
     # their bound within seconds, while the small 24x7 ones gain with every second (q15
     # 8.3% at 17 s, 6.1% at 26 s); over 20 queues cost-weighted shares gave 2.21-2.25%,
-    # equal ones 2.16%. The largest go first, so the small ones get what they leave.
+    # equal ones 2.16%.
     waiting = {"count": len(model.queues)}
     lock = threading.Lock()
 
@@ -560,7 +560,14 @@ def _solve_by_queue(model: ShiftModel, solver: str, clock: _Clock, gap: float) -
 
     plan: dict[str, float] = {}
     watchdog = False
-    order = sorted(model.queues, key=lambda q: -relaxed[q].objective)
+    def around_the_clock(q: str) -> bool:
+        return bool(np.all(np.nan_to_num(model.required[q]) > 0))
+
+    # Queues that need agents at every hour go last, where each takes a share of all the
+    # time the others left: their night tours and all-day quarter-hour breaks keep paying
+    # for more time (over 20 queues the other queues were as good at 12 s as at 40 s).
+    # Within each group the largest go first. 20 queues: 2.01-2.09% -> 1.98%.
+    order = sorted(model.queues, key=lambda q: (around_the_clock(q), -relaxed[q].objective))
     proven_sum = 0.0
     far: list[tuple[float, str]] = []
     with ThreadPoolExecutor(max_workers=workers) as pool:

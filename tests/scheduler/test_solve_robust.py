@@ -401,3 +401,34 @@ def test_queues_far_from_their_own_bound_are_named(monkeypatch, limit, listed):
     named = "queues more than 5% from their own bound: q0 25.00%, q1 25.00%"
     assert (named in result.message) is listed
     assert ("from their own bound" in result.message) is listed
+
+
+def test_queues_open_around_the_clock_are_solved_last(monkeypatch):
+    # Queue by queue, those needing agents at every hour go after the others (they take
+    # the time the others leave), the largest first within each group.
+    from staffcast.scheduler import solve as solve_module
+
+    started: list[str] = []
+    real_whole = solve_module._solve_whole
+
+    def whole(sub, *args, **kwargs):
+        started.append(sub.queues[0])
+        return real_whole(sub, *args, **kwargs)
+
+    monkeypatch.setattr(solve_module, "_solve_whole", whole)
+    monkeypatch.setattr(solve_module, "SOLVE_WORKERS", 1)
+    monkeypatch.setattr(solve_module, "DECOMPOSE_ABOVE", 0)
+    day = week_requirement(peak=30)
+    hours = day["ds"].dt.hour
+    parts = [day.assign(unique_id="big_day"),
+             day.assign(unique_id="small_day", agents_required=np.ceil(day["agents_required"] / 3)),
+             day.assign(unique_id="small_24x7", agents_required=np.maximum(
+                 np.ceil(day["agents_required"] / 3), 1)),
+             day.assign(unique_id="big_24x7", agents_required=np.where(
+                 (hours >= 7) & (hours < 22), day["agents_required"] * 2, 2))]
+    req = pd.concat(parts, ignore_index=True)
+    req["unique_id"] = req["unique_id"].astype("string")
+    rules = week_rules(families=(ShiftFamily("any", 8, "00:00", "16:00", cost_per_hour=20),))
+    result = solve(build_model(req, rules), solver="highs", time_limit_s=20, gap=0.2)
+    assert result.has_plan
+    assert started == ["big_day", "small_day", "big_24x7", "small_24x7"]
