@@ -579,7 +579,7 @@ def _solve_by_queue(model: ShiftModel, solver: str, clock: _Clock, gap: float) -
             watchdog |= outcome.watchdog
             own = max(outcome.lp_bound, outcome.bound or -math.inf)
             proven_sum += own
-            queue_gap = (outcome.objective - own) / max(abs(outcome.objective), 1e-9)
+            queue_gap = gap_to_bound(outcome.objective, own)
             if queue_gap > POOR_GAP:
                 far.append((queue_gap, q))
     if far:
