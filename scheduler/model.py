@@ -17,10 +17,13 @@ See docs/scheduling.md for the constraints.
 
 from __future__ import annotations
 
+import gc
 import math
 import re
+import threading
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -86,6 +89,29 @@ class ShiftModel:
 
 
 _SAFE = re.compile(r"[^A-Za-z0-9]+")
+_GC_LOCK = threading.Lock()
+_gc_depth = [0, False]  # builds under way, whether the collector was on before the first
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector off while a model is built (threads may nest).
+
+    A build makes hundreds of thousands of objects that all stay alive, and each full
+    collection walks every object alive, the other queues' models included: building 20
+    queues' models after the whole one took 11.2 s with the collector on, 6.6 s off."""
+    with _GC_LOCK:
+        if _gc_depth[0] == 0:
+            _gc_depth[1] = gc.isenabled()
+            gc.disable()
+        _gc_depth[0] += 1
+    try:
+        yield
+    finally:
+        with _GC_LOCK:
+            _gc_depth[0] -= 1
+            if _gc_depth[0] == 0 and _gc_depth[1]:
+                gc.enable()
 
 
 def _safe(text: str) -> str:
@@ -170,6 +196,12 @@ def build_model(requirement: pd.DataFrame, rules: ScheduleRules,
     `_add_agent_caps`). With `rules.multi_skill` (which needs `agents`) tours belong to the
     agents' skill sets and allocation variables split each set's agents among its queues.
     """
+    with gc_paused():
+        return _build(requirement, rules, agents)
+
+
+def _build(requirement: pd.DataFrame, rules: ScheduleRules,
+           agents: Sequence | None) -> ShiftModel:
     if not rules.families:
         raise ValueError("schedule: families must list at least one shift family")
     if rules.multi_skill and not agents:

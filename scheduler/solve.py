@@ -29,7 +29,7 @@ import pulp
 from .breaks import stagger_breaks
 from .implicit import BreakTwin, break_twin, explicit_plan, twin_plan
 from .mip import Columns, LpOutcome, MipOutcome, quiet_stdout, run_mip, solve_lp
-from .model import ShiftModel, build_model
+from .model import ShiftModel, build_model, gc_paused
 from .plan import (COVERAGE_COLUMNS, COVERAGE_EXTRA, TOUR_COLUMNS, gap_to_bound,
                             tours_frame, written_plan)
 from .shifts import start_bands
@@ -462,6 +462,17 @@ def _headcount_use(model: ShiftModel, values: Callable[[pulp.LpVariable], float]
     return dict(out)
 
 
+def fair_share(left: float, workers: int, waiting: int, promised: list[float]) -> float:
+    """Seconds for the next queue to start: the worker-seconds left (`workers` x `left`,
+    less the seconds the running queues were `promised` and have not yet used) split
+    equally among the `waiting` queues, this one included; at most `left`. Counting what
+    the running queues hold keeps the last queue from getting only the minutes one worker
+    has left while the other is promised all of its own (the last of 20 queues had 8.6 s
+    where the one before it had 16.4 s)."""
+    spare = workers * left - sum(max(p, 0.0) for p in promised)
+    return min(left, max(spare / max(waiting, 1), 0.0))
+
+
 def _solve_by_queue(model: ShiftModel, solver: str, clock: _Clock, gap: float) -> _Outcome:
     """Queues share only headcount, so each queue is its own model. The LP bound is the
     Lagrangian bound: each queue's LP with every agent of a capped contract priced at
@@ -471,9 +482,10 @@ def _solve_by_queue(model: ShiftModel, solver: str, clock: _Clock, gap: float) -
     each queue is solved with its share as its own cap."""
     rules = model.rules
     free = dataclasses.replace(rules, headcount={})
-    subs = {q: build_model(model.requirement[model.requirement["unique_id"] == q], free)
-            for q in model.queues}
-    cols = {q: Columns.of(m.problem) for q, m in subs.items()}
+    with gc_paused():
+        subs = {q: build_model(model.requirement[model.requirement["unique_id"] == q], free)
+                for q in model.queues}
+        cols = {q: Columns.of(m.problem) for q, m in subs.items()}
     capped = {c: cap for c, cap in rules.headcount.items()}
     n_days = model.grid.n_days
 
@@ -498,9 +510,11 @@ def _solve_by_queue(model: ShiftModel, solver: str, clock: _Clock, gap: float) -
                  for f in rules.families), default=1.0)
     for iteration in range(12):
         total, use = 0.0, {}
-        for q in model.queues:
-            priced_cols = dataclasses.replace(cols[q], cost=priced(q, lam))
-            out = solve_lp(priced_cols, clock.left(0.2))
+        # HiGHS releases the GIL, so the queues' LPs run side by side.
+        with ThreadPoolExecutor(max_workers=SOLVE_WORKERS) as pool:
+            outs = list(pool.map(lambda q: solve_lp(dataclasses.replace(
+                cols[q], cost=priced(q, lam)), clock.left(0.2)), model.queues))
+        for q, out in zip(model.queues, outs):
             if out.status != "optimal":
                 return _Outcome(None, None, [], status=out.status,
                                 message=f"{solver}: LP relaxation of queue {q!r} ended "
@@ -533,19 +547,14 @@ def _solve_by_queue(model: ShiftModel, solver: str, clock: _Clock, gap: float) -
         for q, n in zip(model.queues, split):
             shares[q][contract] = n
     workers = max(1, min(SOLVE_WORKERS, len(model.queues)))
-    # Each queue takes an equal share of the time left when it starts, so time a queue did
-    # not need goes to those after it. Not a share by cost: the large queues are close to
-    # their bound within seconds, while the small 24x7 ones gain with every second (q15
-    # 8.3% at 17 s, 6.1% at 26 s); over 20 queues cost-weighted shares gave 2.21-2.25%,
+    # Each queue takes an equal share of the worker-time left when it starts, so time a
+    # queue did not need goes to those after it. Not a share by cost: the large queues are
+    # close to their bound within seconds, while the small 24x7 ones gain with every second
+    # (q15 8.3% at 17 s, 6.1% at 26 s); over 20 queues cost-weighted shares gave 2.21-2.25%,
     # equal ones 2.16%.
     waiting = {"count": len(model.queues)}
+    promised: dict[str, float] = {}
     lock = threading.Lock()
-
-    def time_share() -> float:
-        with lock:
-            share = 1.0 / waiting["count"]
-            waiting["count"] -= 1
-        return min(clock.left(), clock.left() * workers * share)
 
     def one(q: str) -> _Outcome:
         sub, relax = subs[q], relaxed[q]
@@ -554,9 +563,19 @@ def _solve_by_queue(model: ShiftModel, solver: str, clock: _Clock, gap: float) -
             if any(lam.values()) or any(use[q].get(c, 0.0) > n + 1e-6
                                         for c, n in shares[q].items()):
                 relax = None  # priced, or cut by its share: not this model's LP optimum
-        budget = _Clock(time.perf_counter(), min(time.perf_counter() + time_share(),
-                                                 clock.deadline))
-        return _solve_whole(sub, solver, budget, gap, relaxed=relax, after_twin_s=AFTER_TWIN_S)
+        with lock:
+            now = time.perf_counter()
+            seconds = fair_share(clock.left(), workers, waiting["count"],
+                                 [d - now for d in promised.values()])
+            waiting["count"] -= 1
+            promised[q] = now + seconds
+        try:
+            budget = _Clock(now, min(now + seconds, clock.deadline))
+            return _solve_whole(sub, solver, budget, gap, relaxed=relax,
+                                after_twin_s=AFTER_TWIN_S)
+        finally:
+            with lock:
+                del promised[q]
 
     plan: dict[str, float] = {}
     watchdog = False

@@ -8,6 +8,7 @@ import pulp
 import pytest
 
 from staffcast.scheduler.model import build_model
+from tests.scheduler.test_solve import week_requirement, week_rules
 from staffcast.scheduler.rules import BreakRule, ScheduleRules, ShiftFamily
 
 MONDAY = pd.Timestamp("2026-11-09")
@@ -142,3 +143,33 @@ def test_weekly_service_level_target_spans_the_week():
     constraint = model.problem.constraints[targets[0]]
     assert sum(1 for v in constraint if v.name.startswith("slmiss_")) == 1
     assert len({v.name.split("_")[2][:4] for v in constraint if v.name.startswith("z_")}) == 2
+
+
+def test_the_garbage_collector_is_off_while_a_model_is_built_and_restored_after(monkeypatch):
+    # A build makes objects that all stay alive; full collections during it walk every
+    # model alive (the other queues' too) for nothing. Restored afterwards, also when the
+    # build fails, and left off when the caller had it off.
+    import gc
+
+    from staffcast.scheduler import model as model_module
+
+    seen: list[bool] = []
+    real_build = model_module._build
+
+    def spy(*args):
+        seen.append(gc.isenabled())
+        return real_build(*args)
+
+    monkeypatch.setattr(model_module, "_build", spy)
+    assert gc.isenabled()
+    build_model(week_requirement(peak=5), week_rules())
+    assert seen == [False] and gc.isenabled()
+    with pytest.raises(ValueError):
+        build_model(week_requirement(peak=5), week_rules(families=()))
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        build_model(week_requirement(peak=5), week_rules())
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

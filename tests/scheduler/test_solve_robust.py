@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from staffcast.scheduler.mip import Columns, run_mip, solve_lp
 from staffcast.scheduler.model import build_model
 from staffcast.scheduler.rules import BreakRule, ScheduleRules, ShareLimit, ShiftFamily
-from staffcast.scheduler.solve import _complete, _round_within_caps, solve
+from staffcast.scheduler.solve import _complete, _round_within_caps, fair_share, solve
 from tests.scheduler.test_solve import MONDAY, erlang_c_sl, frame, week_requirement, week_rules
 
 
@@ -432,3 +432,16 @@ def test_queues_open_around_the_clock_are_solved_last(monkeypatch):
     result = solve(build_model(req, rules), solver="highs", time_limit_s=20, gap=0.2)
     assert result.has_plan
     assert started == ["big_day", "small_day", "big_24x7", "small_24x7"]
+
+
+@pytest.mark.parametrize("left, waiting, promised, expected", [
+    (100.0, 20, [], 10.0),             # two free workers: 200 worker-seconds over 20 queues
+    (100.0, 19, [10.0], 10.0),         # the other worker holds 10 of its 100
+    (16.0, 2, [8.0], 12.0),            # the one after this gets the other 12 (8 + 4 spare)
+    (16.0, 1, [8.0], 16.0),            # the last takes what is left, at most the clock
+    (10.0, 3, [15.0, 15.0], 0.0),      # promised more than is left: nothing spare
+    (10.0, 2, [-3.0], 10.0),           # a queue past its promise holds nothing more
+])
+def test_a_queue_gets_an_equal_share_of_the_worker_time_not_yet_promised(
+        left, waiting, promised, expected):
+    assert fair_share(left, 2, waiting, promised) == pytest.approx(expected)
