@@ -462,15 +462,35 @@ def _headcount_use(model: ShiftModel, values: Callable[[pulp.LpVariable], float]
     return dict(out)
 
 
-def fair_share(left: float, workers: int, waiting: int, promised: list[float]) -> float:
-    """Seconds for the next queue to start: the worker-seconds left (`workers` x `left`,
-    less the seconds the running queues were `promised` and have not yet used) split
-    equally among the `waiting` queues, this one included; at most `left`. Counting what
-    the running queues hold keeps the last queue from getting only the minutes one worker
-    has left while the other is promised all of its own (the last of 20 queues had 8.6 s
-    where the one before it had 16.4 s)."""
-    spare = workers * left - sum(max(p, 0.0) for p in promised)
-    return min(left, max(spare / max(waiting, 1), 0.0))
+def fair_share(left: float, waiting: int, running: list[float], workers: int) -> float:
+    """Seconds for the queue starting now: the largest equal time that lets the `waiting`
+    queues (this one first, on its own worker, free now) each start on the worker free
+    first (the others still held by `running` queues for those seconds) and all end within
+    `left` seconds; a queue that no later one will follow on its worker takes all of
+    `left`, so no worker idles while a queue could use it.
+
+    Worker-seconds split equally regardless of workers starve the last queue: of three
+    queues on two free workers each would get two thirds of the time left, and the third
+    could only start when one of the others ended (the last of 20 queues had 8.6 s while
+    the one beside it had 16.4 s and its worker then stood idle)."""
+    lanes = [0.0] + sorted(max(r, 0.0) for r in running)[:workers - 1]
+    lanes += [0.0] * (workers - len(lanes))
+
+    def deal(seconds: float) -> tuple[bool, bool]:
+        """(all end in time, this queue's worker takes a later one) for equal times."""
+        ends, followed, last = list(lanes), False, 0.0
+        for j in range(max(waiting, 1)):
+            i = 0 if j == 0 else int(np.argmin(ends))
+            followed |= j > 0 and i == 0
+            ends[i] += seconds
+            last = max(last, ends[i])
+        return last <= left + 1e-9, followed
+
+    lo, hi = 0.0, left
+    for _ in range(40):
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if deal(mid)[0] else (lo, mid)
+    return lo if deal(lo)[1] else left
 
 
 def _solve_by_queue(model: ShiftModel, solver: str, clock: _Clock, gap: float) -> _Outcome:
@@ -547,8 +567,8 @@ def _solve_by_queue(model: ShiftModel, solver: str, clock: _Clock, gap: float) -
         for q, n in zip(model.queues, split):
             shares[q][contract] = n
     workers = max(1, min(SOLVE_WORKERS, len(model.queues)))
-    # Each queue takes an equal share of the worker-time left when it starts, so time a
-    # queue did not need goes to those after it. Not a share by cost: the large queues are
+    # Each queue takes an equal share of the time left when it starts (`fair_share`), so
+    # time a queue did not need goes to those after it. Not a share by cost: the large queues are
     # close to their bound within seconds, while the small 24x7 ones gain with every second
     # (q15 8.3% at 17 s, 6.1% at 26 s); over 20 queues cost-weighted shares gave 2.21-2.25%,
     # equal ones 2.16%.
@@ -565,8 +585,8 @@ def _solve_by_queue(model: ShiftModel, solver: str, clock: _Clock, gap: float) -
                 relax = None  # priced, or cut by its share: not this model's LP optimum
         with lock:
             now = time.perf_counter()
-            seconds = fair_share(clock.left(), workers, waiting["count"],
-                                 [d - now for d in promised.values()])
+            seconds = fair_share(clock.left(), waiting["count"],
+                                 [d - now for d in promised.values()], workers)
             waiting["count"] -= 1
             promised[q] = now + seconds
         try:

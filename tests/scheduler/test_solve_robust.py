@@ -434,14 +434,15 @@ def test_queues_open_around_the_clock_are_solved_last(monkeypatch):
     assert started == ["big_day", "small_day", "big_24x7", "small_24x7"]
 
 
-@pytest.mark.parametrize("left, waiting, promised, expected", [
-    (100.0, 20, [], 10.0),             # two free workers: 200 worker-seconds over 20 queues
-    (100.0, 19, [10.0], 10.0),         # the other worker holds 10 of its 100
-    (16.0, 2, [8.0], 12.0),            # the one after this gets the other 12 (8 + 4 spare)
-    (16.0, 1, [8.0], 16.0),            # the last takes what is left, at most the clock
-    (10.0, 3, [15.0, 15.0], 0.0),      # promised more than is left: nothing spare
-    (10.0, 2, [-3.0], 10.0),           # a queue past its promise holds nothing more
+@pytest.mark.parametrize("left, waiting, running, workers, expected", [
+    (100.0, 20, [], 2, 10.0),         # ten queues on each of two free workers
+    (30.0, 3, [], 2, 15.0),           # the third follows this one: half each, not 2/3
+    (29.0, 2, [14.0], 2, 29.0),       # the other worker frees first and takes the last
+    (15.0, 1, [14.0], 2, 15.0),       # the last queue takes what is left
+    (30.0, 3, [], 1, 10.0),           # one worker: a third each
+    (10.0, 2, [50.0], 2, 5.0),        # the other worker is held past the end: both here
+    (10.0, 3, [4.0], 2, 5.0),         # the next on the other worker from 4 to 9, a third here
 ])
-def test_a_queue_gets_an_equal_share_of_the_worker_time_not_yet_promised(
-        left, waiting, promised, expected):
-    assert fair_share(left, 2, waiting, promised) == pytest.approx(expected)
+def test_a_queue_gets_an_equal_share_that_fits_on_the_workers(
+        left, waiting, running, workers, expected):
+    assert fair_share(left, waiting, running, workers) == pytest.approx(expected, abs=1e-6)
