@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 import pulp
 
+from .bounds import tour_total_bound
 from .breaks import stagger_breaks
 from .implicit import BreakTwin, break_twin, explicit_plan, twin_plan
 from .mip import Columns, LpOutcome, MipOutcome, quiet_stdout, run_mip, solve_lp
@@ -198,6 +199,13 @@ AFTER_TWIN_S = 2.0
 """Seconds of a queue's full MIP after the twin's neighbourhood when queues are solved one
 by one: enough to prove small models, while on the queues that need the twin it has not
 once improved a plan (three 20-queue runs) and took up to 13 s that later queues need."""
+DAY_PLAN_SHARE = 0.65
+"""Queue by queue, the share of its time a queue closed part of the day gives the twin's
+neighbourhood; the rest goes to the bound (`scheduler.bounds`). Those queues found their
+last better plan 2-9 s into 10-14 s, while the bound of branching on tours per family
+keeps rising (a queue open 09-21: 1.6% above the LP in 10 s, 2.9% in 40 s, against its
+plan 3.0% above); queues open around the clock give it 95% (their plans still improve,
+their bound hardly moves: 0.0-0.5% in 15 s)."""
 DECOMPOSE_ABOVE = 20_000
 """Models of several queues with more variables than this are solved queue by queue."""
 SOLVE_WORKERS = 2
@@ -352,7 +360,7 @@ class _Outcome:
 
 def _solve_whole(model: ShiftModel, solver: str, clock: _Clock, gap: float,
                  relaxed: LpOutcome | None = None, cols: Columns | None = None,
-                 after_twin_s: float | None = None) -> _Outcome:
+                 after_twin_s: float | None = None, plan_share: float = 0.95) -> _Outcome:
     """Steps 1-4 of `solve` on one model (`relaxed`: its LP relaxation, when known;
     `after_twin_s`: seconds at most for step 4 after the twin's neighbourhood)."""
     cols = cols or Columns.of(model.problem)
@@ -378,7 +386,7 @@ def _solve_whole(model: ShiftModel, solver: str, clock: _Clock, gap: float,
             and clock.left() > 1.0 else None)
     if twin is not None:
         began = time.perf_counter()
-        found, out = _twin_neighbourhood(twin, model, cols, best, clock, gap)
+        found, out = _twin_neighbourhood(twin, model, cols, best, clock, gap, plan_share)
         watchdog |= out is not None and out.status == "killed"
         if found is not None and cols.objective(found) < cols.objective(best) - 1e-9:
             best = found
@@ -416,12 +424,33 @@ def _solve_whole(model: ShiftModel, solver: str, clock: _Clock, gap: float,
         return _Outcome(None, lp_bound, steps, status=status, bound=bound)
     exact = _complete(cols, best, clock.left()) if clock.left() > 0.5 else None
     best = exact if exact is not None else best
+    objective = cols.objective(best)
+    known = max(lp_bound, bound if bound is not None else -math.inf)
+    groups = _tour_groups(model, cols)
+    if (not proven and groups and objective - known > gap * abs(objective)
+            and clock.deadline - time.perf_counter() > 0.5):
+        began = time.perf_counter()
+        proof = tour_total_bound(cols, groups, clock.deadline - time.perf_counter(),
+                                 target=objective * (1 - gap))
+        if proof is not None and proof > known + 1e-9:
+            bound = proof
+            steps.append(f"tours per family whole: bound {gap_to_bound(objective, proof):.2%} "
+                         f"below the plan ({time.perf_counter() - began:.1f} s)")
     return _Outcome(dict(zip(cols.names, best)), lp_bound, steps, proven, watchdog,
-                    bound=bound, objective=cols.objective(best))
+                    bound=bound, objective=objective)
+
+
+def _tour_groups(model: ShiftModel, cols: Columns) -> list[np.ndarray]:
+    """Column indices of each pool's tours of each family (`scheduler.bounds`)."""
+    position = {n: i for i, n in enumerate(cols.names)}
+    groups: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for (pool, family, _, _), var in model.tours.items():
+        groups[pool, family].append(position[var.name])
+    return [np.array(g) for g in groups.values()]
 
 
 def _twin_neighbourhood(twin: BreakTwin, model: ShiftModel, cols: Columns, best: np.ndarray,
-                        clock: _Clock, gap: float
+                        clock: _Clock, gap: float, share: float = 0.95
                         ) -> tuple[np.ndarray | None, MipOutcome | None]:
     """Step 3 on the model's twin with breaks counted per start time
     (`scheduler.implicit`): the same plans, far fewer integer columns, and HiGHS gets past
@@ -440,7 +469,7 @@ def _twin_neighbourhood(twin: BreakTwin, model: ShiftModel, cols: Columns, best:
     # Nearly all the time: on the hardest queues the model's own full MIP after it rarely
     # gets past its root.
     out = run_mip(twin.cols, lower=lower, upper=upper, start=start,
-                  time_limit_s=clock.left(0.95), gap=gap, max_nodes=TWIN_NODES)
+                  time_limit_s=clock.left(share), gap=gap, max_nodes=TWIN_NODES)
     if out.x is None:
         return None, out
     return _complete(cols, explicit_plan(twin, model, cols, out.x), clock.left()), out
@@ -592,7 +621,8 @@ def _solve_by_queue(model: ShiftModel, solver: str, clock: _Clock, gap: float) -
         try:
             budget = _Clock(now, min(now + seconds, clock.deadline))
             return _solve_whole(sub, solver, budget, gap, relaxed=relax,
-                                after_twin_s=AFTER_TWIN_S)
+                                after_twin_s=AFTER_TWIN_S,
+                                plan_share=0.95 if around_the_clock(q) else DAY_PLAN_SHARE)
         finally:
             with lock:
                 del promised[q]
