@@ -35,6 +35,8 @@ def tour_total_bound(cols: Columns, groups: list[np.ndarray], time_limit_s: floa
         highs = highspy.Highs()
         highs.setOptionValue("output_flag", False)
         highs.setOptionValue("threads", 1)
+        # HiGHS counts this limit over all of the instance's runs, not per run.
+        highs.setOptionValue("time_limit", float(max(time_limit_s, 0.05)))
         highs.passModel(_highs_lp(cols, cols.lower, cols.upper))
         first = highs.getNumRow()
         for g in groups:
@@ -45,8 +47,6 @@ def tour_total_bound(cols: Columns, groups: list[np.ndarray], time_limit_s: floa
             """The LP's value and group totals within these bounds on the totals."""
             for j in range(len(groups)):
                 highs.changeRowBounds(first + j, lo[j], hi[j])
-            highs.setOptionValue("time_limit", max(time_limit_s - (time.perf_counter()
-                                                                   - began), 0.05))
             highs.run()
             status = highs.getModelStatus()
             if status == highspy.HighsModelStatus.kInfeasible:
