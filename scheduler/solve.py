@@ -603,6 +603,10 @@ def _solve_by_queue(model: ShiftModel, solver: str, clock: _Clock, gap: float) -
     # equal ones 2.16%.
     waiting = {"count": len(model.queues)}
     promised: dict[str, float] = {}
+
+    def around_the_clock(q: str) -> bool:
+        return bool(np.all(np.nan_to_num(model.required[q]) > 0))
+
     lock = threading.Lock()
 
     def one(q: str) -> _Outcome:
@@ -629,9 +633,6 @@ def _solve_by_queue(model: ShiftModel, solver: str, clock: _Clock, gap: float) -
 
     plan: dict[str, float] = {}
     watchdog = False
-    def around_the_clock(q: str) -> bool:
-        return bool(np.all(np.nan_to_num(model.required[q]) > 0))
-
     # Queues that need agents at every hour go last, where each takes a share of all the
     # time the others left: their night tours and all-day quarter-hour breaks keep paying
     # for more time (over 20 queues the other queues were as good at 12 s as at 40 s).
