@@ -206,6 +206,8 @@ last better plan 2-9 s into 10-14 s, while the bound of branching on tours per f
 keeps rising (a queue open 09-21: 1.6% above the LP in 10 s, 2.9% in 40 s, against its
 plan 3.0% above); queues open around the clock give it 95% (their plans still improve,
 their bound hardly moves: 0.0-0.5% in 15 s)."""
+BOUND_MIN_S = 2.0
+"""Seconds the tour-total bound may take even after a plan found faster than that."""
 DECOMPOSE_ABOVE = 20_000
 """Models of several queues with more variables than this are solved queue by queue."""
 SOLVE_WORKERS = 2
@@ -427,11 +429,13 @@ def _solve_whole(model: ShiftModel, solver: str, clock: _Clock, gap: float,
     objective = cols.objective(best)
     known = max(lp_bound, bound if bound is not None else -math.inf)
     groups = _tour_groups(model, cols)
+    # At most as long as the plan took (and BOUND_MIN_S): a plan found in seconds is not
+    # held back for the rest of a long limit to be proven.
+    seconds = min(clock.deadline - time.perf_counter(), max(BOUND_MIN_S, clock.elapsed()))
     if (not proven and groups and objective - known > gap * abs(objective)
-            and clock.deadline - time.perf_counter() > 0.5):
+            and seconds > 0.5):
         began = time.perf_counter()
-        proof = tour_total_bound(cols, groups, clock.deadline - time.perf_counter(),
-                                 target=objective * (1 - gap))
+        proof = tour_total_bound(cols, groups, seconds, target=objective * (1 - gap))
         if proof is not None and proof > known + 1e-9:
             bound = proof
             steps.append(f"tours per family whole: bound {gap_to_bound(objective, proof):.2%} "

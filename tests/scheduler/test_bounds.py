@@ -87,12 +87,22 @@ def test_a_plan_the_solver_leaves_unproven_gets_the_bound(monkeypatch):
         out = real(model, cols, **{**kwargs, "max_nodes": 0})
         return dataclasses.replace(out, bound=None, status="stopped")
 
+    limits: list[float] = []
+    real_bound = solve_module.tour_total_bound
+
+    def timed(cols, groups, time_limit_s, **kwargs):
+        limits.append(time_limit_s)
+        return real_bound(cols, groups, time_limit_s, **kwargs)
+
     monkeypatch.setattr(solve_module, "_run_highs", no_search)
+    monkeypatch.setattr(solve_module, "tour_total_bound", timed)
     model = build_model(_week([[1.0] * 8] * 7),
                         ScheduleRules(interval_minutes=60, shortfall_penalty=1000, families=(
                             ShiftFamily("ft", 8, "09:00", "09:00", days_per_week=5,
                                         cost_per_hour=20),)))
-    result = solve_module.solve(model, solver="highs", time_limit_s=20, gap=0.005)
+    result = solve_module.solve(model, solver="highs", time_limit_s=60, gap=0.005)
+    # A plan found in about a second is not held back for the rest of the minute.
+    assert len(limits) == 1 and limits[0] <= solve_module.BOUND_MIN_S + 5
     assert result.objective == pytest.approx(1600)
     assert result.lp_bound == pytest.approx(1120)
     assert result.bound == pytest.approx(1600)
