@@ -248,7 +248,9 @@ def solve(model: ShiftModel, *, solver: str = DEFAULT_SOLVER, time_limit_s: floa
        breaks dealt to match; its continuous part solved exactly;
     3. the MIP restricted to the LP's neighbourhood (every integer column between the
        floor and the ceiling of its LP value), started from that plan;
-    4. if still more than `gap` from the bound, the full MIP started from the best plan.
+    4. if still more than `gap` from the bound, the full MIP started from the best plan;
+    5. if still more than `gap` from the bound, a bound from each family's tour total made
+       whole (`scheduler.bounds`), for at most as long as the plan took.
     A model of several queues above `DECOMPOSE_ABOVE` variables is solved queue by queue
     (see `_solve_by_queue`): queues share only headcount, which is priced and split. A
     pooled (multi-skill) model, or one capped by named agents, couples its queues through
@@ -363,8 +365,9 @@ class _Outcome:
 def _solve_whole(model: ShiftModel, solver: str, clock: _Clock, gap: float,
                  relaxed: LpOutcome | None = None, cols: Columns | None = None,
                  after_twin_s: float | None = None, plan_share: float = 0.95) -> _Outcome:
-    """Steps 1-4 of `solve` on one model (`relaxed`: its LP relaxation, when known;
-    `after_twin_s`: seconds at most for step 4 after the twin's neighbourhood)."""
+    """Steps 1-5 of `solve` on one model (`relaxed`: its LP relaxation, when known;
+    `after_twin_s`: seconds at most for step 4 after the twin's neighbourhood;
+    `plan_share`: of the time left, the share the twin's neighbourhood may take)."""
     cols = cols or Columns.of(model.problem)
     relaxed = relaxed or solve_lp(cols, clock.left())
     if relaxed.status != "optimal":
@@ -428,14 +431,13 @@ def _solve_whole(model: ShiftModel, solver: str, clock: _Clock, gap: float,
     best = exact if exact is not None else best
     objective = cols.objective(best)
     known = max(lp_bound, bound if bound is not None else -math.inf)
-    groups = _tour_groups(model, cols)
     # At most as long as the plan took (and BOUND_MIN_S): a plan found in seconds is not
     # held back for the rest of a long limit to be proven.
     seconds = min(clock.deadline - time.perf_counter(), max(BOUND_MIN_S, clock.elapsed()))
-    if (not proven and groups and objective - known > gap * abs(objective)
-            and seconds > 0.5):
+    if not proven and model.tours and gap_to_bound(objective, known) > gap and seconds > 0.5:
         began = time.perf_counter()
-        proof = tour_total_bound(cols, groups, seconds, target=objective * (1 - gap))
+        proof = tour_total_bound(cols, _tour_groups(model, cols), seconds,
+                                 target=objective * (1 - gap))
         if proof is not None and proof > known + 1e-9:
             bound = proof
             steps.append(f"tours per family whole: bound {gap_to_bound(objective, proof):.2%} "
